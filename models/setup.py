@@ -1,0 +1,25 @@
+"""dedelayed_models: installable with ``pip install -e models/`` and buildable by colcon (ament_python)."""
+
+from setuptools import find_packages, setup
+
+PACKAGE_NAME = "dedelayed_models"
+
+setup(
+    name=PACKAGE_NAME,
+    version="0.1.0",
+    packages=find_packages(exclude=["test", "test.*"]),
+    package_data={PACKAGE_NAME: ["configs/*.yaml", "checkpoints/*.pt", "checkpoints/*.json"]},
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE_NAME}"]),
+        (f"share/{PACKAGE_NAME}", ["package.xml"]),
+    ],
+    python_requires=">=3.10",
+    install_requires=["numpy", "opencv-python-headless", "einops", "pyyaml", "tqdm"],
+    zip_safe=False,
+    maintainer="Dedelayed maintainers",
+    maintainer_email="maintainers@dedelayed.dev",
+    description="Dedelayed networks, synthetic driving world, data, training, evaluation, export.",
+    license="Apache-2.0",
+    tests_require=["pytest"],
+    entry_points={"console_scripts": []},
+)
