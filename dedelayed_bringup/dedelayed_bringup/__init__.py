@@ -1,0 +1,1 @@
+"""Launch files, parameter YAML, middleware profiles and the link emulator of Dedelayed."""

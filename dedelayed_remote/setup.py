@@ -1,0 +1,21 @@
+from setuptools import find_packages, setup
+
+PACKAGE_NAME = "dedelayed_remote"
+
+setup(
+    name=PACKAGE_NAME,
+    version="0.1.0",
+    packages=find_packages(exclude=["test"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE_NAME}"]),
+        (f"share/{PACKAGE_NAME}", ["package.xml"]),
+    ],
+    install_requires=["setuptools"],
+    zip_safe=True,
+    maintainer="Dedelayed maintainers",
+    maintainer_email="maintainers@dedelayed.dev",
+    description="Cloud-side Dedelayed node: remote predictive model server.",
+    license="Apache-2.0",
+    tests_require=["pytest"],
+    entry_points={"console_scripts": []},
+)
