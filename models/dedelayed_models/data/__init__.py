@@ -1,0 +1,1 @@
+"""Data: synthetic world, dataset loaders, delayed clips, uplink codec."""
