@@ -14,7 +14,13 @@ setup(
         (f"share/{PACKAGE_NAME}", ["package.xml"]),
     ],
     python_requires=">=3.10",
-    install_requires=["numpy", "opencv-python-headless", "einops", "pyyaml", "tqdm"],
+    # torch: take the build for your machine first (CPU: `pip install torch==2.13.0`).
+    install_requires=["torch>=2.1", "numpy", "opencv-python-headless", "einops", "pyyaml", "tqdm"],
+    extras_require={
+        "export": ["onnx", "onnxruntime"],
+        "train": ["pytorch-optimizer", "matplotlib"],
+        "test": ["pytest", "pytest-timeout", "onnx", "onnxruntime"],
+    },
     zip_safe=False,
     maintainer="Dedelayed maintainers",
     maintainer_email="maintainers@dedelayed.dev",

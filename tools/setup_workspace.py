@@ -20,6 +20,8 @@ Exit codes: 0 ok, 2 a missing prerequisite (the message says which and how to fi
 3 a failed step (pip or colcon; its log tail is printed).
 """
 
+from __future__ import print_function  # so that Python 2 reaches the version message below
+
 import argparse
 import hashlib
 import os
@@ -29,6 +31,10 @@ import sys
 import time
 
 REQUIRED_PYTHON = (3, 11)
+if sys.version_info[0] < 3:
+    print("[setup] ERROR: this script needs Python 3 (it sets up a CPython 3.11 venv); "
+          "found Python %d.%d. Fix: `make setup PYTHON=python3.11`." % sys.version_info[:2])
+    sys.exit(2)
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REQUIREMENTS_DIR = os.path.join(REPO_ROOT, "tools", "requirements")
 REQUIREMENTS = os.path.join(REQUIREMENTS_DIR, "requirements.txt")
@@ -61,7 +67,8 @@ class SetupError(Exception):
 
 
 def log(message):
-    print("[setup] " + message, flush=True)
+    print("[setup] " + message)
+    sys.stdout.flush()
 
 
 def is_root():
@@ -71,7 +78,7 @@ def is_root():
 def python_version_of(python):
     out = subprocess.run(
         [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-        capture_output=True, text=True, check=False)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     if out.returncode != 0:
         return None
     return tuple(int(p) for p in out.stdout.strip().split("."))
@@ -100,7 +107,7 @@ def check_system_tools(python):
     missing = [tool for tool in SYSTEM_TOOLS if shutil.which(tool) is None]
     include_dir = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['include'])"],
-        capture_output=True, text=True, check=True).stdout.strip()
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=True).stdout.strip()
     debs = sorted({SYSTEM_TOOLS[tool] for tool in missing})
     if not os.path.exists(os.path.join(include_dir, "Python.h")):
         missing.append("Python.h (in %s)" % include_dir)
@@ -114,7 +121,7 @@ def check_system_tools(python):
             % (", ".join(missing), " ".join(debs)))
     log("installing system packages with apt-get: " + " ".join(debs))
     for command in (["apt-get", "update"], ["apt-get", "install", "-y"] + debs):
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
         if result.returncode != 0:
             raise SetupError(
                 "`%s` failed (exit %d); the Debian package registry may be unreachable. "
@@ -139,7 +146,7 @@ def ensure_venv(python, venv):
             % (venv, python_version_of(venv_python), venv))
     if not os.path.exists(venv_python):
         log("creating %s with %s" % (venv, python))
-        result = subprocess.run([python, "-m", "venv", venv], capture_output=True, text=True)
+        result = subprocess.run([python, "-m", "venv", venv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
         if result.returncode != 0:
             raise SetupError(
                 "`%s -m venv %s` failed: %s Fix: install the venv module "
@@ -159,10 +166,11 @@ def install_requirements(venv_python, venv, force):
         "into %s (a few minutes the first time)" % venv)
     command = [venv_python, "-m", "pip", "install", "--disable-pip-version-check",
                "-r", REQUIREMENTS, "-c", CONSTRAINTS]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     if result.returncode != 0:
         output = result.stdout + result.stderr
-        if any(marker in output for marker in REGISTRY_FAILURE_MARKERS):
+        if (any(marker in output for marker in REGISTRY_FAILURE_MARKERS)
+                or not registry_carries_ros_wheels(venv_python)):
             raise SetupError(
                 "pip could not get the packages from the registry (PyPI, or the index set by "
                 "PIP_INDEX_URL / pip.conf). The ROS 2 Jazzy wheels (ros-jazzy-*) and torch come "
@@ -174,12 +182,21 @@ def install_requirements(venv_python, venv, force):
         f.write(fingerprint + "\n")
 
 
+def registry_carries_ros_wheels(venv_python):
+    """Ask the configured index for the rclpy wheel: False if unreachable or absent."""
+    probe = subprocess.run(
+        [venv_python, "-m", "pip", "index", "versions", "ros-jazzy-rclpy",
+         "--disable-pip-version-check"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    return probe.returncode == 0
+
+
 def fix_wheel_cmake_paths(venv_python, venv):
     """Point the wheels' CMake exports at this venv's Python and numpy headers (idempotent)."""
     paths = subprocess.run(
         [venv_python, "-c",
          "import sysconfig, numpy; print(sysconfig.get_paths()['include']); print(numpy.get_include())"],
-        capture_output=True, text=True, check=True).stdout.split()
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=True).stdout.split()
     replacements = {WHEEL_BUILDER_PYTHON_INCLUDE: paths[0], WHEEL_BUILDER_NUMPY_INCLUDE: paths[1]}
     rewritten = 0
     for directory, _, files in os.walk(os.path.join(venv, "share")):
@@ -250,13 +267,13 @@ def colcon_build(venv_python, venv, force):
                "--event-handlers", "console_direct-", "summary+",
                "--cmake-args", "-DBUILD_TESTING=OFF", "-DPython3_EXECUTABLE=" + venv_python]
     result = subprocess.run(command, cwd=REPO_ROOT, env=workspace_env(venv),
-                            capture_output=True, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     if result.returncode != 0:
         raise SetupError("colcon build failed (exit %d). Full logs: log/latest_build/\n%s"
                          % (result.returncode, _tail(result.stdout + result.stderr)), 3)
     listed = subprocess.run([os.path.join(venv, "bin", "colcon"), "list", "--names-only",
                              "--base-paths", REPO_ROOT], cwd=REPO_ROOT, env=workspace_env(venv),
-                            capture_output=True, text=True, check=True).stdout.split()
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=True).stdout.split()
     missing = sorted(set(EXPECTED_PACKAGES) - set(listed))
     if missing:
         raise SetupError("colcon does not see the package(s) %s; is the checkout complete?"
@@ -290,7 +307,7 @@ def main(argv=None):
         if not args.skip_build:
             colcon_build(venv_python, venv, args.force)
     except SetupError as error:
-        print("[setup] ERROR: %s" % error, file=sys.stderr, flush=True)
+        print("[setup] ERROR: %s" % error, file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("[setup] interrupted; re-run `make setup` to continue where it stopped",
