@@ -1,0 +1,66 @@
+"""The exact computations that become the two ONNX graphs (and the TensorRT engines built from them).
+
+Robot graph -- one engine serves fused and fallback frames:
+    inputs  image            (1, 3, H, W)        float32 RGB in [0, 1], NCHW (no mean/std: done inside)
+            remote_features  (1, C, h, w)        float32, h = ceil(H/8), w = ceil(W/8); zeros when unused
+            remote_valid     (1,)                float32, 1.0 = fuse remote_features, 0.0 = local-only
+    outputs logits           (1, 19, H, W)       float32 class scores
+            class_ids        (1, H, W)           int32 argmax trainId 0-18 (int32 because TensorRT
+                                                 has no int64 and uint8 outputs are not universal;
+                                                 cast to uint8 for the mono8 topic)
+
+Remote features graph:
+    inputs  frames           (1, K, 3, Hr, Wr)   float32 RGB in [0, 1], oldest first, newest = t - tau
+            delay_ms         (1,)                float32 tau in milliseconds
+    output  remote_features  (1, C, h, w)        float32 z for a robot whose local input is H x W
+"""
+
+from __future__ import annotations
+
+from typing import Tuple
+
+import torch
+import torch.nn as nn
+
+from ..modeling.fusion import fuse, stage1_grid
+from ..modeling.layers import dims
+from ..modeling.local_model import LocalModel
+from ..modeling.remote_model import RemoteModel
+
+ROBOT_INPUTS = ("image", "remote_features", "remote_valid")
+ROBOT_OUTPUTS = ("logits", "class_ids")
+REMOTE_INPUTS = ("frames", "delay_ms")
+REMOTE_OUTPUTS = ("remote_features",)
+
+
+class RobotGraph(nn.Module):
+    """h = T1(image) + remote_valid * remote_features, then the rest of the local model."""
+
+    def __init__(self, local: LocalModel):
+        super().__init__()
+        self.local = local
+
+    def forward(self, image: torch.Tensor, remote_features: torch.Tensor,
+                remote_valid: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        h = fuse(self.local.local_stage1(image), remote_features, remote_valid)
+        logits = self.local.decode(h, dims(image)[-2:])
+        return logits, logits.argmax(dim=1).to(torch.int32)
+
+    def example_inputs(self, image_hw: Tuple[int, int]) -> Tuple[torch.Tensor, ...]:
+        c, h, w = self.local.stage1_shape(image_hw)
+        return (torch.rand(1, 3, *image_hw), torch.randn(1, c, h, w), torch.ones(1))
+
+
+class RemoteFeaturesGraph(nn.Module):
+    """z = remote.features(frames, delay_ms) at a fixed local T1 grid."""
+
+    def __init__(self, remote: RemoteModel, image_hw: Tuple[int, int]):
+        super().__init__()
+        self.remote = remote
+        self.grid_hw = stage1_grid(image_hw)
+
+    def forward(self, frames: torch.Tensor, delay_ms: torch.Tensor) -> torch.Tensor:
+        return self.remote.features(frames, delay_ms, self.grid_hw)
+
+    def example_inputs(self, remote_hw: Tuple[int, int]) -> Tuple[torch.Tensor, ...]:
+        return (torch.rand(1, self.remote.num_frames, 3, *remote_hw), torch.tensor([66.0]))

@@ -1,0 +1,24 @@
+"""Dedelayed networks (paper section 4.2, Table 2, appendix A.1).
+
+Robot side:  ``LocalModel`` -- ``local(x, z=None)``; ``fuse``; ``stage1_grid``.
+Cloud side:  ``RemoteModel`` -- ``remote.features(frames, delay_ms, out_hw)``.
+Both:        ``DedelayedModel``, ``build_model``, stage helpers, identities and checkpoints.
+"""
+
+from .checkpoint import LoadedCheckpoint, load_checkpoint, load_weights, save_checkpoint
+from .config import (ARCH_VERSION, PRESETS, DedelayedConfig, LocalConfig, RemoteConfig,
+                     config_from_dict, config_to_dict, get_config)
+from .dedelayed import (STAGES, DedelayedModel, build_model, prepare_stage,
+                        trainable_parameters)
+from .fusion import fuse, stage1_grid
+from .identity import local_identity, model_identity, remote_identity
+from .local_model import LocalModel
+from .remote_model import DelayEmbedding, RemoteModel
+
+__all__ = [
+    "ARCH_VERSION", "PRESETS", "STAGES", "DedelayedConfig", "DedelayedModel", "DelayEmbedding",
+    "LoadedCheckpoint", "LocalConfig", "LocalModel", "RemoteConfig", "RemoteModel", "build_model",
+    "config_from_dict", "config_to_dict", "fuse", "get_config", "load_checkpoint", "load_weights",
+    "local_identity", "model_identity", "prepare_stage", "remote_identity", "save_checkpoint",
+    "stage1_grid", "trainable_parameters",
+]

@@ -1,0 +1,145 @@
+"""Architecture presets: the one commented place for widths, depths and resolutions.
+
+Three presets, all with the same code:
+
+* ``tiny``  -- random-weight CPU tests (well under 1 M parameters, 64x128 local / 128x256 remote).
+* ``small`` -- trainable on a CPU on the synthetic world (128x256 local / 256x512 remote).
+* ``paper`` -- paper section 4.2 / Table 2 sizes: local C = 96 at 480x864, remote
+  EfficientViT-L1-like stride-8 backbone + 12 3-D ViT blocks of width 256 at 720x1280.
+
+Resolutions are (height, width) in pixels. Delays are in milliseconds everywhere.
+``config_to_dict`` / ``config_from_dict`` give the canonical JSON form that checkpoints
+store and that the model identity hashes (see ``identity.py``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Dict, Tuple
+
+from ..classes import NUM_CLASSES
+
+ARCH_VERSION = 1  # bump when a code change alters what a given config + state_dict computes
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    """Local multi-stage segmenter (the paper's MSTransformer2D role)."""
+
+    channels: Tuple[int, int, int] = (96, 160, 256)  # widths of T1 (= C), T2, T3
+    t1_depth: int = 1            # stride-8 MBConv blocks after T1's stem
+    t2_depth: int = 2            # transformer blocks at stride 16
+    t3_depth: int = 2            # transformer blocks at stride 32
+    head_dim: int = 32           # attention head width in T2/T3
+    mlp_ratio: float = 4.0       # transformer MLP hidden = mlp_ratio * width
+    expand_ratio: int = 4        # MBConv expansion in T1 and the down-samplers
+    num_classes: int = NUM_CLASSES
+
+
+@dataclass(frozen=True)
+class RemoteConfig:
+    """Remote delay-conditioned video model (EfficientViT-like 2-D backbone + 3-D ViT)."""
+
+    stem_width: int = 32                     # stride-2 stem
+    stage_widths: Tuple[int, int] = (64, 128)  # MBConv stages at stride 4 and stride 8
+    stage_depths: Tuple[int, int] = (1, 2)
+    backbone_expand_ratio: int = 4           # MBConv expansion in the per-frame backbone
+    attn_depth: int = 4          # ReLU linear-attention blocks at stride 8 (per frame)
+    attn_head_dim: int = 16
+    d_model: int = 256           # token width after the patch merge
+    merge_size: int = 2          # patch merge of stride-8 features: 2 -> 16x16-pixel tokens (paper)
+    vit_depth: int = 12          # 3-D ViT blocks (joint space-time attention)
+    vit_head_dim: int = 32
+    vit_mlp_ratio: float = 4.0
+    num_frames: int = 4          # K, context frames ending at t - tau
+    pool_hidden: int = 256       # MLP-pool-MLP hidden width
+    out_channels: int = 96       # C of z; must equal the local T1 width
+    delay_num_freqs: int = 16    # sinusoidal features of delay_ms
+    delay_min_period_ms: float = 8.0
+    delay_max_period_ms: float = 4000.0
+    num_classes: int = NUM_CLASSES
+
+
+@dataclass(frozen=True)
+class DedelayedConfig:
+    """A named pair of local + remote configs with their default input resolutions."""
+
+    name: str = "paper"
+    version: int = ARCH_VERSION
+    local: LocalConfig = field(default_factory=LocalConfig)
+    remote: RemoteConfig = field(default_factory=RemoteConfig)
+    local_hw: Tuple[int, int] = (480, 864)   # robot camera frames as the local model sees them
+    remote_hw: Tuple[int, int] = (720, 1280)  # uplinked frames as the remote model sees them
+
+    def __post_init__(self):
+        if self.remote.out_channels != self.local.channels[0]:
+            raise ValueError(
+                f"preset '{self.name}': remote.out_channels={self.remote.out_channels} must equal "
+                f"local.channels[0]={self.local.channels[0]} (z is added to T1's output)")
+
+
+PRESETS: Dict[str, DedelayedConfig] = {
+    "tiny": DedelayedConfig(
+        name="tiny",
+        local=LocalConfig(channels=(16, 32, 48), t1_depth=1, t2_depth=1, t3_depth=1,
+                          head_dim=16, mlp_ratio=2.0, expand_ratio=2),
+        remote=RemoteConfig(stem_width=8, stage_widths=(16, 24), stage_depths=(1, 1),
+                            backbone_expand_ratio=2, attn_depth=1, attn_head_dim=8, d_model=32,
+                            vit_depth=2,
+                            vit_head_dim=16, vit_mlp_ratio=2.0, pool_hidden=32,
+                            out_channels=16, delay_num_freqs=8),
+        local_hw=(64, 128), remote_hw=(128, 256)),
+    "small": DedelayedConfig(
+        name="small",
+        local=LocalConfig(channels=(64, 96, 160), t1_depth=1, t2_depth=1, t3_depth=2,
+                          head_dim=32, mlp_ratio=3.0, expand_ratio=3),
+        # Sized for CPU training: 32 frames of 256x512 per batch of 8 dominate the cost, so the
+        # per-frame backbone is narrow and 4x4 merging keeps joint attention at 512 tokens.
+        remote=RemoteConfig(stem_width=8, stage_widths=(16, 32), stage_depths=(1, 1),
+                            backbone_expand_ratio=2, attn_depth=1, attn_head_dim=8, d_model=128,
+                            merge_size=4, vit_depth=4, vit_head_dim=32, vit_mlp_ratio=2.0,
+                            pool_hidden=128, out_channels=64, delay_num_freqs=16),
+        local_hw=(128, 256), remote_hw=(256, 512)),
+    "paper": DedelayedConfig(name="paper"),
+}
+
+
+def get_config(preset: str) -> DedelayedConfig:
+    """The named preset ('tiny', 'small' or 'paper')."""
+    if preset not in PRESETS:
+        raise KeyError(f"unknown model preset '{preset}'; choose one of {sorted(PRESETS)}")
+    return PRESETS[preset]
+
+
+def config_to_dict(config: Any) -> Dict[str, Any]:
+    """Plain JSON-able dict (tuples become lists) of any config dataclass."""
+    return json_ready(dataclasses.asdict(config))
+
+
+def json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    return value
+
+
+def config_from_dict(data: Dict[str, Any]) -> DedelayedConfig:
+    """Inverse of ``config_to_dict`` for a ``DedelayedConfig``; unknown keys are an error."""
+    data = dict(data)
+    local = _dataclass_from_dict(LocalConfig, data.pop("local", {}))
+    remote = _dataclass_from_dict(RemoteConfig, data.pop("remote", {}))
+    top = _dataclass_from_dict(DedelayedConfig, data, local=local, remote=remote)
+    return top
+
+
+def _dataclass_from_dict(cls, data: Dict[str, Any], **fixed):
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown config keys {sorted(unknown)}; "
+                         f"known keys are {sorted(names)}")
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    kwargs.update(fixed)
+    return cls(**kwargs)

@@ -1,0 +1,177 @@
+"""Remote (cloud-side) delay-conditioned video model (paper section 4.2, Fig. 5, appendix A.1).
+
+    frames (B, K, 3, Hr, Wr) RGB [0,1], the K frames ending at t - tau
+      -> image_backbone per frame: conv stem + MBConv + ReLU linear attention, stride 8
+      -> patch_merge 2x2 (stride 16, d_model)            sequence of K x Hr/16 x Wr/16 tokens
+         (merge_size is configurable: the CPU-sized 'small' preset merges 4x4 so that joint
+         attention over K frames stays affordable on two cores)
+      -> + time_embedding (learned, per frame slot) + depthwise 3-D conv position encoding
+      -> + delay_embedding(delay_ms)                      continuous, any float milliseconds
+      -> vit3d: joint spatio-temporal attention blocks -> norm        = forward_features
+      -> fold time into channels (B, d*K, h16, w16)
+         -> features: pre_pool MLP -> adaptive average pool to T1's grid -> post_pool MLP -> z (B, C, h, w)
+         -> forward (pretraining only): predictive head -> logits for frame t
+
+Time is folded into channels before pooling (as in the paper's A.1 code, where the temporal
+pool keeps all K slots), so the pooling resamples space only and no frame's motion cue is averaged
+away. The adaptive pool goes to whatever grid the local model has, so one remote model serves
+any local resolution.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .config import RemoteConfig
+from .fusion import stage1_grid
+from .layers import (ConvBNAct, EfficientViTBlock, InputNormalize, MBConv, TransformerBlock,
+                     adaptive_avg_pool2d_matmul, dims)
+
+DelayLike = Union[float, int, Sequence[float], torch.Tensor]
+
+
+class DelayEmbedding(nn.Module):
+    """Learned continuous embedding of the delay tau: (B,) float ms -> (B, dim).
+
+    Sinusoidal features at geometrically spaced periods (min_period_ms .. max_period_ms) followed
+    by an MLP, so any real-valued delay (between training delays, or beyond them) has an embedding.
+    """
+
+    def __init__(self, dim: int, num_freqs: int = 16, min_period_ms: float = 8.0,
+                 max_period_ms: float = 4000.0):
+        super().__init__()
+        periods = torch.logspace(math.log10(min_period_ms), math.log10(max_period_ms), num_freqs)
+        # Derived from the config, so not checkpoint state.
+        self.register_buffer("angular_freq", 2 * math.pi / periods, persistent=False)
+        self.mlp = nn.Sequential(nn.Linear(2 * num_freqs, dim), nn.GELU(), nn.Linear(dim, dim))
+
+    def forward(self, delay_ms: torch.Tensor) -> torch.Tensor:
+        phase = delay_ms.reshape(-1, 1).to(self.angular_freq.dtype) * self.angular_freq
+        return self.mlp(torch.cat([torch.sin(phase), torch.cos(phase)], dim=-1))
+
+
+class RemoteModel(nn.Module):
+    """EfficientViT-like per-frame backbone + 3-D ViT, conditioned on delay_ms."""
+
+    def __init__(self, *, stem_width: int = 32, stage_widths: Tuple[int, int] = (64, 128),
+                 stage_depths: Tuple[int, int] = (1, 2), backbone_expand_ratio: int = 4,
+                 attn_depth: int = 4,
+                 attn_head_dim: int = 16, d_model: int = 256, vit_depth: int = 12,
+                 merge_size: int = 2, vit_head_dim: int = 32, vit_mlp_ratio: float = 4.0,
+                 num_frames: int = 4,
+                 pool_hidden: int = 256, out_channels: int = 96, delay_num_freqs: int = 16,
+                 delay_min_period_ms: float = 8.0, delay_max_period_ms: float = 4000.0,
+                 num_classes: int = 19, default_grid_hw: Optional[Tuple[int, int]] = None):
+        super().__init__()
+        w1, w2 = stage_widths
+        e = backbone_expand_ratio
+        self.num_frames, self.d_model, self.out_channels = num_frames, d_model, out_channels
+        self.merge_size = merge_size
+        self.default_grid_hw = tuple(default_grid_hw) if default_grid_hw else None
+        self.image_backbone = nn.Sequential(
+            InputNormalize(),
+            ConvBNAct(3, stem_width, 3, 2),                                     # stride 2
+            MBConv(stem_width, stem_width, 1, 1),
+            MBConv(stem_width, w1, 2, e),                                       # stride 4
+            *[MBConv(w1, w1, 1, e) for _ in range(stage_depths[0] - 1)],
+            MBConv(w1, w2, 2, e),                                               # stride 8
+            *[MBConv(w2, w2, 1, e) for _ in range(stage_depths[1] - 1)],
+            *[EfficientViTBlock(w2, attn_head_dim, e) for _ in range(attn_depth)])
+        self.patch_merge = nn.Conv2d(w2, d_model, merge_size, merge_size)    # stride 8*merge_size
+        self.time_embedding = nn.Parameter(torch.zeros(1, d_model, num_frames, 1, 1))
+        nn.init.trunc_normal_(self.time_embedding, std=0.02)
+        self.pos = nn.Conv3d(d_model, d_model, 3, 1, 1, groups=d_model)
+        self.delay_embedding = DelayEmbedding(d_model, delay_num_freqs, delay_min_period_ms,
+                                              delay_max_period_ms)
+        self.vit3d = nn.Sequential(*[TransformerBlock(d_model, vit_head_dim, vit_mlp_ratio)
+                                     for _ in range(vit_depth)])
+        self.norm = nn.LayerNorm(d_model)
+        folded = d_model * num_frames
+        self.pre_pool = nn.Sequential(nn.Conv2d(folded, pool_hidden, 1), nn.GELU())
+        self.post_pool = nn.Sequential(nn.Conv2d(pool_hidden, pool_hidden, 1), nn.GELU(),
+                                       nn.Conv2d(pool_hidden, out_channels, 1))
+        self.head = nn.Sequential(nn.Conv2d(folded, pool_hidden, 1), nn.GELU(),
+                                  nn.Conv2d(pool_hidden, num_classes, 1))
+
+    @classmethod
+    def from_config(cls, cfg: RemoteConfig, *, local_hw: Optional[Tuple[int, int]] = None
+                    ) -> "RemoteModel":
+        """local_hw, if given, fixes the default output grid of ``features`` to T1's grid for it."""
+        return cls(stem_width=cfg.stem_width, stage_widths=tuple(cfg.stage_widths),
+                   stage_depths=tuple(cfg.stage_depths),
+                   backbone_expand_ratio=cfg.backbone_expand_ratio, attn_depth=cfg.attn_depth,
+                   attn_head_dim=cfg.attn_head_dim, d_model=cfg.d_model, merge_size=cfg.merge_size,
+                   vit_depth=cfg.vit_depth,
+                   vit_head_dim=cfg.vit_head_dim, vit_mlp_ratio=cfg.vit_mlp_ratio,
+                   num_frames=cfg.num_frames, pool_hidden=cfg.pool_hidden,
+                   out_channels=cfg.out_channels, delay_num_freqs=cfg.delay_num_freqs,
+                   delay_min_period_ms=cfg.delay_min_period_ms,
+                   delay_max_period_ms=cfg.delay_max_period_ms, num_classes=cfg.num_classes,
+                   default_grid_hw=stage1_grid(local_hw) if local_hw else None)
+
+    def _delay_tensor(self, delay_ms: DelayLike, batch: int, device) -> torch.Tensor:
+        d = torch.as_tensor(delay_ms, dtype=torch.float32, device=device).reshape(-1)
+        if d.numel() == 1 and batch != 1:
+            d = d.expand(batch)
+        if d.numel() != batch:
+            raise ValueError(f"delay_ms has {d.numel()} values for a batch of {batch}; "
+                             "pass one delay in milliseconds per sample, shape (B,)")
+        return d
+
+    def forward_features(self, frames: torch.Tensor, delay_ms: DelayLike) -> torch.Tensor:
+        """frames (B, K, 3, Hr, Wr) RGB in [0, 1], oldest first; delay_ms (B,) float milliseconds
+        (or a scalar for the whole batch). Returns (B, d_model, K, h, w) with (h, w) = ceil(ceil((Hr, Wr)/8)/merge_size)."""
+        if frames.dim() != 5 or frames.shape[1] != self.num_frames or frames.shape[2] != 3:
+            raise ValueError(f"frames must be (B, {self.num_frames}, 3, Hr, Wr) RGB in [0, 1], "
+                             f"got {tuple(frames.shape)}")
+        b, k, _, hr, wr = dims(frames)
+        x = self.image_backbone(frames.reshape(b * k, 3, hr, wr))         # (B*K, w2, Hr/8, Wr/8)
+        m = self.merge_size
+        pad_h, pad_w = (-dims(x)[2]) % m, (-dims(x)[3]) % m
+        if pad_h or pad_w:                                                # ragged grids merge with ceil
+            x = F.pad(x, (0, pad_w, 0, pad_h))
+        x = self.patch_merge(x)                                           # (B*K, d, h, w)
+        x = x.reshape(b, k, *dims(x)[1:]).transpose(1, 2)                 # (B, d, K, h, w)
+        x = x + self.time_embedding
+        x = x + self.pos(x)
+        shape = dims(x)
+        tokens = x.flatten(2).transpose(1, 2)                             # (B, K*h*w, d)
+        delay = self.delay_embedding(self._delay_tensor(delay_ms, b, frames.device))
+        tokens = self.norm(self.vit3d(tokens + delay[:, None, :]))
+        return tokens.transpose(1, 2).reshape(shape)
+
+    @staticmethod
+    def _fold_time(v: torch.Tensor) -> torch.Tensor:
+        """(B, d, K, h, w) -> (B, d*K, h, w), channel index = c*K + k as in the paper's einops."""
+        return v.flatten(1, 2)
+
+    def features(self, frames: torch.Tensor, delay_ms: DelayLike,
+                 out_hw: Optional[Tuple[int, int]] = None) -> torch.Tensor:
+        """Remote features z sent to the robot: (B, C, *out_hw).
+
+        out_hw: T1's grid of the robot's local model, (ceil(H/8), ceil(W/8)) for a local input of
+        H x W (see ``fusion.stage1_grid``); defaults to the grid of the preset's local resolution.
+        """
+        grid = out_hw or self.default_grid_hw
+        if grid is None:
+            raise ValueError("RemoteModel.features needs out_hw (the local T1 grid, see "
+                             "stage1_grid) since this model was built without local_hw")
+        v = self.pre_pool(self._fold_time(self.forward_features(frames, delay_ms)))
+        return self.post_pool(adaptive_avg_pool2d_matmul(v, grid))
+
+    def forward(self, frames: torch.Tensor, delay_ms: DelayLike,
+                label_hw: Optional[Tuple[int, int]] = None) -> torch.Tensor:
+        """Predictive segmentation (pretraining / remote-only baselines): logits for frame t.
+
+        Returns (B, num_classes, *label_hw), bilinearly up-sampled from stride 16; label_hw
+        defaults to the remote input size (Hr, Wr). Train against the labels of frame t, i.e.
+        delay_ms after the newest input frame.
+        """
+        logits = self.head(self._fold_time(self.forward_features(frames, delay_ms)))
+        size = tuple(label_hw) if label_hw else tuple(frames.shape[-2:])
+        return F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
