@@ -15,6 +15,7 @@ HFOV_DEG = 64.0
 CAMERA_HEIGHT_M = 1.45
 BASE_PITCH_RAD = 0.04        # slightly nose-down: horizon at ~44 % of the height
 NEAR_M = 0.3
+BUMP_SCALE = 1.0             # road-bump pitch/roll, calibrated with the stale-label curve
 
 
 @dataclass
@@ -35,9 +36,10 @@ def ego_pose(road: Road, scene_time_s: float, phases: np.ndarray, speed_mps: flo
     s = speed_mps * t + 1.5 * np.sin(0.35 * t + phases[0])
     lat = -LANE_WIDTH_M / 2 + 0.25 * np.sin(0.45 * t + phases[1])
     # Bumps as a function of position: 4.3 m and 9.1 m undulations, 2.1 m road texture.
-    pitch = BASE_PITCH_RAD + 0.007 * np.sin(2 * np.pi * s / 4.3 + phases[2]) \
-        + 0.005 * np.sin(2 * np.pi * s / 9.1 + phases[3]) + 0.002 * np.sin(2 * np.pi * s / 2.1)
-    roll = 0.006 * np.sin(2 * np.pi * s / 5.7 + phases[4]) + 0.003 * np.sin(2 * np.pi * s / 13.0)
+    pitch = BASE_PITCH_RAD + BUMP_SCALE * (0.0025 * np.sin(2 * np.pi * s / 4.3 + phases[2])
+                                           + 0.002 * np.sin(2 * np.pi * s / 9.1 + phases[3])
+                                           + 0.0007 * np.sin(2 * np.pi * s / 2.1))
+    roll = BUMP_SCALE * (0.002 * np.sin(2 * np.pi * s / 5.7 + phases[4]) + 0.001 * np.sin(2 * np.pi * s / 13.0))
     yaw = road.heading_at(s) + 0.02 * np.sin(0.6 * t + phases[5])
     x, y = road.to_world(np.array([s]), np.array([lat]))
     return EgoPose(float(s), float(lat), CAMERA_HEIGHT_M + 0.02 * np.sin(2 * np.pi * s / 3.3),

@@ -13,7 +13,7 @@ import numpy as np
 from . import palette as pal
 
 ROAD_SAMPLE_M = 0.5          # spacing of the tabulated centreline
-EGO_SPEED_MPS = 11.0         # ego speed at motion 1 (about 40 km/h, urban driving)
+EGO_SPEED_MPS = 5.5          # ego speed at motion 1 (20 km/h); calibrated on the CamVid staleness curve
 LANE_WIDTH_M = 3.5
 MAX_CURVATURE_PER_M = 1.0 / 110.0
 
