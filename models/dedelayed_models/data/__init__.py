@@ -1,1 +1,23 @@
-"""Data: synthetic world, dataset loaders, delayed clips, uplink codec."""
+"""Data: the synthetic driving world, dataset loaders, delayed clips, the uplink codec.
+
+Frame sources (one video each, random access; see ``sources.py``): ``WorldSequence``,
+``BDDVideo`` (``open_bdd_split``), ``CityscapesSnippet`` (``open_cityscapes``),
+``CamVidSequence``. ``DelayedClipDataset`` + ``DelayBatchSampler`` turn sources into training
+samples; ``encode_uplink`` / ``decode_uplink`` is the WebP uplink shared with the robot.
+"""
+
+from .bdd import BDDVideo, open_bdd_split, write_clip
+from .camvid import CamVidSequence, camvid_shared_root
+from .cityscapes import CityscapesSnippet, labelids_to_trainids, open_cityscapes
+from .delayed import DelayBatchSampler, DelayedClipDataset
+from .paths import shared_data_dir
+from .timing import DEFAULT_DELAY_FRAMES_RANGE, DEFAULT_FPS, delay_frames_to_ms, delay_ms_to_frames, frame_period_ms
+from .uplink import WEBP_QUALITY, decode_uplink, encode_uplink, uplink_roundtrip
+from .world import WorldSequence, world_seeds
+
+__all__ = [
+    "BDDVideo", "open_bdd_split", "write_clip", "CamVidSequence", "camvid_shared_root", "CityscapesSnippet",
+    "labelids_to_trainids", "open_cityscapes", "DelayBatchSampler", "DelayedClipDataset", "shared_data_dir",
+    "DEFAULT_DELAY_FRAMES_RANGE", "DEFAULT_FPS", "delay_frames_to_ms", "delay_ms_to_frames", "frame_period_ms",
+    "WEBP_QUALITY", "decode_uplink", "encode_uplink", "uplink_roundtrip", "WorldSequence", "world_seeds",
+]

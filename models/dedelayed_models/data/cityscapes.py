@@ -1,0 +1,106 @@
+"""Cityscapes: ``leftImg8bit`` images + ``gtFine`` labelIds, mapped to the 19 trainIds.
+
+Layout::
+
+    <root>/leftImg8bit/<split>/<city>/<city>_<seq>_<frame>_leftImg8bit.png
+    <root>/gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelIds.png
+    <root>/leftImg8bit_sequence/<split>/<city>/<city>_<seq>_<frame>_leftImg8bit.png   (optional)
+
+Without the sequence package each labelled image is a one-frame source: use
+``DelayedClipDataset(..., static_sources=True)`` (K copies of the frame, delay 0). With it, each
+labelled image becomes a snippet of the surrounding video frames (Cityscapes ships 30 frames per
+snippet at 17 fps, the labelled one is the 20th), so real delays can be drawn.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from ..classes import IGNORE_ID
+from .labels import check_label_matches, read_label_png, read_rgb_png, resize_image, resize_label
+
+CITYSCAPES_FPS = 17.0
+_I = IGNORE_ID
+# Official Cityscapes labelId (0-33) -> trainId; everything not evaluated is void.
+LABELID_TO_TRAINID = (
+    _I, _I, _I, _I, _I, _I, _I,          # 0 unlabeled .. 6 ground
+    0, 1, _I, _I,                        # 7 road, 8 sidewalk, 9 parking, 10 rail track
+    2, 3, 4, _I, _I, _I,                 # 11 building, 12 wall, 13 fence, 14 guard rail, 15 bridge, 16 tunnel
+    5, _I, 6, 7, 8, 9, 10,               # 17 pole, 18 polegroup, 19 light, 20 sign, 21 vegetation, 22 terrain, 23 sky
+    11, 12, 13, 14, 15, _I, _I, 16, 17, 18,  # 24 person .. 28 bus, 29 caravan, 30 trailer, 31 train, 32 moto, 33 bicycle
+)
+_LUT = np.full(256, IGNORE_ID, np.uint8)
+_LUT[:len(LABELID_TO_TRAINID)] = LABELID_TO_TRAINID
+
+
+def labelids_to_trainids(label_ids: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 Cityscapes labelIds -> trainIds (255 void)."""
+    return _LUT[label_ids]
+
+
+class CityscapesSnippet:
+    """One labelled Cityscapes image, with its video snippet when available (a frame source)."""
+
+    def __init__(self, image_path: Path, label_path: Path, sequence_paths=None, labeled_index: int = 0):
+        self.image_path, self.label_path = Path(image_path), Path(label_path)
+        self.name = self.image_path.name.replace("_leftImg8bit.png", "")
+        self.fps = CITYSCAPES_FPS
+        self.frame_paths = list(sequence_paths) if sequence_paths else [self.image_path]
+        self.frame_paths[labeled_index] = self.image_path
+        self.num_frames = len(self.frame_paths)
+        self._labeled_index = labeled_index
+
+    @property
+    def labeled_frames(self) -> list:
+        return [self._labeled_index]
+
+    def frame(self, t: int, size_hw=None) -> np.ndarray:
+        return resize_image(read_rgb_png(self.frame_paths[t]), size_hw)
+
+    def label(self, t: int, size_hw=None) -> np.ndarray:
+        if t != self._labeled_index:
+            raise KeyError(f"{self.name}: only frame {self._labeled_index} is labelled")
+        label = labelids_to_trainids(read_label_png(self.label_path, valid_max=len(LABELID_TO_TRAINID) - 1,
+                                                    allow_ignore=False))
+        image = read_rgb_png(self.image_path)
+        check_label_matches(label, image.shape[:2], self.label_path, f"image {self.image_path.name}")
+        return resize_label(label, size_hw)
+
+
+def _snippet_paths(seq_dir: Path, stem: str):
+    """Frames of the labelled image's snippet, oldest first, and the labelled one's index."""
+    city, seq, frame = stem.split("_")[:3]
+    paths = []
+    for f in range(int(frame) - 19, int(frame) + 11):
+        p = seq_dir / f"{city}_{seq}_{f:06d}_leftImg8bit.png"
+        if p.exists():
+            paths.append(p)
+        elif f <= int(frame):
+            paths = []                       # a gap before the labelled frame: keep only the frames after it
+    numbers = [int(p.name.split("_")[2]) for p in paths]
+    if int(frame) not in numbers:
+        return [], 0
+    return paths, numbers.index(int(frame))
+
+
+def open_cityscapes(root, split: str, use_sequences: str = "auto") -> list:
+    """Every labelled image of ``split``; ``use_sequences``: 'auto' (if present), 'yes', 'no'."""
+    root = Path(root)
+    image_root, label_root = root / "leftImg8bit" / split, root / "gtFine" / split
+    seq_root = root / "leftImg8bit_sequence" / split
+    if not image_root.is_dir():
+        raise FileNotFoundError(f"{image_root}: no such folder (expected Cityscapes leftImg8bit/<split>/)")
+    want_seq = {"auto": seq_root.is_dir(), "yes": True, "no": False}[use_sequences]
+    if want_seq and not seq_root.is_dir():
+        raise FileNotFoundError(f"{seq_root}: use_sequences='yes' but leftImg8bit_sequence is missing")
+    sources = []
+    for image_path in sorted(image_root.glob("*/*_leftImg8bit.png")):
+        stem = image_path.name[: -len("_leftImg8bit.png")]
+        label_path = label_root / image_path.parent.name / f"{stem}_gtFine_labelIds.png"
+        if not label_path.exists():
+            raise FileNotFoundError(f"{label_path}: missing label for {image_path}")
+        paths, index = (_snippet_paths(seq_root / image_path.parent.name, stem) if want_seq else ([], 0))
+        sources.append(CityscapesSnippet(image_path, label_path, paths or None, index if paths else 0))
+    if not sources:
+        raise FileNotFoundError(f"{image_root}: no *_leftImg8bit.png images")
+    return sources
