@@ -1,0 +1,1 @@
+"""Benchmarks: world generation speed and staleness, model speed."""
