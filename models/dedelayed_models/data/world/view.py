@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from ...classes import colorize
+from ..timing import DEFAULT_FPS
 from .sequence import VAL_SEEDS, WorldSequence
 
 
@@ -33,7 +34,7 @@ def main(argv=None):
     ap.add_argument("--height", type=int, default=256)
     ap.add_argument("--width", type=int, default=512)
     args = ap.parse_args(argv)
-    seq = WorldSequence(args.seed, num_frames=max(int(args.frames * seq_fps()), 2), motion=args.motion)
+    seq = WorldSequence(args.seed, num_frames=max(int(args.frames * DEFAULT_FPS), 2), motion=args.motion)
     frames = [int(i * seq.fps) for i in range(args.frames)]
     strip = overlay_strip(seq, frames, args.height, args.width)
     if not cv2.imwrite(args.out, cv2.cvtColor(strip, cv2.COLOR_RGB2BGR)):
@@ -45,11 +46,6 @@ def main(argv=None):
                 for im, lb in (seq.render(t, args.height, args.width) for t in range(0, seq.num_frames, 2))]
         pics[0].save(args.gif, save_all=True, append_images=pics[1:], duration=int(2000 / seq.fps), loop=0)
         print(f"wrote {args.gif} ({len(pics)} frames)")
-
-
-def seq_fps() -> float:
-    from ..timing import DEFAULT_FPS
-    return DEFAULT_FPS
 
 
 if __name__ == "__main__":
