@@ -1,0 +1,73 @@
+"""Training stages: gradients reach exactly the parameters each stage trains (paper Table 2)."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dedelayed_models.classes import IGNORE_ID, NUM_CLASSES
+from dedelayed_models.modeling import STAGES, build_model, get_config, prepare_stage, trainable_parameters
+
+CFG = get_config("tiny")
+K = CFG.remote.num_frames
+
+
+def _stage_loss(model, stage):
+    """One batch of the loss each stage optimises, at the preset's resolutions."""
+    torch.manual_seed(1)
+    x = torch.rand(2, 3, *CFG.local_hw)
+    frames = torch.rand(2, K, 3, *CFG.remote_hw)
+    delay_ms = torch.tensor([0.0, 132.0])
+    if stage.startswith("remote"):
+        logits = model.remote(frames, delay_ms)
+    elif stage == "local":
+        logits = model.local(x)
+    else:
+        logits = model(x, frames, delay_ms)
+    labels = torch.randint(0, NUM_CLASSES, (2, *logits.shape[-2:]))
+    labels[:, :2] = IGNORE_ID
+    return F.cross_entropy(logits, labels, ignore_index=IGNORE_ID)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_gradients_reach_every_trained_parameter_and_no_frozen_one(stage):
+    torch.manual_seed(0)
+    model = build_model(CFG)
+    params = prepare_stage(model, stage)
+    trained = {n for n, _ in trainable_parameters(model, stage)}
+    assert len(params) == len(trained) > 0
+    _stage_loss(model, stage).backward()
+    for name, p in model.named_parameters():
+        if name in trained:
+            assert p.grad is not None and p.grad.abs().sum() > 0, f"{stage}: no gradient for {name}"
+        else:
+            assert p.grad is None, f"{stage}: frozen {name} got a gradient"
+
+
+def test_stage_definitions_match_the_paper():
+    model = build_model(CFG)
+    names = {s: {n for n, _ in trainable_parameters(model, s)} for s in STAGES}
+    everything = {n for n, _ in model.named_parameters()}
+    local = {n for n in everything if n.startswith("local.")}
+    assert names["local"] == local
+    assert names["fusion"] - local == {n for n in everything
+                                       if n.startswith(("remote.pre_pool.", "remote.post_pool."))}
+    assert not any(n.startswith(("remote.image_backbone.", "remote.vit3d.", "remote.delay_embedding."))
+                   for n in names["fusion"])
+    assert not any(n.startswith("local.") for n in names["remote"])
+    assert "remote.head.0.weight" in names["remote"] and "remote.delay_embedding.mlp.0.weight" in names["remote"]
+    assert names["remote_frozen_backbone"] == {n for n in names["remote"]
+                                               if not n.startswith("remote.image_backbone.")}
+    with pytest.raises(ValueError, match="unknown training stage 'remote_only'"):
+        trainable_parameters(model, "remote_only")
+
+
+def test_fusion_stage_keeps_frozen_batchnorm_statistics():
+    torch.manual_seed(0)
+    model = build_model(CFG)
+    prepare_stage(model, "fusion")
+    frozen_bn = model.remote.image_backbone[1][1]
+    local_bn = model.local.T1[1][1]
+    before_frozen, before_local = frozen_bn.running_mean.clone(), local_bn.running_mean.clone()
+    _stage_loss(model, "fusion")
+    assert not frozen_bn.training and torch.equal(frozen_bn.running_mean, before_frozen)
+    assert local_bn.training and not torch.equal(local_bn.running_mean, before_local)
