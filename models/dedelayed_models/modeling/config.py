@@ -42,6 +42,7 @@ class RemoteConfig:
     """Remote delay-conditioned video model (EfficientViT-like 2-D backbone + 3-D ViT)."""
 
     stem_width: int = 32                     # stride-2 stem
+    stem_depth: int = 1                      # residual depthwise blocks at stride 2 (EfficientViT-L1: 1)
     stage_widths: Tuple[int, int] = (64, 128)  # MBConv stages at stride 4 and stride 8
     stage_depths: Tuple[int, int] = (1, 2)
     backbone_expand_ratio: int = 4           # MBConv expansion in the per-frame backbone
@@ -95,8 +96,9 @@ PRESETS: Dict[str, DedelayedConfig] = {
         local=LocalConfig(channels=(64, 96, 160), t1_depth=1, t2_depth=1, t3_depth=2,
                           head_dim=32, mlp_ratio=3.0, expand_ratio=3),
         # Sized for CPU training: 32 frames of 256x512 per batch of 8 dominate the cost, so the
-        # per-frame backbone is narrow and 4x4 merging keeps joint attention at 512 tokens.
-        remote=RemoteConfig(stem_width=8, stage_widths=(16, 32), stage_depths=(1, 1),
+        # per-frame backbone is narrow with no stride-2 block, and 4x4 merging keeps joint
+        # attention at 512 tokens.
+        remote=RemoteConfig(stem_width=8, stem_depth=0, stage_widths=(16, 32), stage_depths=(1, 1),
                             backbone_expand_ratio=2, attn_depth=1, attn_head_dim=8, d_model=128,
                             merge_size=4, vit_depth=4, vit_head_dim=32, vit_mlp_ratio=2.0,
                             pool_hidden=128, out_channels=64, delay_num_freqs=16),

@@ -58,12 +58,11 @@ class DelayEmbedding(nn.Module):
 class RemoteModel(nn.Module):
     """EfficientViT-like per-frame backbone + 3-D ViT, conditioned on delay_ms."""
 
-    def __init__(self, *, stem_width: int = 32, stage_widths: Tuple[int, int] = (64, 128),
-                 stage_depths: Tuple[int, int] = (1, 2), backbone_expand_ratio: int = 4,
-                 attn_depth: int = 4,
-                 attn_head_dim: int = 16, d_model: int = 256, vit_depth: int = 12,
-                 merge_size: int = 2, vit_head_dim: int = 32, vit_mlp_ratio: float = 4.0,
-                 num_frames: int = 4,
+    def __init__(self, *, stem_width: int = 32, stem_depth: int = 1,
+                 stage_widths: Tuple[int, int] = (64, 128), stage_depths: Tuple[int, int] = (1, 2),
+                 backbone_expand_ratio: int = 4, attn_depth: int = 4, attn_head_dim: int = 16,
+                 d_model: int = 256, merge_size: int = 2, vit_depth: int = 12,
+                 vit_head_dim: int = 32, vit_mlp_ratio: float = 4.0, num_frames: int = 4,
                  pool_hidden: int = 256, out_channels: int = 96, delay_num_freqs: int = 16,
                  delay_min_period_ms: float = 8.0, delay_max_period_ms: float = 4000.0,
                  num_classes: int = 19, default_grid_hw: Optional[Tuple[int, int]] = None):
@@ -76,7 +75,7 @@ class RemoteModel(nn.Module):
         self.image_backbone = nn.Sequential(
             InputNormalize(),
             ConvBNAct(3, stem_width, 3, 2),                                     # stride 2
-            MBConv(stem_width, stem_width, 1, 1),
+            *[MBConv(stem_width, stem_width, 1, 1) for _ in range(stem_depth)],
             MBConv(stem_width, w1, 2, e),                                       # stride 4
             *[MBConv(w1, w1, 1, e) for _ in range(stage_depths[0] - 1)],
             MBConv(w1, w2, 2, e),                                               # stride 8
@@ -102,11 +101,11 @@ class RemoteModel(nn.Module):
     def from_config(cls, cfg: RemoteConfig, *, local_hw: Optional[Tuple[int, int]] = None
                     ) -> "RemoteModel":
         """local_hw, if given, fixes the default output grid of ``features`` to T1's grid for it."""
-        return cls(stem_width=cfg.stem_width, stage_widths=tuple(cfg.stage_widths),
-                   stage_depths=tuple(cfg.stage_depths),
+        return cls(stem_width=cfg.stem_width, stem_depth=cfg.stem_depth,
+                   stage_widths=tuple(cfg.stage_widths), stage_depths=tuple(cfg.stage_depths),
                    backbone_expand_ratio=cfg.backbone_expand_ratio, attn_depth=cfg.attn_depth,
-                   attn_head_dim=cfg.attn_head_dim, d_model=cfg.d_model, merge_size=cfg.merge_size,
-                   vit_depth=cfg.vit_depth,
+                   attn_head_dim=cfg.attn_head_dim, d_model=cfg.d_model,
+                   merge_size=cfg.merge_size, vit_depth=cfg.vit_depth,
                    vit_head_dim=cfg.vit_head_dim, vit_mlp_ratio=cfg.vit_mlp_ratio,
                    num_frames=cfg.num_frames, pool_hidden=cfg.pool_hidden,
                    out_channels=cfg.out_channels, delay_num_freqs=cfg.delay_num_freqs,
@@ -125,7 +124,8 @@ class RemoteModel(nn.Module):
 
     def forward_features(self, frames: torch.Tensor, delay_ms: DelayLike) -> torch.Tensor:
         """frames (B, K, 3, Hr, Wr) RGB in [0, 1], oldest first; delay_ms (B,) float milliseconds
-        (or a scalar for the whole batch). Returns (B, d_model, K, h, w) with (h, w) = ceil(ceil((Hr, Wr)/8)/merge_size)."""
+        (or a scalar for the whole batch).
+        Returns (B, d_model, K, h, w), (h, w) = ceil(ceil((Hr, Wr) / 8) / merge_size)."""
         if frames.dim() != 5 or frames.shape[1] != self.num_frames or frames.shape[2] != 3:
             raise ValueError(f"frames must be (B, {self.num_frames}, 3, Hr, Wr) RGB in [0, 1], "
                              f"got {tuple(frames.shape)}")
