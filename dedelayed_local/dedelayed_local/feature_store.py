@@ -1,0 +1,154 @@
+"""Which remote features, if any, the robot fuses into a fresh frame (DESIGN.md section 5).
+
+Plain Python, no ROS: the fusion node offers every received FeatureMap, the segmenter asks
+for the features of each camera frame. Rules:
+
+- a FeatureMap is stored only if its model identity is the expected one, its shape equals the
+  local stage-1 shape, its encoding/payload decode and all values are finite; otherwise the
+  rejection reason is kept so diagnostics can say why the robot runs local-only;
+- for a frame stamped t the newest stored FeatureMap with echoed stamp s <= t is used and
+  tau = t - s is measured on the robot clock (no clock sync with the cloud);
+- features older than ``max_feature_age_ms`` (tau above it) are not fused;
+- nothing here ever blocks on the cloud: a lookup is a lock and a short scan.
+"""
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import numpy as np
+
+from dedelayed_models.transport import EncodedFeatures, FeatureDecodeError, decode_features
+
+FUSED = "fused"
+LOCAL_ONLY = "local_only"
+
+# Why a frame was segmented local-only (diagnostics show these strings).
+NO_FEATURES_YET = "no_features_yet"
+STALE = "features_stale"
+ONLY_NEWER_FEATURES = "features_newer_than_frame"
+IDENTITY_MISMATCH = "identity_mismatch"
+SHAPE_MISMATCH = "shape_mismatch"
+BAD_PAYLOAD = "bad_payload"
+FUSION_DISABLED = "fusion_disabled"
+
+NS_PER_MS = 1_000_000
+
+
+@dataclass(frozen=True)
+class RemoteFeatures:
+    """One accepted FeatureMap. z: (C, H, W) float32 on the robot's stage-1 grid."""
+
+    z: np.ndarray
+    stamp_ns: int             # echoed robot stamp s of the newest frame the remote used [ns]
+    delay_ms: float           # delay the remote conditioned on [ms]
+    received_ns: int          # robot clock when it arrived [ns]
+    remote_compute_ms: float  # the remote's own decode + forward + encode time [ms]
+
+
+@dataclass(frozen=True)
+class FusionDecision:
+    """What to do with one camera frame."""
+
+    mode: str                                 # FUSED or LOCAL_ONLY
+    reason: str                               # FUSED or one of the local-only reasons above
+    features: Optional[RemoteFeatures] = None
+    tau_ms: Optional[float] = None            # frame stamp - echoed stamp [ms], when known
+    detail: str = ""                          # human-readable explanation for logs
+
+
+class FeatureRejected(ValueError):
+    """A FeatureMap that must not be fused; ``reason`` is one of the module's reason codes."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+class FeatureStore:
+    """Thread-safe store of the last few accepted FeatureMaps for frame pairing."""
+
+    def __init__(self, *, expected_identity: str, expected_shape: Tuple[int, int, int],
+                 max_feature_age_ms: float = 300.0, history: int = 8, enabled: bool = True):
+        self.expected_identity = expected_identity
+        self.expected_shape = tuple(int(n) for n in expected_shape)
+        self.max_feature_age_ms = float(max_feature_age_ms)
+        self.enabled = enabled
+        self._accepted = deque(maxlen=history)  # sorted by stamp_ns, newest last
+        self._last_rejection: Optional[FeatureRejected] = None
+        self._last_rejection_ns = -1
+        self._lock = threading.Lock()
+        self.accepted_count = 0
+        self.rejected_count = 0
+
+    def validate(self, encoded: EncodedFeatures, model_identity: str) -> np.ndarray:
+        """Decode a FeatureMap payload or raise FeatureRejected naming what is wrong."""
+        if model_identity != self.expected_identity:
+            raise FeatureRejected(
+                IDENTITY_MISMATCH,
+                f"FeatureMap from remote model '{model_identity}' but this robot's local model "
+                f"was trained with '{self.expected_identity}'; run the matching checkpoint on the "
+                f"cloud or set expected_remote_identity")
+        if tuple(encoded.shape) != self.expected_shape:
+            got = "x".join(map(str, encoded.shape))
+            want = "x".join(map(str, self.expected_shape))
+            raise FeatureRejected(
+                SHAPE_MISMATCH,
+                f"FeatureMap shape {got} does not match local stage-1 {want}; do the cloud's "
+                f"local_height/local_width parameters match this robot's model resolution?")
+        try:
+            return decode_features(encoded)
+        except FeatureDecodeError as error:
+            raise FeatureRejected(BAD_PAYLOAD, str(error)) from error
+
+    def offer(self, encoded: EncodedFeatures, *, model_identity: str, stamp_ns: int,
+              delay_ms: float, received_ns: int, remote_compute_ms: float = 0.0
+              ) -> Optional[FeatureRejected]:
+        """Store a received FeatureMap if valid; returns the rejection (or None if accepted)."""
+        try:
+            z = self.validate(encoded, model_identity)
+        except FeatureRejected as rejection:
+            with self._lock:
+                self._last_rejection, self._last_rejection_ns = rejection, received_ns
+                self.rejected_count += 1
+            return rejection
+        features = RemoteFeatures(z, int(stamp_ns), float(delay_ms), int(received_ns),
+                                  float(remote_compute_ms))
+        with self._lock:
+            self._accepted.append(features)
+            if len(self._accepted) > 1 and self._accepted[-2].stamp_ns > features.stamp_ns:
+                ordered = sorted(self._accepted, key=lambda f: f.stamp_ns)  # reordered by the link
+                self._accepted.clear()
+                self._accepted.extend(ordered)
+            self.accepted_count += 1
+        return None
+
+    def select(self, frame_stamp_ns: int) -> FusionDecision:
+        """Features to fuse into the frame stamped ``frame_stamp_ns`` (robot clock), or why not."""
+        if not self.enabled:
+            return FusionDecision(LOCAL_ONLY, FUSION_DISABLED, detail="fusion disabled by parameter")
+        with self._lock:
+            candidates = [f for f in self._accepted if f.stamp_ns <= frame_stamp_ns]
+            newest_any = self._accepted[-1] if self._accepted else None
+            rejection, rejection_ns = self._last_rejection, self._last_rejection_ns
+        best = candidates[-1] if candidates else None
+        if rejection is not None and (newest_any is None or rejection_ns > newest_any.received_ns):
+            # The newest thing the cloud sent was unusable: say so rather than "stale".
+            tau = None if best is None else (frame_stamp_ns - best.stamp_ns) / NS_PER_MS
+            if best is None or tau > self.max_feature_age_ms:
+                return FusionDecision(LOCAL_ONLY, rejection.reason, None, tau, str(rejection))
+        if best is None:
+            if newest_any is None:
+                return FusionDecision(LOCAL_ONLY, NO_FEATURES_YET,
+                                      detail="no FeatureMap received from the cloud yet")
+            return FusionDecision(
+                LOCAL_ONLY, ONLY_NEWER_FEATURES,
+                detail="every stored FeatureMap describes a frame newer than this one")
+        tau_ms = (frame_stamp_ns - best.stamp_ns) / NS_PER_MS
+        if tau_ms > self.max_feature_age_ms:
+            return FusionDecision(
+                LOCAL_ONLY, STALE, None, tau_ms,
+                f"newest usable FeatureMap is {tau_ms:.0f} ms old (max_feature_age_ms "
+                f"{self.max_feature_age_ms:.0f}); is the cloud or the link down?")
+        return FusionDecision(FUSED, FUSED, best, tau_ms)

@@ -1,0 +1,81 @@
+"""Fusion node: receives FeatureMaps from the cloud, validates and stores them for the
+segmenter, and reports the delay the robot observes back to the cloud.
+
+Runs in the same process as the segmenter node (see robot_main.py): the decoded feature tensor
+is handed over in memory through a FeatureStore and never crosses a process boundary.
+"""
+
+import threading
+
+from rclpy.node import Node
+
+from dedelayed_local import qos
+from dedelayed_local.delay_tracking import DelayEstimator
+from dedelayed_local.feature_store import FeatureStore, FusionDecision
+from dedelayed_local.ros_params import declare_parameters
+from dedelayed_models.transport.feature_msg import encoded_from_feature_map
+from dedelayed_msgs.msg import DelayReport, FeatureMap
+
+PARAMETERS = (
+    ("features_topic", "dedelayed/remote_features", "FeatureMap input from the cloud"),
+    ("delay_report_topic", "dedelayed/delay_report", "DelayReport output to the cloud"),
+    ("expected_remote_identity", "",
+     "remote model identity to accept; empty = the one stored in the local checkpoint"),
+    ("max_feature_age_ms", 300.0,
+     "features older than this (tau = frame stamp - echoed stamp) are not fused [ms]"),
+    ("fusion_enabled", True, "false = always segment local-only"),
+    ("delay_report_period_s", 0.2, "how often the observed delay is reported to the cloud [s]"),
+    ("delay_window", 30, "fused frames behind the reported delay estimate [frames]"),
+    ("camera_frame_id", "", "frame_id written into DelayReport headers"),
+)
+
+
+class FusionNode(Node):
+    def __init__(self, robot_model, **kwargs):
+        super().__init__("dedelayed_fusion", **kwargs)
+        self.params = declare_parameters(self, PARAMETERS)
+        expected = self.params["expected_remote_identity"] or robot_model.expected_remote_identity
+        self.store = FeatureStore(expected_identity=expected,
+                                  expected_shape=robot_model.feature_shape,
+                                  max_feature_age_ms=self.params["max_feature_age_ms"],
+                                  enabled=self.params["fusion_enabled"])
+        self.delay = DelayEstimator(self.params["delay_window"])
+        self._delay_lock = threading.Lock()
+        self._rejections_logged = set()
+        self.create_subscription(FeatureMap, self.params["features_topic"], self._on_features,
+                                 qos.FEATURES)
+        self._report_pub = self.create_publisher(DelayReport, self.params["delay_report_topic"],
+                                                 qos.REPORT)
+        self.create_timer(self.params["delay_report_period_s"], self._report_delay)
+        self.get_logger().info(f"accepting remote features from '{expected}', shape "
+                               f"{'x'.join(map(str, robot_model.feature_shape))}")
+
+    def _on_features(self, msg: FeatureMap) -> None:
+        received_ns = self.get_clock().now().nanoseconds
+        stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        rejection = self.store.offer(encoded_from_feature_map(msg),
+                                     model_identity=msg.model_identity, stamp_ns=stamp_ns,
+                                     delay_ms=msg.delay_ms, received_ns=received_ns,
+                                     remote_compute_ms=msg.remote_compute_ms)
+        if rejection is not None and rejection.reason not in self._rejections_logged:
+            # Once per reason: a misconfigured cloud would otherwise flood the log at 30 Hz.
+            self._rejections_logged.add(rejection.reason)
+            self.get_logger().warning(f"refusing remote features: {rejection}")
+
+    def on_frame_decision(self, decision: FusionDecision) -> None:
+        """Called by the segmenter for every frame: fused frames feed the delay estimate."""
+        if decision.tau_ms is not None and decision.features is not None:
+            with self._delay_lock:
+                self.delay.add(decision.tau_ms)
+
+    def _report_delay(self) -> None:
+        with self._delay_lock:
+            median_ms, jitter_ms, samples = self.delay.estimate()
+        report = DelayReport()
+        report.header.stamp = self.get_clock().now().to_msg()
+        report.header.frame_id = self.params["camera_frame_id"]
+        report.observed_delay_ms = median_ms
+        report.delay_jitter_ms = jitter_ms
+        report.window_size = samples
+        report.expected_model_identity = self.store.expected_identity
+        self._report_pub.publish(report)

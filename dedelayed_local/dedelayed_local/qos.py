@@ -1,0 +1,19 @@
+"""QoS profiles of the robot's topics (one place; DESIGN.md section 4)."""
+
+from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
+                       qos_profile_sensor_data)
+
+# Camera frames and uplink: sensor data (best effort, shallow): a late frame is worthless.
+SENSOR = qos_profile_sensor_data
+# Remote features: best effort, newest only -- a retransmitted FeatureMap would arrive stale.
+FEATURES = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,
+                      history=HistoryPolicy.KEEP_LAST)
+# Segmentation outputs: reliable so default-QoS subscribers (planners, RViz) match.
+OUTPUT = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE,
+                    history=HistoryPolicy.KEEP_LAST)
+# Delay report to the cloud: reliable, newest only.
+REPORT = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                    history=HistoryPolicy.KEEP_LAST)
+# Class names: published once, kept for late subscribers (latched).
+LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                     durability=DurabilityPolicy.TRANSIENT_LOCAL, history=HistoryPolicy.KEEP_LAST)

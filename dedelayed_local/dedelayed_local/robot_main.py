@@ -1,0 +1,41 @@
+"""`robot`: the robot side of Dedelayed in ONE process -- segmenter, fusion and uplink nodes.
+
+Why one process: the fusion node decodes each FeatureMap into a tensor that the segmenter adds
+to its stage-1 features for the next frame. Sharing the FeatureStore in memory means no feature
+tensor is ever serialised again on the robot (rclpy has no zero-copy intra-process transport).
+The nodes stay separate ROS nodes (own names, parameters, remappings), like composable nodes
+in a C++ component container. Run with `--ros-args --params-file robot.yaml -r __ns:=/robot1`.
+"""
+
+import sys
+
+import rclpy
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+
+from dedelayed_local.fusion_node import FusionNode
+from dedelayed_local.segmenter_node import LocalSegmenterNode
+from dedelayed_local.uplink_node import UplinkNode
+
+
+def main(args=None):
+    rclpy.init(args=args if args is not None else sys.argv)
+    nodes = []
+    try:
+        segmenter = LocalSegmenterNode()
+        fusion = FusionNode(segmenter.robot_model)
+        segmenter.use_fusion(fusion)
+        nodes = [segmenter, fusion, UplinkNode()]
+        executor = MultiThreadedExecutor(num_threads=3)
+        for node in nodes:
+            executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        for node in nodes:
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()

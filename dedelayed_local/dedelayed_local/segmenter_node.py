@@ -1,0 +1,192 @@
+"""Local segmenter node: segments every fresh camera frame, fused with the newest valid remote
+features when the fusion node has some, local-only otherwise. Never waits for the cloud.
+
+Publishes /dedelayed/segmentation (mono8 trainIds, header of the frame described), an overlay
+(rgb8), optionally the same frame's local-only result (for side-by-side evaluation), the class
+names once (latched) and /diagnostics.
+"""
+
+import json
+import time
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+from std_msgs.msg import String
+
+from dedelayed_local import qos
+from dedelayed_local.backends import BACKENDS, create_backend
+from dedelayed_local.delay_tracking import ModeEpisodes
+from dedelayed_local.feature_store import FeatureStore
+from dedelayed_local.image_codec import ImageDecodeError, fill_image_msg, image_msg_to_rgb
+from dedelayed_local.robot_model import RobotModel
+from dedelayed_local.ros_params import declare_parameters
+from dedelayed_local.segmenter_core import LocalSegmenter, overlay
+from dedelayed_local.stats import RateMeter, StageTimes
+from dedelayed_models.classes import CLASS_NAMES, IGNORE_ID, PALETTE_RGB
+
+PARAMETERS = (
+    ("image_topic", "/camera/image_raw", "camera input (sensor_msgs/Image rgb8/bgr8/mono8)"),
+    ("segmentation_topic", "dedelayed/segmentation", "mono8 trainIds output"),
+    ("overlay_topic", "dedelayed/segmentation/overlay", "rgb8 colour overlay output"),
+    ("local_only_topic", "dedelayed/segmentation/local_only",
+     "the same frame segmented without remote features (when publish_local_only)"),
+    ("class_names_topic", "dedelayed/class_names", "JSON class table, latched"),
+    ("checkpoint", "", "local or dedelayed checkpoint (.pt); empty = random weights of `preset`"),
+    ("preset", "small", "model preset used when checkpoint is empty (tiny/small/paper)"),
+    ("seed", 0, "seed of the random weights when checkpoint is empty"),
+    ("image_height", 0, "local model input height [px]; 0 = the checkpoint's"),
+    ("image_width", 0, "local model input width [px]; 0 = the checkpoint's"),
+    ("backend", "auto", "tensorrt, onnxruntime, torch, or auto (tensorrt if importable)"),
+    ("device", "cpu", "cpu or cuda (torch/onnxruntime backends)"),
+    ("onnx_path", "", "robot ONNX graph; empty = export from the checkpoint into cache_dir"),
+    ("engine_path", "", "TensorRT engine file; empty = cache_dir/<onnx hash, TRT, GPU>.engine"),
+    ("force_engine_rebuild", False, "rebuild the TensorRT engine even if a valid one is cached"),
+    ("fp16", True, "build the TensorRT engine with FP16 kernels where the GPU has them"),
+    ("cache_dir", "", "where exported ONNX graphs and engines are cached; empty = ~/.cache/dedelayed"),
+    ("output_size", "camera", "segmentation size: camera (pixel-aligned) or model (cheaper)"),
+    ("publish_overlay", True, "publish the rgb8 overlay"),
+    ("publish_local_only", False, "also publish each frame's local-only result (costs a 2nd pass)"),
+    ("diagnostics_period_s", 1.0, "period of /diagnostics status [s]"),
+)
+
+
+def _resolve_backend(name: str) -> str:
+    if name != "auto":
+        return name
+    try:
+        import pycuda.driver  # noqa: F401
+        import tensorrt  # noqa: F401
+        return "tensorrt"
+    except ImportError:
+        return "onnxruntime"
+
+
+class LocalSegmenterNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__("dedelayed_segmenter", **kwargs)
+        p = self.params = declare_parameters(self, PARAMETERS)
+        image_hw = (p["image_height"], p["image_width"])
+        if p["checkpoint"]:
+            self.robot_model = RobotModel.from_checkpoint(p["checkpoint"], image_hw)
+        else:
+            self.robot_model = RobotModel.random(p["preset"], p["seed"], image_hw)
+            self.get_logger().warning(
+                f"no checkpoint parameter: running UNTRAINED random weights of preset "
+                f"'{p['preset']}' (seed {p['seed']}); set checkpoint for real use")
+        backend_name = _resolve_backend(p["backend"])
+        if backend_name not in BACKENDS:
+            raise ValueError(f"backend '{p['backend']}' is unknown; use one of {BACKENDS} or auto")
+        self.backend = create_backend(
+            backend_name, self.robot_model, device=p["device"], onnx_path=p["onnx_path"],
+            engine_path=p["engine_path"], force_engine_rebuild=p["force_engine_rebuild"],
+            fp16=p["fp16"], cache_dir=p["cache_dir"])
+        self.fusion = None
+        # Until a fusion node is attached the store is empty and disabled: local-only.
+        self.segmenter = LocalSegmenter(
+            self.backend, FeatureStore(expected_identity="", enabled=False,
+                                       expected_shape=self.robot_model.feature_shape),
+            p["output_size"])
+        self.episodes = ModeEpisodes()
+        self.input_rate, self.output_rate = RateMeter(), RateMeter()
+        self.stage_times = StageTimes()
+        self._last_decision = None
+        self._bad_frames = 0
+
+        self._seg_pub = self.create_publisher(Image, p["segmentation_topic"], qos.OUTPUT)
+        self._overlay_pub = (self.create_publisher(Image, p["overlay_topic"], qos.OUTPUT)
+                             if p["publish_overlay"] else None)
+        self._local_only_pub = (self.create_publisher(Image, p["local_only_topic"], qos.OUTPUT)
+                                if p["publish_local_only"] else None)
+        self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._names_pub = self.create_publisher(String, p["class_names_topic"], qos.LATCHED)
+        self._names_pub.publish(String(data=json.dumps({
+            "ignore_id": IGNORE_ID,
+            "classes": [{"id": i, "name": n, "rgb": PALETTE_RGB[i].tolist()}
+                        for i, n in enumerate(CLASS_NAMES)]})))
+        # Frames in their own group so FeatureMap decoding (fusion node) runs beside them.
+        self.create_subscription(Image, p["image_topic"], self._on_image, qos.SENSOR,
+                                 callback_group=MutuallyExclusiveCallbackGroup())
+        self.create_timer(p["diagnostics_period_s"], self._publish_diagnostics)
+        self.get_logger().info(
+            f"segmenting {p['image_topic']} with {self.backend.name} at "
+            f"{self.robot_model.image_hw[1]}x{self.robot_model.image_hw[0]} "
+            f"(model {self.robot_model.local_identity} from {self.robot_model.source})")
+
+    def use_fusion(self, fusion_node) -> None:
+        """Attach the in-process fusion node whose FeatureStore supplies remote features."""
+        self.fusion = fusion_node
+        self.segmenter.store = fusion_node.store
+
+    def _on_image(self, msg: Image) -> None:
+        received = time.perf_counter()
+        self.input_rate.tick()
+        try:
+            rgb = image_msg_to_rgb(msg)
+        except ImageDecodeError as error:
+            self._bad_frames += 1
+            self.get_logger().warning(f"dropping camera frame: {error}", throttle_duration_sec=5.0)
+            return
+        convert_ms = (time.perf_counter() - received) * 1e3
+        stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        try:
+            result = self.segmenter.segment(rgb, stamp_ns,
+                                            with_local_only=self._local_only_pub is not None)
+        except Exception as error:  # a backend fault must not kill the robot's perception node
+            self.get_logger().error(f"segmentation failed for a frame: {error!r}",
+                                    throttle_duration_sec=5.0)
+            return
+        log_line = self.episodes.update(result.decision)
+        if log_line:
+            self.get_logger().info(log_line)
+        if self.fusion is not None:
+            self.fusion.on_frame_decision(result.decision)
+        publish_start = time.perf_counter()
+        self._seg_pub.publish(self._image(msg.header, result.class_ids, "mono8"))
+        if self._local_only_pub is not None:
+            self._local_only_pub.publish(self._image(msg.header, result.local_only_ids, "mono8"))
+        if self._overlay_pub is not None:
+            self._overlay_pub.publish(self._image(msg.header, overlay(rgb, result.class_ids), "rgb8"))
+        self.output_rate.tick()
+        self._last_decision = result.decision
+        self.stage_times.add(dict(result.stage_ms, image_conversion=convert_ms,
+                                  publish=(time.perf_counter() - publish_start) * 1e3,
+                                  total=(time.perf_counter() - received) * 1e3))
+
+    @staticmethod
+    def _image(header, pixels, encoding) -> Image:
+        msg = fill_image_msg(Image(), pixels, encoding)
+        msg.header = header
+        return msg
+
+    def _publish_diagnostics(self) -> None:
+        decision = self._last_decision
+        status = DiagnosticStatus(name=f"{self.get_fully_qualified_name()}: segmentation",
+                                  hardware_id=self.backend.name)
+        if decision is None:
+            status.level, status.message = DiagnosticStatus.WARN, "no camera frame yet"
+        elif decision.mode == "fused":
+            status.level, status.message = DiagnosticStatus.OK, "fused"
+        else:
+            status.level, status.message = DiagnosticStatus.WARN, f"local-only: {decision.reason}"
+        store = self.segmenter.store
+        values = {
+            "mode": "none" if decision is None else decision.mode,
+            "reason": "" if decision is None else decision.reason,
+            "tau_ms": "" if decision is None or decision.tau_ms is None else f"{decision.tau_ms:.1f}",
+            "input_rate_hz": f"{self.input_rate.rate_hz():.2f}",
+            "output_rate_hz": f"{self.output_rate.rate_hz():.2f}",
+            "fused_frames": str(self.episodes.frames_by_mode.get("fused", 0)),
+            "local_only_frames": str(self.episodes.frames_by_mode.get("local_only", 0)),
+            "dropped_bad_frames": str(self._bad_frames),
+            "features_accepted": str(store.accepted_count),
+            "features_rejected": str(store.rejected_count),
+            "model_identity": self.robot_model.local_identity,
+            "expected_remote_identity": store.expected_identity,
+        }
+        values.update({f"latency_{k}_ms": f"{v:.2f}" for k, v in self.stage_times.means().items()})
+        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+        array_msg = DiagnosticArray(status=[status])
+        array_msg.header.stamp = self.get_clock().now().to_msg()
+        self._diag_pub.publish(array_msg)

@@ -1,0 +1,63 @@
+"""Uplink node: camera frames -> remote resolution -> WebP (quality 85) -> the cloud.
+
+The header (stamp and frame_id) is the camera's, untouched: the cloud echoes that stamp in its
+FeatureMaps, which is how the robot measures the delay tau on its own clock.
+"""
+
+import time
+
+from rclpy.node import Node
+from sensor_msgs.msg import CompressedImage, Image
+
+import cv2
+
+from dedelayed_local import qos
+from dedelayed_local.image_codec import ImageDecodeError, image_msg_to_rgb
+from dedelayed_local.ros_params import declare_parameters
+from dedelayed_models.data.uplink import WEBP_QUALITY, encode_uplink
+
+UPLINK_FORMAT = "rgb8; webp compressed rgb8"
+
+PARAMETERS = (
+    ("image_topic", "/camera/image_raw", "camera input (sensor_msgs/Image)"),
+    ("uplink_topic", "dedelayed/uplink/compressed", "WebP frames to the cloud"),
+    ("remote_height", 256, "frame height sent to the cloud [px] (the remote model's input)"),
+    ("remote_width", 512, "frame width sent to the cloud [px]"),
+    ("webp_quality", WEBP_QUALITY, "WebP quality 0-100 (paper: 85)"),
+    ("max_rate_hz", 0.0, "uplink at most this many frames per second; 0 = every frame"),
+)
+
+
+class UplinkNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__("dedelayed_uplink", **kwargs)
+        self.params = declare_parameters(self, PARAMETERS)
+        if not 0 <= self.params["webp_quality"] <= 100:
+            raise ValueError(f"webp_quality {self.params['webp_quality']} must be within 0-100")
+        self._min_period_s = (1.0 / self.params["max_rate_hz"]) if self.params["max_rate_hz"] > 0 else 0.0
+        self._last_sent = -float("inf")
+        self.sent_frames = 0
+        self.sent_bytes = 0
+        self._pub = self.create_publisher(CompressedImage, self.params["uplink_topic"], qos.SENSOR)
+        self.create_subscription(Image, self.params["image_topic"], self._on_image, qos.SENSOR)
+
+    def _on_image(self, msg: Image) -> None:
+        now = time.monotonic()
+        if now - self._last_sent < self._min_period_s:
+            return
+        try:
+            rgb = image_msg_to_rgb(msg)
+        except ImageDecodeError as error:
+            self.get_logger().warning(f"not uplinking a frame: {error}", throttle_duration_sec=5.0)
+            return
+        size = (self.params["remote_width"], self.params["remote_height"])
+        if rgb.shape[1::-1] != size:
+            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        out = CompressedImage()
+        out.header = msg.header
+        out.format = UPLINK_FORMAT
+        out.data = encode_uplink(rgb, self.params["webp_quality"])
+        self._pub.publish(out)
+        self._last_sent = now
+        self.sent_frames += 1
+        self.sent_bytes += len(out.data)

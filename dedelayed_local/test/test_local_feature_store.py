@@ -1,0 +1,116 @@
+"""Pairing of camera frames with remote features (DESIGN.md section 5), without ROS."""
+
+import numpy as np
+import pytest
+
+from dedelayed_local.delay_tracking import DelayEstimator, ModeEpisodes
+from dedelayed_local.feature_store import (BAD_PAYLOAD, FUSED, IDENTITY_MISMATCH, LOCAL_ONLY,
+                                           NO_FEATURES_YET, ONLY_NEWER_FEATURES, SHAPE_MISMATCH,
+                                           STALE, FeatureStore)
+from dedelayed_models.transport import EncodedFeatures, encode_features
+
+MS = 1_000_000
+SHAPE = (4, 3, 5)
+IDENTITY = "dedelayed-remote-tiny-v1-abc"
+
+
+def _store(**kwargs):
+    return FeatureStore(expected_identity=IDENTITY, expected_shape=SHAPE,
+                        max_feature_age_ms=150.0, **kwargs)
+
+
+def _offer(store, stamp_ms, value=1.0, identity=IDENTITY, shape=SHAPE, received_ms=None):
+    encoded = encode_features(np.full(shape, value, dtype=np.float32), "float16")
+    return store.offer(encoded, model_identity=identity, stamp_ns=stamp_ms * MS, delay_ms=100.0,
+                       received_ns=(received_ms if received_ms is not None else stamp_ms + 100) * MS)
+
+
+def test_newest_features_not_newer_than_the_frame_are_fused():
+    store = _store()
+    assert store.select(1000 * MS).reason == NO_FEATURES_YET
+    _offer(store, 900, value=1.0)
+    _offer(store, 933, value=2.0)
+    _offer(store, 966, value=3.0)
+    decision = store.select(1000 * MS)
+    assert decision.mode == FUSED and decision.tau_ms == pytest.approx(34.0)
+    assert decision.features.z[0, 0, 0] == 3.0
+    # a frame between two feature stamps pairs with the older one: s <= t, never the future
+    decision = store.select(950 * MS)
+    assert decision.features.z[0, 0, 0] == 2.0 and decision.tau_ms == pytest.approx(17.0)
+    assert store.select(899 * MS).reason == ONLY_NEWER_FEATURES
+
+
+def test_features_reordered_by_the_link_are_still_paired_by_stamp():
+    store = _store()
+    _offer(store, 966, value=3.0)
+    _offer(store, 933, value=2.0)  # arrives late
+    assert store.select(950 * MS).features.z[0, 0, 0] == 2.0
+    assert store.select(1000 * MS).features.z[0, 0, 0] == 3.0
+
+
+def test_stale_features_fall_back_to_local_only_with_the_age():
+    store = _store()
+    _offer(store, 1000)
+    assert store.select(1150 * MS).mode == FUSED
+    decision = store.select(1151 * MS)
+    assert (decision.mode, decision.reason) == (LOCAL_ONLY, STALE)
+    assert decision.tau_ms == pytest.approx(151.0) and "151 ms old" in decision.detail
+
+
+@pytest.mark.parametrize("kwargs, reason, words", [
+    ({"identity": "dedelayed-remote-tiny-v1-other"}, IDENTITY_MISMATCH, "trained with"),
+    ({"shape": (4, 3, 6)}, SHAPE_MISMATCH, "4x3x6 does not match local stage-1 4x3x5"),
+])
+def test_wrong_model_or_shape_is_refused_and_named(kwargs, reason, words):
+    store = _store()
+    rejection = _offer(store, 1000, **kwargs)
+    assert rejection.reason == reason and words in str(rejection)
+    decision = store.select(1050 * MS)
+    assert (decision.mode, decision.reason) == (LOCAL_ONLY, reason)
+    assert store.rejected_count == 1 and store.accepted_count == 0
+
+
+def test_corrupt_payload_is_refused_and_good_features_still_used_until_stale():
+    store = _store()
+    _offer(store, 1000, value=5.0)
+    truncated = EncodedFeatures("float16", SHAPE, b"\0" * 10)
+    rejection = store.offer(truncated, model_identity=IDENTITY, stamp_ns=1033 * MS, delay_ms=0,
+                            received_ns=1133 * MS)
+    assert rejection.reason == BAD_PAYLOAD
+    assert store.select(1100 * MS).mode == FUSED  # the last good features are still fresh
+    late = store.select(1200 * MS)
+    assert (late.mode, late.reason) == (LOCAL_ONLY, BAD_PAYLOAD)  # says why, not just "stale"
+    nan = EncodedFeatures("float32", SHAPE, np.full(SHAPE, np.nan, "<f4").tobytes())
+    assert store.offer(nan, model_identity=IDENTITY, stamp_ns=1066 * MS, delay_ms=0,
+                       received_ns=1166 * MS).reason == BAD_PAYLOAD
+
+
+def test_disabled_fusion_is_local_only():
+    store = _store(enabled=False)
+    _offer(store, 1000)
+    assert store.select(1010 * MS).reason == "fusion_disabled"
+
+
+def test_delay_estimator_is_robust_to_outliers():
+    estimator = DelayEstimator(window=5)
+    assert estimator.estimate() == (0.0, 0.0, 0)
+    for tau in (100, 101, 99, 100, 900):  # one outlier (a frame paired with old features)
+        estimator.add(tau)
+    median, jitter, samples = estimator.estimate()
+    assert (median, samples) == (100.0, 5)
+    assert jitter == pytest.approx(1.4826 * 1.0)
+
+
+def test_mode_changes_are_logged_once_per_episode():
+    store = _store()
+    episodes = ModeEpisodes()
+    lines = [episodes.update(store.select(t * MS)) for t in (900, 933)]
+    _offer(store, 950)
+    lines += [episodes.update(store.select(t * MS)) for t in (966, 1000, 1033)]
+    lines += [episodes.update(store.select(t * MS)) for t in (1200, 1233)]
+    logged = [line for line in lines if line]
+    assert len(logged) == 3
+    assert logged[0].startswith("local-only: no_features_yet")
+    assert logged[1].startswith("fusing remote features (tau 16 ms)")
+    assert logged[2].startswith("switching to local-only: features_stale")
+    assert episodes.frames_by_mode == {"fused": 3, "local_only": 4}
