@@ -1,0 +1,231 @@
+"""Per-robot temporal context on the cloud: the last K uplinked frames and one pending slot.
+
+Rules (DESIGN.md section 4: "drops stale frames rather than queueing, always work on the newest"):
+
+* History advances per RECEIVED frame. The remote model was trained on K consecutive frames at
+  stride 1 (30 fps); every received frame enters the history even if it is never computed on, so
+  when the cloud falls behind the context still spans K consecutive camera frames (only the
+  prediction rate drops), which is closer to training than skipping superseded frames would be.
+* Newest only: one pending slot per robot. A frame arriving while the pending one has not been
+  taken yet REPLACES it (``frames_superseded`` counts these); nothing queues.
+* Padding: before K frames have arrived, the oldest received frame is repeated in front, so a
+  robot gets features from its very first frame (a static scene is the least surprising guess).
+* ``max_frame_age_ms`` (<= 0 disables both uses):
+  - a pending frame whose ARRIVAL on the cloud (steady clock, taken in the subscription
+    callback) is more than max_frame_age_ms before the moment the worker takes it for a forward
+    pass is dropped (``frames_stale``): its answer would reach the robot too late to be fused.
+    Robot stamps cannot be used for this: the hosts' clocks are not synchronised.
+  - a received frame whose robot stamp is more than max_frame_age_ms after the newest history
+    frame's stamp (same clock, the robot's) restarts the history: after such a pause the old
+    frames are no longer the consecutive frames the model expects, so padding is closer.
+* A robot stamp that goes backwards (robot restarted, sim time reset) restarts the history; an
+  exact repeat of the newest stamp is dropped as a duplicate.
+
+Plain Python (numpy, cv2, no rclpy), so every rule is tested without a ROS graph.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Deque, Dict, List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+from dedelayed_models.data.uplink import decode_uplink
+
+Stamp = Tuple[int, int]  # builtin_interfaces/Time as (sec, nanosec), echoed exactly
+
+
+def stamp_to_ns(stamp: Stamp) -> int:
+    return int(stamp[0]) * 1_000_000_000 + int(stamp[1])
+
+
+@dataclass(frozen=True)
+class UplinkFrame:
+    """One decoded uplink frame as the remote model will see it."""
+
+    pixels: np.ndarray               # (Hr, Wr, 3) uint8 RGB at the model's remote resolution
+    stamp: Stamp                     # robot camera stamp, echoed untouched in FeatureMap.header
+    frame_id: str                    # robot camera frame_id, echoed
+    receive_time_ns: int             # cloud ROS clock at arrival [ns] -> remote_receive_time
+    arrival_monotonic_ns: int        # cloud steady clock at arrival [ns] -> age rule
+    decode_ms: float = 0.0           # WebP decode + resize time [ms]
+
+
+@dataclass(frozen=True)
+class ContextSnapshot:
+    """What one robot contributes to a batch: K frames oldest first, ending at its newest frame."""
+
+    robot: str
+    frames: Tuple[np.ndarray, ...]   # K x (Hr, Wr, 3) uint8, oldest first (padded in front)
+    newest: UplinkFrame
+    delay_ms: float                  # delay to condition on [ms]
+    real_frames: int                 # received frames in the context (K - real = padding)
+
+
+def prepare_uplink_frame(data: bytes, remote_hw: Tuple[int, int]) -> Tuple[np.ndarray, float, Tuple[int, int]]:
+    """WebP bytes -> ((Hr, Wr, 3) uint8 RGB, decode_ms, decoded (H, W)).
+
+    The robot's uplink already resizes to the remote resolution; a frame of another size is
+    resized here (area interpolation, as for a down-scale) so the model still gets its input size.
+    Raises ValueError for bytes that are not an image.
+    """
+    start = time.perf_counter()
+    try:
+        rgb = decode_uplink(bytes(data))
+    except cv2.error as exc:   # OpenCV's own exception for malformed headers; one error kind out
+        raise ValueError(f"uplink payload of {len(data)} bytes could not be decoded: {exc}") from exc
+    decoded_hw = (int(rgb.shape[0]), int(rgb.shape[1]))
+    height, width = int(remote_hw[0]), int(remote_hw[1])
+    if decoded_hw != (height, width):
+        rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(rgb), (time.perf_counter() - start) * 1e3, decoded_hw
+
+
+class RobotContext:
+    """One robot's K-frame history, pending slot, delay and counters (not thread-safe alone)."""
+
+    def __init__(self, robot: str, *, num_frames: int, default_delay_ms: float,
+                 max_frame_age_ms: float):
+        if num_frames < 1:
+            raise ValueError(f"num_frames must be >= 1, got {num_frames}")
+        self.robot = robot
+        self.num_frames = int(num_frames)
+        self.max_frame_age_ms = float(max_frame_age_ms)
+        self.delay_ms = float(default_delay_ms)
+        self.delay_reported = False
+        self.expected_identity = ""
+        self.history: Deque[UplinkFrame] = deque(maxlen=self.num_frames)
+        self.pending: Optional[UplinkFrame] = None
+        self.frames_received = 0
+        self.frames_superseded = 0      # replaced in the pending slot before any forward pass
+        self.frames_stale = 0           # dropped by the max_frame_age_ms arrival rule
+        self.frames_duplicate = 0       # same robot stamp as the newest frame
+        self.frames_undecodable = 0     # counted by the caller that failed to decode them
+        self.frames_taken = 0           # handed to a forward pass
+        self.history_restarts = 0
+
+    def push(self, frame: UplinkFrame) -> bool:
+        """Add a received frame to the history and make it the pending one; False if dropped."""
+        self.frames_received += 1
+        if self.history:
+            newest_ns = stamp_to_ns(self.history[-1].stamp)
+            gap_ms = (stamp_to_ns(frame.stamp) - newest_ns) / 1e6
+            if gap_ms == 0:
+                self.frames_duplicate += 1
+                return False
+            if gap_ms < 0 or (self.max_frame_age_ms > 0 and gap_ms > self.max_frame_age_ms):
+                self.history.clear()
+                self.history_restarts += 1
+        if self.pending is not None:
+            self.frames_superseded += 1
+        self.history.append(frame)
+        self.pending = frame
+        return True
+
+    @property
+    def has_pending(self) -> bool:
+        return self.pending is not None
+
+    def take(self, now_monotonic_ns: int) -> Optional[ContextSnapshot]:
+        """The context for a forward pass on the pending frame, or None (none pending, or stale)."""
+        frame, self.pending = self.pending, None
+        if frame is None:
+            return None
+        age_ms = (now_monotonic_ns - frame.arrival_monotonic_ns) / 1e6
+        if self.max_frame_age_ms > 0 and age_ms > self.max_frame_age_ms:
+            self.frames_stale += 1
+            return None
+        history = list(self.history)
+        padded = [history[0].pixels] * (self.num_frames - len(history)) + [f.pixels for f in history]
+        self.frames_taken += 1
+        return ContextSnapshot(robot=self.robot, frames=tuple(padded), newest=frame,
+                               delay_ms=self.delay_ms, real_frames=len(history))
+
+    def report_delay(self, observed_delay_ms: float, window_size: int) -> bool:
+        """Adopt a DelayReport's delay; False (delay unchanged) for reports without samples or
+        with a negative / non-finite delay."""
+        value = float(observed_delay_ms)
+        if window_size <= 0 or not math.isfinite(value) or value < 0:
+            return False
+        self.delay_ms = value
+        self.delay_reported = True
+        return True
+
+    def set_expected_identity(self, identity: str) -> bool:
+        """Remember the identity the robot accepts; True when it changed."""
+        changed = identity != self.expected_identity
+        self.expected_identity = identity
+        return changed
+
+    def counters(self) -> Dict[str, float]:
+        return {"frames_received": self.frames_received, "frames_superseded": self.frames_superseded,
+                "frames_stale": self.frames_stale, "frames_duplicate": self.frames_duplicate,
+                "frames_undecodable": self.frames_undecodable, "frames_taken": self.frames_taken,
+                "history_restarts": self.history_restarts, "delay_ms": self.delay_ms}
+
+
+class RobotContextSet:
+    """Thread-safe set of RobotContexts: subscription callbacks push, one worker takes batches."""
+
+    def __init__(self, robots: List[str], *, num_frames: int, default_delay_ms: float,
+                 max_frame_age_ms: float):
+        if not robots:
+            raise ValueError("no robots to serve: give at least one namespace ('' = the node's own)")
+        if len(set(robots)) != len(robots):
+            raise ValueError(f"robot namespaces are repeated: {robots}")
+        self.contexts: Dict[str, RobotContext] = {
+            r: RobotContext(r, num_frames=num_frames, default_delay_ms=default_delay_ms,
+                            max_frame_age_ms=max_frame_age_ms) for r in robots}
+        self._ready = threading.Condition()
+        self._stopped = False
+
+    def push_frame(self, robot: str, frame: UplinkFrame) -> bool:
+        with self._ready:
+            accepted = self.contexts[robot].push(frame)
+            if accepted:
+                self._ready.notify()
+            return accepted
+
+    def count_undecodable(self, robot: str) -> int:
+        with self._ready:
+            ctx = self.contexts[robot]
+            ctx.frames_received += 1
+            ctx.frames_undecodable += 1
+            return ctx.frames_undecodable
+
+    def report_delay(self, robot: str, observed_delay_ms: float, window_size: int,
+                     expected_identity: str) -> Tuple[bool, bool]:
+        """(delay adopted, expected identity changed)."""
+        with self._ready:
+            ctx = self.contexts[robot]
+            return (ctx.report_delay(observed_delay_ms, window_size),
+                    ctx.set_expected_identity(expected_identity))
+
+    def wait_for_ready(self, timeout_s: float) -> bool:
+        """Block until some robot has a pending frame (True) or timeout / stop (False)."""
+        with self._ready:
+            self._ready.wait_for(
+                lambda: self._stopped or any(c.has_pending for c in self.contexts.values()),
+                timeout=timeout_s)
+            return not self._stopped and any(c.has_pending for c in self.contexts.values())
+
+    def take_ready(self, now_monotonic_ns: int) -> List[ContextSnapshot]:
+        """Every robot's pending context, in robot order (one batch)."""
+        with self._ready:
+            taken = (c.take(now_monotonic_ns) for c in self.contexts.values())
+            return [s for s in taken if s is not None]
+
+    def counters(self) -> Dict[str, Dict[str, float]]:
+        with self._ready:
+            return {r: c.counters() for r, c in self.contexts.items()}
+
+    def stop(self) -> None:
+        with self._ready:
+            self._stopped = True
+            self._ready.notify_all()

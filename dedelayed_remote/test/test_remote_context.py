@@ -1,0 +1,123 @@
+"""Per-robot context rules: newest only, superseded count, padding, age and gap rules."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from dedelayed_models.data.uplink import encode_uplink
+from dedelayed_remote.robot_context import (RobotContext, RobotContextSet, UplinkFrame,
+                                            prepare_uplink_frame)
+
+MS = 1_000_000  # ns per ms
+
+
+def frame(index, *, arrival_ms=None, stamp_ms=None, hw=(4, 6)):
+    """A frame whose pixels all equal `index`; robot stamp 33 ms apart by default."""
+    stamp_ns = (stamp_ms if stamp_ms is not None else 1_000 + 33 * index) * MS
+    return UplinkFrame(pixels=np.full((*hw, 3), index, np.uint8),
+                       stamp=(stamp_ns // 1_000_000_000, stamp_ns % 1_000_000_000),
+                       frame_id=f"cam{index}", receive_time_ns=index,
+                       arrival_monotonic_ns=(arrival_ms if arrival_ms is not None else 33 * index) * MS)
+
+
+def context(k=4, max_age_ms=500.0, delay_ms=100.0):
+    return RobotContext("/r", num_frames=k, default_delay_ms=delay_ms, max_frame_age_ms=max_age_ms)
+
+
+def ids(snapshot):
+    return [int(f[0, 0, 0]) for f in snapshot.frames]
+
+
+def test_first_frame_is_answered_with_padding_by_the_oldest_frame():
+    ctx = context(k=4)
+    ctx.push(frame(1))
+    snap = ctx.take(now_monotonic_ns=40 * MS)
+    assert ids(snap) == [1, 1, 1, 1] and snap.real_frames == 1
+    ctx.push(frame(2))
+    snap = ctx.take(now_monotonic_ns=70 * MS)
+    assert ids(snap) == [1, 1, 1, 2] and snap.real_frames == 2
+    assert snap.newest.frame_id == "cam2" and snap.delay_ms == 100.0
+
+
+def test_newest_frame_replaces_pending_and_superseded_frames_stay_in_context():
+    ctx = context(k=4)
+    for i in range(1, 7):          # six frames arrive while the model is busy
+        ctx.push(frame(i))
+    assert ctx.frames_superseded == 5
+    snap = ctx.take(now_monotonic_ns=200 * MS)
+    assert snap.newest.frame_id == "cam6"
+    assert ids(snap) == [3, 4, 5, 6]   # consecutive received frames, as in training
+    assert ctx.take(now_monotonic_ns=200 * MS) is None   # nothing queued behind it
+
+
+def test_pending_frame_older_than_max_age_is_dropped_not_computed():
+    ctx = context(max_age_ms=500.0)
+    ctx.push(frame(1, arrival_ms=0))
+    assert ctx.take(now_monotonic_ns=501 * MS) is None
+    assert ctx.frames_stale == 1
+    ctx.push(frame(2, arrival_ms=600))
+    assert ctx.take(now_monotonic_ns=1_100 * MS) is not None   # 500 ms old: still allowed
+    disabled = context(max_age_ms=0)
+    disabled.push(frame(1, arrival_ms=0))
+    assert disabled.take(now_monotonic_ns=10**6 * MS) is not None
+
+
+def test_stamp_gap_beyond_max_age_or_backwards_restarts_the_history():
+    ctx = context(k=3, max_age_ms=500.0)
+    ctx.push(frame(1, stamp_ms=1_000))
+    ctx.push(frame(2, stamp_ms=1_033))
+    ctx.push(frame(3, stamp_ms=2_000))      # 967 ms pause on the robot clock
+    assert ids(ctx.take(now_monotonic_ns=100 * MS)) == [3, 3, 3]
+    ctx.push(frame(4, stamp_ms=500))        # robot restarted: stamps went back
+    assert ids(ctx.take(now_monotonic_ns=140 * MS)) == [4, 4, 4]
+    assert ctx.history_restarts == 2
+    assert not ctx.push(frame(5, stamp_ms=500))   # exact repeat of the newest stamp
+    assert ctx.frames_duplicate == 1 and not ctx.has_pending
+
+
+def test_delay_reports_without_samples_or_invalid_keep_the_previous_delay():
+    ctx = context(delay_ms=100.0)
+    assert not ctx.report_delay(40.0, window_size=0)
+    assert ctx.delay_ms == 100.0
+    assert ctx.report_delay(66.5, window_size=10) and ctx.delay_ms == 66.5
+    for bad in (float("nan"), float("inf"), -1.0):
+        assert not ctx.report_delay(bad, window_size=10)
+    assert ctx.delay_ms == 66.5
+    ctx.push(frame(1))
+    assert ctx.take(now_monotonic_ns=40 * MS).delay_ms == 66.5
+
+
+def test_context_set_batches_every_ready_robot_and_wakes_the_worker():
+    robots = RobotContextSet(["/a", "/b", "/c"], num_frames=2, default_delay_ms=100.0,
+                             max_frame_age_ms=0)
+    robots.report_delay("/b", 250.0, 5, "some-identity")
+    woke = []
+    worker = threading.Thread(target=lambda: woke.append(robots.wait_for_ready(timeout_s=10)))
+    worker.start()
+    time.sleep(0.05)
+    robots.push_frame("/b", frame(1))
+    robots.push_frame("/a", frame(2))
+    worker.join(timeout=10)
+    assert woke == [True]
+    batch = robots.take_ready(now_monotonic_ns=0)
+    assert [(s.robot, s.delay_ms) for s in batch] == [("/a", 100.0), ("/b", 250.0)]
+    assert robots.take_ready(now_monotonic_ns=0) == []
+    robots.stop()
+    assert robots.wait_for_ready(timeout_s=10) is False   # stop wakes the worker at once
+    with pytest.raises(ValueError, match="repeated"):
+        RobotContextSet(["/a", "/a"], num_frames=2, default_delay_ms=0, max_frame_age_ms=0)
+
+
+def test_prepare_uplink_frame_decodes_resizes_and_rejects_garbage():
+    rgb = np.zeros((32, 64, 3), np.uint8)
+    rgb[:, :32] = (200, 30, 10)
+    pixels, decode_ms, decoded_hw = prepare_uplink_frame(encode_uplink(rgb), (32, 64))
+    assert pixels.shape == (32, 64, 3) and decoded_hw == (32, 64) and decode_ms >= 0
+    assert abs(int(pixels[5, 5, 0]) - 200) < 12      # RGB order kept through WebP
+    resized, _, decoded_hw = prepare_uplink_frame(encode_uplink(rgb), (16, 32))
+    assert resized.shape == (16, 32, 3) and decoded_hw == (32, 64)
+    for garbage in (b"", b"not an image at all", b"RIFF\x00\x00\x00\x00WEBPVP8 " + bytes(40)):
+        with pytest.raises(ValueError):
+            prepare_uplink_frame(garbage, (32, 64))
