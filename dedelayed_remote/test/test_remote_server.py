@@ -1,0 +1,121 @@
+"""The inference core: one batched forward equals per-robot forwards; encodings; the model."""
+
+import numpy as np
+import pytest
+import torch
+
+from dedelayed_models.modeling import build_model, get_config, save_checkpoint, stage1_grid
+from dedelayed_models.modeling.checkpoint import identities
+from dedelayed_models.transport import decode_features
+from dedelayed_remote.remote_server import RemoteServer
+from dedelayed_remote.robot_context import ContextSnapshot, UplinkFrame
+from dedelayed_remote.served_model import load_served_model, random_remote_model
+
+
+@pytest.fixture(scope="module")
+def served():
+    return load_served_model(preset="tiny", seed=3)
+
+
+def snapshot(robot, served, delay_ms, seed, decode_ms=1.5):
+    rng = np.random.default_rng(seed)
+    k, (hr, wr) = served.num_frames, served.remote_hw
+    frames = tuple(rng.integers(0, 256, (hr, wr, 3), dtype=np.uint8) for _ in range(k))
+    newest = UplinkFrame(pixels=frames[-1], stamp=(10, seed), frame_id="cam",
+                         receive_time_ns=0, arrival_monotonic_ns=0, decode_ms=decode_ms)
+    return ContextSnapshot(robot=robot, frames=frames, newest=newest, delay_ms=delay_ms,
+                           real_frames=k)
+
+
+def test_random_model_matches_what_the_robot_builds_for_the_same_preset_and_seed(served):
+    torch.manual_seed(3)   # dedelayed_local.robot_model.RobotModel.random does exactly this
+    robot_side = build_model(get_config("tiny")).eval()
+    assert served.identity == identities(robot_side, get_config("tiny"))["remote"]
+    assert served.random_weights and served.source == "random:tiny:3"
+    assert served.identity != random_remote_model("tiny", seed=4)[2]
+
+
+def test_batch_of_robots_equals_each_robot_alone_with_its_own_delay(served):
+    server = RemoteServer(served, local_hw=(64, 128), feature_encoding="float32")
+    snaps = [snapshot("/a", served, 0.0, 1), snapshot("/b", served, 150.0, 2),
+             snapshot("/c", served, 400.0, 3)]
+    batched = server.serve(snaps)
+    assert [a.robot for a in batched] == ["/a", "/b", "/c"]
+    assert all(a.batch_size == 3 and a.error == "" for a in batched)
+    for snap, answer in zip(snaps, batched):
+        alone = server.serve([snap])[0]
+        z_batched, z_alone = decode_features(answer.encoded), decode_features(alone.encoded)
+        assert z_batched.shape == (16, 8, 16)
+        np.testing.assert_allclose(z_batched, z_alone, atol=1e-5, rtol=0)
+    # the delays really differ per robot: the same frames at another delay give another z
+    other = server.serve([snapshot("/a", served, 400.0, 1)])[0]
+    assert np.abs(decode_features(other.encoded) - decode_features(batched[0].encoded)).max() > 1e-4
+    assert batched[0].compute_ms == pytest.approx(1.5 + batched[0].forward_ms + batched[0].encode_ms)
+
+
+def test_forward_batch_matches_the_model_on_float_frames(served):
+    server = RemoteServer(served, local_hw=(64, 128))
+    frames = np.stack([np.stack(snapshot("/a", served, 0.0, s).frames) for s in (5, 6)])
+    z, forward_ms = server.forward_batch(frames, [33.0, 99.0])
+    with torch.inference_mode():
+        x = torch.from_numpy(frames).permute(0, 1, 4, 2, 3).float() / 255.0
+        expected = served.remote.features(x, torch.tensor([33.0, 99.0]), (8, 16)).numpy()
+    np.testing.assert_allclose(z, expected, atol=1e-5, rtol=0)
+    assert forward_ms > 0
+    with pytest.raises(ValueError, match="uint8"):
+        server.forward_batch(frames.astype(np.float32), [0.0, 0.0])
+
+
+@pytest.mark.parametrize("encoding, tolerance", [("float16", 2e-3), ("int8", None), ("float32", 0.0)])
+def test_each_encoding_round_trips_within_its_bound(served, encoding, tolerance):
+    from dedelayed_models.transport import max_abs_error_bound
+
+    exact = RemoteServer(served, local_hw=(64, 128), feature_encoding="float32")
+    server = RemoteServer(served, local_hw=(64, 128), feature_encoding=encoding)
+    snap = snapshot("/a", served, 50.0, 7)
+    z = decode_features(exact.serve([snap])[0].encoded)
+    answer = server.serve([snap])[0]
+    assert answer.encoded.encoding == encoding
+    bound = max_abs_error_bound(z, encoding) if tolerance is None else tolerance * np.abs(z).max()
+    assert np.abs(decode_features(answer.encoded) - z).max() <= bound + 1e-7
+
+
+def test_local_size_sets_the_feature_grid(served):
+    server = RemoteServer(served, local_hw=(100, 200))
+    assert server.feature_shape == (16, *stage1_grid((100, 200))) == (16, 13, 25)
+    assert server.serve([snapshot("/a", served, 0.0, 1)])[0].encoded.shape == (16, 13, 25)
+    with pytest.raises(ValueError, match="feature_encoding"):
+        RemoteServer(served, local_hw=(64, 128), feature_encoding="bfloat16")
+
+
+def test_checkpoint_k_device_and_errors(tmp_path):
+    torch.manual_seed(11)
+    model = build_model("tiny").eval()
+    path = tmp_path / "tiny.pt"
+    saved = save_checkpoint(path, model.remote, get_config("tiny"))
+    loaded = load_served_model(checkpoint=str(path), preset="small", num_frames=4)
+    assert loaded.identity == saved["remote"] and loaded.config.name == "tiny"
+    assert not loaded.random_weights
+    with pytest.raises(ValueError, match="K=4"):
+        load_served_model(checkpoint=str(path), num_frames=3)
+    with pytest.raises(FileNotFoundError):
+        load_served_model(checkpoint=str(tmp_path / "missing.pt"))
+    with pytest.raises(ValueError, match="'tpu'"):
+        load_served_model(preset="tiny", device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="device:=cpu"):
+            load_served_model(preset="tiny", device="cuda")
+
+
+@pytest.mark.cuda
+def test_cuda_batch_matches_cpu(served):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU on this host")
+    gpu = load_served_model(preset="tiny", seed=3, device="cuda")
+    snaps = [snapshot("/a", served, 10.0, 1), snapshot("/b", served, 200.0, 2)]
+    cpu_z = [decode_features(a.encoded) for a in RemoteServer(served, local_hw=(64, 128),
+                                                              feature_encoding="float32").serve(snaps)]
+    gpu_z = [decode_features(a.encoded) for a in RemoteServer(gpu, local_hw=(64, 128),
+                                                              feature_encoding="float32").serve(snaps)]
+    for c, g in zip(cpu_z, gpu_z):
+        np.testing.assert_allclose(g, c, atol=1e-3, rtol=1e-3)
