@@ -5,7 +5,8 @@ Cloud side:  ``RemoteModel`` -- ``remote.features(frames, delay_ms, out_hw)``.
 Both:        ``DedelayedModel``, ``build_model``, stage helpers, identities and checkpoints.
 """
 
-from .checkpoint import LoadedCheckpoint, load_checkpoint, load_weights, save_checkpoint
+from .checkpoint import (LoadedCheckpoint, identities, load_checkpoint, load_weights,
+                         save_checkpoint)
 from .config import (ARCH_VERSION, PRESETS, DedelayedConfig, LocalConfig, RemoteConfig,
                      config_from_dict, config_to_dict, get_config)
 from .dedelayed import (STAGES, DedelayedModel, build_model, prepare_stage,
@@ -18,7 +19,7 @@ from .remote_model import DelayEmbedding, RemoteModel
 __all__ = [
     "ARCH_VERSION", "PRESETS", "STAGES", "DedelayedConfig", "DedelayedModel", "DelayEmbedding",
     "LoadedCheckpoint", "LocalConfig", "LocalModel", "RemoteConfig", "RemoteModel", "build_model",
-    "config_from_dict", "config_to_dict", "fuse", "get_config", "load_checkpoint", "load_weights",
-    "local_identity", "model_identity", "prepare_stage", "remote_identity", "save_checkpoint",
-    "stage1_grid", "trainable_parameters",
+    "config_from_dict", "config_to_dict", "fuse", "get_config", "identities", "load_checkpoint",
+    "load_weights", "local_identity", "model_identity", "prepare_stage", "remote_identity",
+    "save_checkpoint", "stage1_grid", "trainable_parameters",
 ]
