@@ -1,0 +1,238 @@
+"""Cloud node: serves delay-conditioned remote features z to one or many robots.
+
+Per robot namespace <ns> ('' = the node's own, relative names):
+    in   <ns>/dedelayed/uplink/compressed   sensor_msgs/CompressedImage (WebP), sensor-data QoS
+    in   <ns>/dedelayed/delay_report        dedelayed_msgs/DelayReport, reliable, depth 1
+    out  <ns>/dedelayed/remote_features     dedelayed_msgs/FeatureMap, best effort, keep last 1
+    out  /diagnostics                       diagnostic_msgs/DiagnosticArray every diagnostics_period_s
+
+ROS plumbing only: callbacks decode frames into the per-robot contexts (robot_context.py); one
+worker thread, not the executor, runs the batched forward (remote_server.py), so callbacks keep
+replacing pending frames while the model computes. Parameters: remote_params.py, README.md.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Dict
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.exceptions import ParameterException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
+                       qos_profile_sensor_data)
+from rclpy.time import Time
+from sensor_msgs.msg import CompressedImage
+
+from dedelayed_models.transport.feature_msg import fill_feature_map
+from dedelayed_msgs.msg import DelayReport, FeatureMap
+
+from .remote_diagnostics import RemoteDiagnostics, robot_label
+from .remote_params import (FLOAT_PARAMETERS, NODE_NAME, PARAMETERS, RemoteNodeSettings,
+                            robot_topic)
+from .remote_server import RemoteServer, ServedFeatures
+from .robot_context import RobotContextSet, UplinkFrame, prepare_uplink_frame
+from .served_model import load_served_model
+
+UPLINK_TOPIC = "dedelayed/uplink/compressed"
+DELAY_REPORT_TOPIC = "dedelayed/delay_report"
+FEATURES_TOPIC = "dedelayed/remote_features"
+WARN_PERIOD_S = 5.0  # per robot and kind: a broken uplink at 30 fps must not flood the log
+
+# Stale features are useless: never retransmit, never keep more than the newest.
+FEATURES_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
+                          reliability=ReliabilityPolicy.BEST_EFFORT,
+                          durability=DurabilityPolicy.VOLATILE)
+DELAY_REPORT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
+                              reliability=ReliabilityPolicy.RELIABLE)
+
+
+class RemoteNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__(NODE_NAME, **kwargs)
+        self.settings = RemoteNodeSettings.from_values(self._declare_parameters())
+        s = self.settings
+        self.served = load_served_model(checkpoint=s.checkpoint, preset=s.preset, seed=s.seed,
+                                        device=s.device, num_frames=s.num_frames,
+                                        logger=self.get_logger())
+        self.server = RemoteServer(self.served, local_hw=s.local_hw(self.served.config.local_hw),
+                                   feature_encoding=s.feature_encoding)
+        self.contexts = RobotContextSet(s.robot_namespaces, num_frames=self.served.num_frames,
+                                        default_delay_ms=s.default_delay_ms,
+                                        max_frame_age_ms=s.max_frame_age_ms)
+        self.diagnostics = RemoteDiagnostics(node_name=self.get_name(), identity=self.served.identity,
+                                             source=self.served.source, device=str(self.served.device))
+        self._expected_identity: Dict[str, str] = {}
+        self._last_warning: Dict[tuple, float] = {}
+        self._warned_size = set()
+        self._feature_publishers = {}
+        for robot in s.robot_namespaces:
+            self._feature_publishers[robot] = self.create_publisher(
+                FeatureMap, robot_topic(robot, FEATURES_TOPIC), FEATURES_QOS)
+            self.create_subscription(CompressedImage, robot_topic(robot, UPLINK_TOPIC),
+                                     lambda msg, r=robot: self._on_uplink(r, msg),
+                                     qos_profile_sensor_data)
+            self.create_subscription(DelayReport, robot_topic(robot, DELAY_REPORT_TOPIC),
+                                     lambda msg, r=robot: self._on_delay_report(r, msg),
+                                     DELAY_REPORT_QOS)
+        self._diagnostics_publisher = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.create_timer(s.diagnostics_period_s, self._publish_diagnostics)
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._serve_forever, name="remote_inference",
+                                        daemon=True)
+        self._worker.start()
+        c, h, w = self.server.feature_shape
+        self.get_logger().info(
+            f"serving {self.served.identity} ({self.served.source}) on {self.served.device} to "
+            f"{[robot_label(r) for r in s.robot_namespaces]}: K={self.served.num_frames} frames at "
+            f"{self.served.remote_hw[0]}x{self.served.remote_hw[1]}, z {c}x{h}x{w} "
+            f"{s.feature_encoding} for local input {self.server.local_hw[0]}x{self.server.local_hw[1]}")
+
+    def _declare_parameters(self) -> dict:
+        values = {}
+        for name, (default, description) in PARAMETERS.items():
+            # Float parameters accept integers too (`500` in a YAML file), checked in settings.
+            descriptor = ParameterDescriptor(description=description, read_only=True,
+                                             dynamic_typing=name in FLOAT_PARAMETERS)
+            values[name] = self.declare_parameter(name, default, descriptor).value
+        return values
+
+    def _warn_throttled(self, robot: str, kind: str, text: str) -> None:
+        now = time.monotonic()
+        if now - self._last_warning.get((robot, kind), -WARN_PERIOD_S) >= WARN_PERIOD_S:
+            self._last_warning[(robot, kind)] = now
+            self.get_logger().warning(text)
+
+    # --- callbacks (executor thread) -------------------------------------------------------
+
+    def _on_uplink(self, robot: str, msg: CompressedImage) -> None:
+        arrival_monotonic_ns = time.monotonic_ns()
+        receive_time_ns = self.get_clock().now().nanoseconds
+        try:
+            pixels, decode_ms, decoded_hw = prepare_uplink_frame(msg.data, self.served.remote_hw)
+        except ValueError as exc:
+            count = self.contexts.count_undecodable(robot)
+            self._warn_throttled(robot, "decode", f"robot {robot_label(robot)}: dropped undecodable "
+                                 f"uplink frame (format '{msg.format}', {count} so far): {exc}")
+            return
+        if decoded_hw != self.served.remote_hw and robot not in self._warned_size:
+            self._warned_size.add(robot)
+            self.get_logger().warning(
+                f"robot {robot_label(robot)} uplinks {decoded_hw[0]}x{decoded_hw[1]} frames; the "
+                f"remote model takes {self.served.remote_hw[0]}x{self.served.remote_hw[1]}, so the "
+                "cloud resizes every frame; set the robot uplink size to save bandwidth and time")
+        stamp = (int(msg.header.stamp.sec), int(msg.header.stamp.nanosec))
+        frame = UplinkFrame(pixels=pixels, stamp=stamp, frame_id=msg.header.frame_id,
+                            receive_time_ns=receive_time_ns,
+                            arrival_monotonic_ns=arrival_monotonic_ns, decode_ms=decode_ms)
+        self.contexts.push_frame(robot, frame)
+
+    def _on_delay_report(self, robot: str, msg: DelayReport) -> None:
+        adopted, _ = self.contexts.report_delay(robot, msg.observed_delay_ms, msg.window_size,
+                                                msg.expected_model_identity)
+        if not adopted and msg.window_size > 0:
+            self._warn_throttled(robot, "delay", f"robot {robot_label(robot)} reported delay "
+                                 f"{msg.observed_delay_ms} ms; keeping the previous delay (a delay "
+                                 "must be finite and >= 0)")
+        expected = msg.expected_model_identity
+        if expected != self._expected_identity.get(robot, ""):
+            self._expected_identity[robot] = expected
+            if expected and expected != self.served.identity:
+                self.get_logger().warning(
+                    f"robot {robot_label(robot)} expects remote model {expected} but this node "
+                    f"serves {self.served.identity} ({self.served.source}); the robot will refuse "
+                    "these features. Serve the checkpoint its local model was fused with.")
+            elif expected:
+                self.get_logger().info(f"robot {robot_label(robot)} accepts this node's model "
+                                       f"{expected}")
+
+    def _publish_diagnostics(self) -> None:
+        mismatch = {r: e for r, e in self._expected_identity.items()
+                    if e and e != self.served.identity}
+        statuses = self.diagnostics.statuses(self.contexts.counters(), time.monotonic(), mismatch)
+        array = DiagnosticArray()
+        array.header.stamp = self.get_clock().now().to_msg()
+        for status in statuses:
+            array.status.append(DiagnosticStatus(
+                level=bytes([status.level]), name=status.name, message=status.message,
+                hardware_id=self.get_fully_qualified_name(),
+                values=[KeyValue(key=k, value=v) for k, v in status.values]))
+        self._diagnostics_publisher.publish(array)
+
+    # --- inference (worker thread) ---------------------------------------------------------
+
+    def _serve_forever(self) -> None:
+        while not self._stop.is_set():
+            if not self.contexts.wait_for_ready(timeout_s=0.2):
+                continue
+            snapshots = self.contexts.take_ready(time.monotonic_ns())
+            if not snapshots:
+                continue   # every pending frame was too old by now
+            try:
+                answers = self.server.serve(snapshots)
+            except Exception as exc:  # noqa: BLE001 -- a failed batch (e.g. CUDA OOM) must not end serving
+                self._warn_throttled("", "forward", f"batched forward of {len(snapshots)} robot(s) "
+                                     f"failed, frames dropped: {type(exc).__name__}: {exc}")
+                continue
+            if answers:
+                self.diagnostics.record_batch(answers[0].batch_size, answers[0].forward_ms)
+            for answer in answers:
+                self._publish_answer(answer)
+
+    def _publish_answer(self, answer: ServedFeatures) -> None:
+        if answer.encoded is None:
+            self.diagnostics.record_answer(answer.robot, answer.compute_ms, answer.error)
+            self._warn_throttled(answer.robot, "encode", f"robot {robot_label(answer.robot)}: "
+                                 f"features not sent: {answer.error}")
+            return
+        newest = answer.snapshot.newest
+        msg = fill_feature_map(FeatureMap(), answer.encoded)
+        msg.header.stamp.sec, msg.header.stamp.nanosec = newest.stamp
+        msg.header.frame_id = newest.frame_id
+        msg.delay_ms = float(answer.snapshot.delay_ms)
+        msg.model_identity = self.served.identity
+        msg.context_frames = self.served.num_frames
+        msg.remote_receive_time = Time(nanoseconds=newest.receive_time_ns).to_msg()
+        msg.remote_compute_ms = float(answer.compute_ms)
+        msg.remote_publish_time = self.get_clock().now().to_msg()
+        self._feature_publishers[answer.robot].publish(msg)
+        self.diagnostics.record_answer(answer.robot, answer.compute_ms)
+
+    def destroy_node(self):
+        self._stop.set()
+        self.contexts.stop()
+        if self._worker.is_alive():
+            self._worker.join(timeout=30.0)
+        return super().destroy_node()
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = RemoteNode()
+    except (ValueError, RuntimeError, KeyError, FileNotFoundError, ParameterException) as exc:
+        # A wrong parameter or a missing checkpoint: one line that names it, no traceback.
+        rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {exc}")
+        rclpy.try_shutdown()
+        return 1
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The remote node's parameters: one table (name, default, meaning) and their validation.
+
+``config/remote.yaml`` and the README table list the same names and defaults (a test checks the
+YAML against this table both ways). Plain Python, so launch checks and tests need no rclpy.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, List, Tuple
+
+from dedelayed_models.transport import ENCODINGS
+
+NODE_NAME = "remote_node"
+
+# name -> (default, description). Defaults equal config/remote.yaml.
+PARAMETERS: Dict[str, Tuple[Any, str]] = {
+    "checkpoint": ("", "Remote or dedelayed checkpoint file; '' = random weights of `preset` "
+                       "and `seed` (tests only, logged as a warning)."),
+    "preset": ("small", "Model preset (tiny/small/paper) used when `checkpoint` is ''; a "
+                        "checkpoint carries its own."),
+    "seed": (0, "torch seed for random weights; the robot must use the same to match identities."),
+    "device": ("cpu", "Inference device: cpu, cuda or cuda:N (cuda fails clearly without a GPU)."),
+    "num_frames": (0, "Context length K [frames]; 0 = the model's. The model fixes K: any other "
+                      "value is an error."),
+    "feature_encoding": ("float16", "FeatureMap payload encoding: float16, int8 (per-channel "
+                                    "scale/offset) or float32."),
+    "robot_namespaces": ([""], "Robots served, one namespace each ('/robot1'); '' = the node's "
+                               "own namespace (relative topic names)."),
+    "max_frame_age_ms": (500.0, "Drop a pending frame that arrived on the cloud longer ago than "
+                                "this when the forward pass starts, and restart a robot's "
+                                "context after a stamp gap larger than this [ms]; <= 0 disables."),
+    "default_delay_ms": (100.0, "Delay to condition on before a robot's first DelayReport [ms]."),
+    "local_height": (0, "Robot local model input height [px], sets z's grid (H/8); 0 = preset's."),
+    "local_width": (0, "Robot local model input width [px], sets z's grid (W/8); 0 = preset's."),
+    "diagnostics_period_s": (1.0, "Period of /diagnostics messages [s]."),
+}
+
+FLOAT_PARAMETERS = ("max_frame_age_ms", "default_delay_ms", "diagnostics_period_s")
+
+_NAMESPACE = re.compile(r"^(/[A-Za-z_][A-Za-z0-9_]*)+$")
+
+
+def normalize_namespace(namespace: str) -> str:
+    """'' stays '' (the node's own namespace); 'robot1' / '/robot1/' -> '/robot1'."""
+    text = str(namespace).strip()
+    if not text:
+        return ""
+    text = "/" + text.strip("/")
+    if not _NAMESPACE.match(text):
+        raise ValueError(f"robot namespace '{namespace}' is not a valid ROS namespace; use "
+                         "letters, digits and '_' in '/'-separated tokens, e.g. '/robot1'")
+    return text
+
+
+def robot_topic(namespace: str, name: str) -> str:
+    """Topic of `name` (e.g. 'dedelayed/uplink/compressed') for a robot namespace."""
+    return f"{namespace}/{name}" if namespace else name
+
+
+@dataclass(frozen=True)
+class RemoteNodeSettings:
+    checkpoint: str
+    preset: str
+    seed: int
+    device: str
+    num_frames: int
+    feature_encoding: str
+    robot_namespaces: List[str]
+    max_frame_age_ms: float
+    default_delay_ms: float
+    local_height: int
+    local_width: int
+    diagnostics_period_s: float
+
+    @classmethod
+    def from_values(cls, values: Dict[str, Any]) -> "RemoteNodeSettings":
+        """Typed, checked settings from parameter values (missing keys take the defaults)."""
+        unknown = set(values) - set(PARAMETERS)
+        if unknown:
+            raise ValueError(f"unknown remote_node parameters {sorted(unknown)}; known: {sorted(PARAMETERS)}")
+        v = {name: values.get(name, default) for name, (default, _) in PARAMETERS.items()}
+        for name in FLOAT_PARAMETERS:
+            if isinstance(v[name], bool) or not isinstance(v[name], (int, float)):
+                raise ValueError(f"parameter {name} must be a number, got {v[name]!r}")
+            v[name] = float(v[name])
+            if not math.isfinite(v[name]):
+                raise ValueError(f"parameter {name} must be finite, got {v[name]}")
+        if v["feature_encoding"] not in ENCODINGS:
+            raise ValueError(f"feature_encoding '{v['feature_encoding']}' is unknown; use one of {ENCODINGS}")
+        if v["num_frames"] < 0:
+            raise ValueError(f"num_frames must be 0 (the model's K) or positive, got {v['num_frames']}")
+        if (v["local_height"] > 0) != (v["local_width"] > 0) or min(v["local_height"], v["local_width"]) < 0:
+            raise ValueError(f"local_height={v['local_height']} local_width={v['local_width']}: set both "
+                             "to the robot's local input size in pixels, or both to 0 (the preset's)")
+        if v["default_delay_ms"] < 0:
+            raise ValueError(f"default_delay_ms must be >= 0, got {v['default_delay_ms']}")
+        if v["diagnostics_period_s"] <= 0:
+            raise ValueError(f"diagnostics_period_s must be > 0, got {v['diagnostics_period_s']}")
+        namespaces = [normalize_namespace(n) for n in (v["robot_namespaces"] or [])]
+        if not namespaces:
+            raise ValueError("robot_namespaces is empty; list at least one ('' = the node's own)")
+        if len(set(namespaces)) != len(namespaces):
+            raise ValueError(f"robot_namespaces names a robot twice: {namespaces}")
+        v["robot_namespaces"] = namespaces
+        return cls(**v)
+
+    def local_hw(self, preset_local_hw: Tuple[int, int]) -> Tuple[int, int]:
+        if self.local_height > 0:
+            return (self.local_height, self.local_width)
+        return (int(preset_local_hw[0]), int(preset_local_hw[1]))

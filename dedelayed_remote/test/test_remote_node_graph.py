@@ -1,0 +1,194 @@
+"""The remote node as a real process on a real Fast DDS graph, serving two robot namespaces.
+
+The test plays both robots: it uplinks WebP frames with known stamps, reports a delay, sends a
+corrupt frame, and checks every FeatureMap that comes back against the contract in
+FeatureMap.msg (echoed stamp and frame_id, delay used, identity, shape, finite payload).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from dedelayed_models.data.uplink import encode_uplink
+from dedelayed_models.modeling import build_model, get_config, stage1_grid
+from dedelayed_models.modeling.checkpoint import identities
+from dedelayed_models.transport import decode_features
+from dedelayed_models.transport.feature_msg import encoded_from_feature_map
+
+pytestmark = pytest.mark.ros
+
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PARAMS_FILE = os.path.join(PACKAGE_DIR, "config", "remote.yaml")
+ROBOTS = ("/robot1", "/robot2")
+SEED = 5
+DEFAULT_DELAY_MS = 80.0
+REPORTED_DELAY_MS = 123.5      # float32-exact, so it must come back bit for bit
+WRONG_IDENTITY = "dedelayed-remote-tiny-v1-000000000000"
+
+
+def expected_remote_identity():
+    torch.manual_seed(SEED)   # what the robot does for preset tiny, seed 5
+    config = get_config("tiny")
+    return identities(build_model(config).eval(), config)["remote"]
+
+
+class FakeRobots:
+    """The robot ends of the graph, in this process: uplink + delay report out, features in."""
+
+    def __init__(self, context):
+        import rclpy
+        from diagnostic_msgs.msg import DiagnosticArray
+        from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+        from sensor_msgs.msg import CompressedImage
+        from dedelayed_msgs.msg import DelayReport, FeatureMap
+
+        self.node = rclpy.create_node("fake_robots", context=context)
+        self.executor = rclpy.executors.SingleThreadedExecutor(context=context)
+        self.executor.add_node(self.node)
+        self.CompressedImage, self.DelayReport = CompressedImage, DelayReport
+        self.features = {r: [] for r in ROBOTS}
+        self.diagnostics = []
+        self.uplink = {r: self.node.create_publisher(CompressedImage, f"{r}/dedelayed/uplink/compressed",
+                                                     qos_profile_sensor_data) for r in ROBOTS}
+        self.reports = {r: self.node.create_publisher(
+            DelayReport, f"{r}/dedelayed/delay_report",
+            QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)) for r in ROBOTS}
+        best_effort = QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
+        self.subs = [self.node.create_subscription(FeatureMap, f"{r}/dedelayed/remote_features",
+                                                   self.features[r].append, best_effort)
+                     for r in ROBOTS]
+        self.subs.append(self.node.create_subscription(DiagnosticArray, "/diagnostics",
+                                                       self.diagnostics.append, 10))
+
+    def spin_until(self, predicate, timeout_s):
+        deadline = time.monotonic() + timeout_s
+        while not predicate() and time.monotonic() < deadline:
+            self.executor.spin_once(timeout_sec=0.05)
+        return predicate()
+
+    def connected(self):
+        return (all(p.get_subscription_count() > 0 for p in self.uplink.values())
+                and all(p.get_subscription_count() > 0 for p in self.reports.values())
+                and all(s.get_publisher_count() > 0 for s in self.subs[:len(ROBOTS)]))
+
+    def send_frame(self, robot, stamp, data):
+        msg = self.CompressedImage()
+        msg.header.stamp.sec, msg.header.stamp.nanosec = stamp
+        msg.header.frame_id = f"{robot.strip('/')}_camera"
+        msg.format = "rgb8; webp compressed rgb8"
+        msg.data = data
+        self.uplink[robot].publish(msg)
+
+    def report(self, robot, delay_ms, identity):
+        msg = self.DelayReport()
+        msg.observed_delay_ms, msg.delay_jitter_ms, msg.window_size = delay_ms, 2.0, 10
+        msg.expected_model_identity = identity
+        self.reports[robot].publish(msg)
+
+    def answer_for(self, robot, stamp):
+        found = [m for m in self.features[robot]
+                 if (m.header.stamp.sec, m.header.stamp.nanosec) == stamp]
+        return found[-1] if found else None
+
+    def request(self, robot, stamp, data, timeout_s=4.0):
+        """Send one frame and wait for the FeatureMap that echoes its stamp."""
+        self.send_frame(robot, stamp, data)
+        self.spin_until(lambda: self.answer_for(robot, stamp) is not None, timeout_s)
+        return self.answer_for(robot, stamp)
+
+    def close(self):
+        self.executor.shutdown()
+        self.node.destroy_node()
+
+
+def webp_frames(count, hw):
+    rng = np.random.default_rng(0)
+    return [encode_uplink(rng.integers(0, 256, (*hw, 3), dtype=np.uint8)) for _ in range(count)]
+
+
+def check_feature_map(msg, robot, stamp, identity):
+    config = get_config("tiny")
+    assert (msg.header.stamp.sec, msg.header.stamp.nanosec) == stamp
+    assert msg.header.frame_id == f"{robot.strip('/')}_camera"
+    assert msg.model_identity == identity
+    assert msg.context_frames == config.remote.num_frames
+    assert (msg.channels, msg.height, msg.width) == (config.local.channels[0],
+                                                     *stage1_grid(config.local_hw))
+    assert msg.encoding == "float16"
+    assert np.isfinite(decode_features(encoded_from_feature_map(msg))).all()
+    receive_ns = msg.remote_receive_time.sec * 10**9 + msg.remote_receive_time.nanosec
+    publish_ns = msg.remote_publish_time.sec * 10**9 + msg.remote_publish_time.nanosec
+    assert 0 < receive_ns <= publish_ns
+    assert msg.remote_compute_ms > 0
+
+
+def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_garbage(
+        ros_context, tmp_path):
+    identity = expected_remote_identity()
+    log_path = tmp_path / "remote_node.log"
+    command = [sys.executable, "-m", "dedelayed_remote.remote_node", "--ros-args",
+               "--params-file", PARAMS_FILE, "-p", "preset:=tiny", "-p", f"seed:={SEED}",
+               "-p", f"robot_namespaces:={list(ROBOTS)}", "-p", f"default_delay_ms:={DEFAULT_DELAY_MS}",
+               "-p", "diagnostics_period_s:=0.5", "-p", "max_frame_age_ms:=2000"]
+    robots = FakeRobots(ros_context)
+    with open(log_path, "w") as log:
+        node = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        assert robots.spin_until(robots.connected, 40.0), \
+            f"remote node did not join the graph in 40 s:\n{log_path.read_text()}"
+        frames = webp_frames(4, get_config("tiny").remote_hw)
+        robots.report("/robot1", REPORTED_DELAY_MS, identity)
+        sent = 0
+
+        def request(robot):   # a new stamp each try: best effort may lose the first ones
+            nonlocal sent
+            for _ in range(5):
+                sent += 1
+                stamp = (1_000 + sent, 123_456_789)
+                answer = robots.request(robot, stamp, frames[sent % len(frames)])
+                if answer is not None:
+                    return stamp, answer
+            raise AssertionError(f"{robot}: no FeatureMap for 5 frames:\n{log_path.read_text()}")
+
+        # The delay report and the frames travel on different topics: ask until it took effect.
+        for _ in range(10):
+            stamp, answer = request("/robot1")
+            check_feature_map(answer, "/robot1", stamp, identity)
+            if answer.delay_ms == REPORTED_DELAY_MS:
+                break
+        assert answer.delay_ms == REPORTED_DELAY_MS
+        stamp, answer = request("/robot2")      # no report from robot2: the default delay
+        check_feature_map(answer, "/robot2", stamp, identity)
+        assert answer.delay_ms == DEFAULT_DELAY_MS
+
+        # A corrupt frame is dropped with a warning; the next good frame is answered.
+        robots.send_frame("/robot1", (5_000, 1), b"\x00garbage, not WebP" * 10)
+        stamp, answer = request("/robot1")
+        check_feature_map(answer, "/robot1", stamp, identity)
+        assert node.poll() is None, "remote node died after a corrupt uplink frame"
+
+        robots.report("/robot2", 40.0, WRONG_IDENTITY)
+        assert robots.spin_until(lambda: any(
+            s.name.endswith("robot /robot2") and s.level == b"\x01" and WRONG_IDENTITY in s.message
+            for a in robots.diagnostics for s in a.status), 10.0), "no identity warning in /diagnostics"
+        robot1 = [s for a in robots.diagnostics for s in a.status if s.name.endswith("robot /robot1")]
+        assert int(dict((kv.key, kv.value) for kv in robot1[-1].values)["frames_undecodable"]) == 1
+    finally:
+        robots.close()
+        node.send_signal(signal.SIGINT)
+        try:
+            node.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            node.kill()
+            node.wait()
+    output = log_path.read_text()
+    assert "robot /robot1: dropped undecodable uplink frame" in output
+    assert f"robot /robot2 expects remote model {WRONG_IDENTITY}" in output
+    assert "RANDOM remote weights" in output
+    assert "Traceback" not in output, output
