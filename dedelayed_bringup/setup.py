@@ -21,5 +21,7 @@ setup(
     description="Launch files, parameters, DDS profiles and link emulator for Dedelayed.",
     license="Apache-2.0",
     tests_require=["pytest"],
-    entry_points={"console_scripts": []},
+    entry_points={"console_scripts": [
+        "link_emulator = dedelayed_bringup.link_emulator_node:main",
+    ]},
 )

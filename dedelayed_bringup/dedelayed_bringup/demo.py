@@ -16,7 +16,7 @@ REQUIRED_PARTS = (
     ("dedelayed_models.evaluation", "mIoU and streaming evaluation"),
     ("dedelayed_remote.remote_node", "cloud node: remote predictive server"),
     ("dedelayed_local.segmenter_node", "robot nodes: local segmenter + fusion + uplink"),
-    ("dedelayed_bringup.link_emulator", "link emulator between robot and cloud DDS domains"),
+    ("dedelayed_bringup.link_emulator_node", "link emulator between robot and cloud DDS domains"),
     ("dedelayed_bringup.demo_run", "demo runner: drive, record, report"),
 )
 

@@ -91,10 +91,13 @@ class LinkModel:
         self.max_queue_ms = float(max_queue_ms)
         self.preserve_order = preserve_order
         self.start_s = float(start_s)
-        self.outage_windows_s = tuple((float(s), float(d)) for s, d in outage_windows_s)
-        for start, duration in self.outage_windows_s:
+        windows = tuple((float(s), float(d)) for s, d in outage_windows_s)
+        for start, duration in windows:
             if duration < 0:
                 raise ValueError(f"outage window ({start}, {duration}) has a negative duration")
+        # A zero-length window is "no outage" (the ROS parameter's default is [0.0, 0.0],
+        # because ROS parameter files cannot hold a typed empty list).
+        self.outage_windows_s = tuple(w for w in windows if w[1] > 0)
         self.link_up = True  # the run-time switch; scheduled windows apply on top of it
         self._rng = random.Random(seed)
         self._link_free_at_s = float("-inf")  # when the shared link finishes its last message

@@ -104,6 +104,9 @@ def test_scheduled_outage_window_relative_to_start():
 
 def test_outage_windows_from_flat_parameter_list():
     assert outage_windows_from_flat([]) == ()
+    no_outage = LinkModel(delay_ms=50.0, outage_windows_s=outage_windows_from_flat([0.0, 0.0]))
+    assert no_outage.outage_windows_s == ()
+    assert no_outage.schedule(-0.01, 10).dropped is None  # in flight at t=0: not cut
     assert outage_windows_from_flat([10, 3.0, 20.5, 1]) == ((10.0, 3.0), (20.5, 1.0))
     with pytest.raises(ValueError, match="odd number"):
         outage_windows_from_flat([10.0])
