@@ -1,0 +1,135 @@
+"""Training configs: defaults, YAML loading, dotted overrides, and the model config they describe.
+
+A training config is a nested dict; ``DEFAULTS`` below is its one commented schema. A YAML file
+(``dedelayed_models/configs/*.yaml``) overrides any subset; an unknown key is an error naming the
+known ones. ``--set solver.max_iters=20`` style overrides apply last (values parsed as YAML).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any, Dict, Iterable, Optional
+
+import yaml
+
+from ..modeling import DedelayedConfig, config_from_dict, config_to_dict, get_config
+
+CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
+
+DEFAULTS: Dict[str, Any] = {
+    "stage": "local",            # "remote" (predictive, delay-aware), "local" (delay-unaware), "fusion"
+    "seed": 0,                   # fixes init, data order, per-batch delays: same seed -> same run
+    "model": {
+        "preset": "tiny",        # modeling preset the overrides below start from
+        "local_hw": None,        # [H, W] local input; None keeps the preset's
+        "remote_hw": None,       # [H, W] uplinked remote input; None keeps the preset's
+        "local": {},             # LocalConfig field overrides
+        "remote": {},            # RemoteConfig field overrides (num_frames = K, merge_size, ...)
+    },
+    "init": {
+        "local": None,           # checkpoint whose local.* weights start this run (fusion: the local stage)
+        "remote": None,          # checkpoint whose remote.* weights start this run (fusion: the remote stage)
+    },
+    "data": {
+        "train_sequences": 8,    # world seeds from the train range
+        "train_frames": 48,      # frames per train sequence (30 fps)
+        "val_sequences": 2,      # world seeds from the disjoint val range
+        "val_frames": 24,        # frames per val sequence
+        "val_frame_stride": 2,   # validate on every n-th usable frame
+        "motion": 1.0,           # the world's motion knob (1 = calibrated default)
+        "delay_frames_range": [0, 5],  # D drawn per batch, uniform, in frames (paper: 0-5)
+        "uplink_quality": 85,    # WebP quality of remote frames; null = no codec
+        "static_clip_prob": 0.0, # remote stage: share of batches whose K frames are copies of t-D
+        "cache_dir": None,       # rendered frames are stored here and reused; None = in memory only
+    },
+    "solver": {
+        "batch_size": 8,         # global batch (split over DDP ranks)
+        "max_iters": 100,        # optimizer steps
+        "lr": 2.0e-3,            # peak learning rate (Adan)
+        "betas": [0.98, 0.92, 0.99],  # Adan betas
+        "weight_decay": 0.02,    # decoupled weight decay (not on norms/biases/embeddings)
+        "warmup_frac": 0.05,     # linear warm-up share of max_iters
+        "decay_start_frac": 0.5, # the plateau ends here; cosine decay to the end
+        "min_lr_ratio": 0.01,    # final lr / peak lr
+        "grad_clip_norm": 1.0,   # global L2 norm clip; 0 = off
+        "layer_decay": 1.0,      # layer-wise LR decay factor per block (paper: 0.9 for local); 1 = off
+    },
+    "train": {
+        "eval_period": 50,       # iterations between validations (and at the end); 0 = only at the end
+        "checkpoint_period": 50, # iterations between last.pt / last_state.pt writes
+        "log_period": 10,        # iterations between metrics.jsonl lines
+        "num_threads": 2,        # torch CPU threads per process
+        "progress": True,        # tqdm bar on rank 0
+    },
+}
+
+
+def _merge(base: Dict[str, Any], new: Dict[str, Any], where: str = "") -> Dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in (new or {}).items():
+        if key not in base:
+            raise KeyError(f"unknown config key '{where}{key}'; known keys: {sorted(base)}")
+        # Empty default dicts (model.local / model.remote) are free-form: taken whole.
+        if isinstance(base[key], dict) and base[key] and isinstance(value, dict):
+            out[key] = _merge(base[key], value, f"{where}{key}.")
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def resolve_config_path(path: str) -> str:
+    """A path as given, or a bare name inside the packaged ``configs/`` folder."""
+    if os.path.isfile(path):
+        return path
+    packaged = os.path.join(CONFIG_DIR, path if path.endswith(".yaml") else path + ".yaml")
+    if os.path.isfile(packaged):
+        return packaged
+    raise FileNotFoundError(f"config {path} not found (nor {packaged}); "
+                            f"packaged configs: {sorted(os.listdir(CONFIG_DIR))}")
+
+
+def load_config(path: Optional[str] = None, overrides: Iterable[str] = ()) -> Dict[str, Any]:
+    """DEFAULTS <- YAML file <- ``key.sub=value`` overrides."""
+    cfg = copy.deepcopy(DEFAULTS)
+    if path:
+        with open(resolve_config_path(path)) as f:
+            cfg = _merge(cfg, yaml.safe_load(f) or {})
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"override '{item}' must look like section.key=value")
+        dotted, raw = item.split("=", 1)
+        patch: Dict[str, Any] = {}
+        node = patch
+        keys = dotted.split(".")
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+        node[keys[-1]] = yaml.safe_load(raw)
+        cfg = _merge(cfg, patch)
+    if cfg["stage"] not in ("remote", "local", "fusion"):
+        raise ValueError(f"stage must be remote, local or fusion, got {cfg['stage']!r}")
+    return cfg
+
+
+def model_config(cfg: Dict[str, Any]) -> DedelayedConfig:
+    """The DedelayedConfig a training config describes (preset + overrides)."""
+    base = config_to_dict(get_config(cfg["model"]["preset"]))
+    m = cfg["model"]
+    base["name"] = m["preset"] if not (m["local"] or m["remote"] or m["local_hw"] or m["remote_hw"]) \
+        else m["preset"] + "-custom"
+    base["local"].update(m["local"] or {})
+    base["remote"].update(m["remote"] or {})
+    if m["local_hw"]:
+        base["local_hw"] = list(m["local_hw"])
+    if m["remote_hw"]:
+        base["remote_hw"] = list(m["remote_hw"])
+    return config_from_dict(base)
+
+
+def dump_config(cfg: Dict[str, Any], path: str) -> None:
+    with open(path, "w") as f:
+        yaml.safe_dump(cfg, f, sort_keys=False)
+
+
+__all__ = ["CONFIG_DIR", "DEFAULTS", "load_config", "model_config", "dump_config",
+           "resolve_config_path"]

@@ -1,0 +1,238 @@
+"""The training loop of every Table-2 stage: one process on a CPU, or one per GPU under torchrun.
+
+Outputs in ``out_dir``:
+    config.yaml         the resolved training config
+    last.pt             ``save_checkpoint`` file of the whole DedelayedModel (extra: stage, iteration)
+    last_state.pt       optimizer, scheduler, iteration, RNG states (for ``--resume``)
+    model_final.pt      ``save_checkpoint`` file once ``solver.max_iters`` is reached
+    metrics.jsonl       one JSON line per log period and per validation
+
+Determinism: the initial weights come from ``seed``; batch order and the per-batch delay D from
+``DelayBatchSampler(seed, epoch)``; the static-clip draw from (seed, iteration). Resuming replays
+the sampler to the saved iteration, so 3 + 2 iterations give the weights of 5 straight.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from typing import Dict, Iterator, List, Optional
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import default_collate
+
+from ..classes import IGNORE_ID
+from ..data import DelayBatchSampler
+from ..evaluation import SemSegEvaluator
+from ..modeling import build_model, load_checkpoint, prepare_stage, save_checkpoint, trainable_parameters
+from .config import dump_config, model_config
+from .data import build_datasets
+from .solver import build_optimizer, build_scheduler
+
+
+class StageModule(nn.Module):
+    """What one training stage computes: logits (B, 19, H, W) for the fresh frame's labels.
+
+    image (B, 3, H, W), frames (B, K, 3, Hr, Wr), delay_ms (B,). "remote" uses the predictive head
+    (up-sampled to H x W), "local" the local model alone, "fusion" local + remote features.
+    """
+
+    def __init__(self, model: nn.Module, stage: str):
+        super().__init__()
+        self.model, self.stage = model, stage
+
+    def forward(self, image: torch.Tensor, frames: torch.Tensor, delay_ms: torch.Tensor) -> torch.Tensor:
+        if self.stage == "remote":
+            return self.model.remote(frames, delay_ms, label_hw=tuple(image.shape[-2:]))
+        if self.stage == "local":
+            return self.model.local(image)
+        return self.model(image, frames, delay_ms)
+
+
+def _dist_info():
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def setup_distributed() -> bool:
+    """Join the torchrun process group when WORLD_SIZE > 1 (nccl on GPUs, gloo on CPUs)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        return True
+    return False
+
+
+def _device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cpu")
+
+
+def _batch(dataset, keys, device) -> Dict[str, torch.Tensor]:
+    b = default_collate([dataset[k] for k in keys])
+    return {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in b.items()}
+
+
+def _train_batches(dataset, sampler: DelayBatchSampler, start_iter: int, rank: int, world: int
+                   ) -> Iterator[List]:
+    """This rank's keys for iterations start_iter, start_iter+1, ... (one delay per global batch)."""
+    per_epoch = len(sampler)
+    epoch, skip = divmod(start_iter, per_epoch)
+    while True:
+        sampler.set_epoch(epoch)
+        for i, keys in enumerate(sampler):
+            if i >= skip:
+                yield keys[rank::world]
+        epoch, skip = epoch + 1, 0
+
+
+def validation_keys(dataset, stride: int, delay_range) -> List[tuple]:
+    """Deterministic (index, D) keys: every stride-th sample, D cycling over the delay range."""
+    lo, hi = delay_range
+    return [(i, lo + (j % (hi - lo + 1))) for j, i in enumerate(range(0, len(dataset), stride))]
+
+
+@torch.no_grad()
+def validate(module: StageModule, dataset, keys, batch_size: int, device) -> float:
+    """mIoU (%) of the stage's output over ``keys``, sharded over DDP ranks."""
+    rank, world = _dist_info()
+    evaluator = SemSegEvaluator()
+    was_training = module.training
+    module.eval()
+    mine = keys[rank::world]
+    by_delay: Dict[int, list] = {}
+    for k in mine:
+        by_delay.setdefault(k[1], []).append(k)
+    for group in by_delay.values():
+        for s in range(0, len(group), batch_size):
+            b = _batch(dataset, group[s:s + batch_size], device)
+            logits = module(b["image"], b["remote_frames"], b["delay_ms"].float())
+            evaluator.process(logits.argmax(1).cpu(), b["label"].cpu())
+    if world > 1:
+        conf = torch.from_numpy(evaluator.confusion).to(device)
+        dist.all_reduce(conf)
+        evaluator.confusion = conf.cpu().numpy()
+    if was_training:
+        prepare_stage(module.model, module.stage)
+    return evaluator.evaluate()["mIoU"]
+
+
+def _init_weights(model, init: Dict[str, Optional[str]]) -> None:
+    for part in ("local", "remote"):
+        if init.get(part):
+            loaded = load_checkpoint(init[part], part=part)
+            getattr(model, part).load_state_dict(loaded.model.state_dict(), strict=True)
+
+
+def train(cfg: Dict, out_dir: str, *, resume: bool = False, stop_at: Optional[int] = None) -> Dict:
+    """Run (or continue) one stage. ``stop_at`` ends early at that iteration while the LR schedule
+    still spans ``solver.max_iters``. Returns {"iteration", "losses", "val_mIoU", "out_dir"}."""
+    distributed = setup_distributed()
+    rank, world = _dist_info()
+    torch.set_num_threads(int(cfg["train"]["num_threads"]))
+    device = _device()
+    stage, solver, seed = cfg["stage"], cfg["solver"], int(cfg["seed"])
+    if solver["batch_size"] % world:
+        raise ValueError(f"solver.batch_size {solver['batch_size']} must divide by the {world} ranks")
+    mcfg = model_config(cfg)
+    torch.manual_seed(seed)
+    model = build_model(mcfg)
+    _init_weights(model, cfg["init"])
+    model.to(device)
+    prepare_stage(model, stage)
+    named = trainable_parameters(model, stage)
+    optimizer = build_optimizer(named, solver)
+    scheduler = build_scheduler(optimizer, solver)
+    state_path, last_path = os.path.join(out_dir, "last_state.pt"), os.path.join(out_dir, "last.pt")
+    iteration = 0
+    if resume and os.path.isfile(state_path):
+        model.load_state_dict(load_checkpoint(last_path).model.state_dict())
+        prepare_stage(model, stage)
+        state = torch.load(state_path, map_location=device, weights_only=False)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        iteration = int(state["iteration"])
+        torch.set_rng_state(state["rng"]["torch"])
+        np.random.set_state(state["rng"]["numpy"])
+        random.setstate(state["rng"]["python"])
+    module = StageModule(model, stage)
+    runner = nn.parallel.DistributedDataParallel(module) if distributed else module
+    train_ds, val_ds = build_datasets(cfg, mcfg)
+    sampler = DelayBatchSampler(len(train_ds), solver["batch_size"], cfg["data"]["delay_frames_range"],
+                                shuffle=True, drop_last=True, seed=seed)
+    val_keys = validation_keys(val_ds, cfg["data"]["val_frame_stride"], cfg["data"]["delay_frames_range"])
+    if rank == 0:
+        os.makedirs(out_dir, exist_ok=True)
+        dump_config(cfg, os.path.join(out_dir, "config.yaml"))
+    max_iters = int(solver["max_iters"])
+    end = min(max_iters, stop_at) if stop_at is not None else max_iters
+    params = [p for _, p in named]
+    log = open(os.path.join(out_dir, "metrics.jsonl"), "a") if rank == 0 else None
+    bar = None
+    if rank == 0 and cfg["train"]["progress"]:
+        from tqdm import tqdm
+        bar = tqdm(total=end, initial=iteration, desc=f"train {stage}", dynamic_ncols=True)
+    losses, val_miou, t0 = [], None, time.time()
+    batches = _train_batches(train_ds, sampler, iteration, rank, world)
+    p_static = float(cfg["data"]["static_clip_prob"])
+    tc = cfg["train"]
+
+    def write(record):
+        if log:
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+
+    while iteration < end:
+        b = _batch(train_ds, next(batches), device)
+        frames = b["remote_frames"]
+        if p_static > 0 and torch.rand((), generator=torch.Generator().manual_seed(
+                seed * 1_000_003 + iteration)).item() < p_static:
+            frames = frames[:, -1:].expand_as(frames).contiguous()   # K copies of frame t-D
+        logits = runner(b["image"], frames, b["delay_ms"].float())
+        loss = F.cross_entropy(logits, b["label"], ignore_index=IGNORE_ID)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if solver["grad_clip_norm"]:
+            torch.nn.utils.clip_grad_norm_(params, solver["grad_clip_norm"])
+        optimizer.step()
+        scheduler.step()
+        iteration += 1
+        losses.append(loss.item())
+        if bar:
+            bar.update(1)
+            bar.set_postfix(loss=f"{losses[-1]:.3f}", D=int(b["delay_frames"][0]))
+        if iteration % tc["log_period"] == 0 or iteration == end:
+            write({"iteration": iteration, "loss": float(np.mean(losses[-tc["log_period"]:])),
+                   "lr": optimizer.param_groups[-1]["lr"], "elapsed_s": round(time.time() - t0, 1)})
+        if (tc["eval_period"] and iteration % tc["eval_period"] == 0) or iteration == max_iters:
+            val_miou = validate(module, val_ds, val_keys, solver["batch_size"], device)
+            write({"iteration": iteration, "val_mIoU": val_miou})
+            if bar:
+                bar.write(f"[{stage}] iteration {iteration}: val mIoU {val_miou:.2f}")
+        if rank == 0 and (iteration % tc["checkpoint_period"] == 0 or iteration == end):
+            extra = {"stage": stage, "iteration": iteration, "val_mIoU": val_miou, "seed": seed}
+            save_checkpoint(last_path, model, mcfg, extra=extra)
+            torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                        "iteration": iteration,
+                        "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(),
+                                "python": random.getstate()}}, state_path)
+            if iteration == max_iters:
+                save_checkpoint(os.path.join(out_dir, "model_final.pt"), model, mcfg, extra=extra)
+    if bar:
+        bar.close()
+    if log:
+        log.close()
+    if distributed:
+        dist.barrier()
+    return {"iteration": iteration, "losses": losses, "val_mIoU": val_miou, "out_dir": out_dir,
+            "elapsed_s": time.time() - t0}
