@@ -1,0 +1,141 @@
+"""Offline sweeps of the paper's Figs. 6, 9, 10, 11 (and the motion sweep) on delayed clips.
+
+How each method of Fig. 6 is computed from the two shipped checkpoints (``local.pt`` = the local
+stage, ``dedelayed.pt`` = the fusion stage, whose remote trunk and predictive head are the remote
+stage's, frozen during fusion). For a labelled frame t and a delay D (frames), all scored
+against the exact label of frame t at the local resolution:
+
+- local image:        local(x_t)                                  (independent of D)
+- remote image:       remote head, K copies of frame t-D, delay input 0 ms
+                      (a single stale frame, no motion cue, no prediction; the remote stage saw
+                      such K-copy clips in ``static_clip_prob`` of its batches)
+- remote video:       remote head, the K frames ending at t-D, delay input 0 ms
+                      (segments its newest frame, i.e. the present of what it sees)
+- remote predictive:  remote head, the K frames ending at t-D, delay input D frame periods in ms
+- dedelayed:          local(x_t, z), z = remote features of the K frames ending at t-D with delay
+                      input D (local + remote predictive)
+
+Remote-head logits are bilinearly resized to the label size. Jitter matrix (Fig. 9):
+dedelayed mIoU with delay *input* D_in on clips whose *observed* delay is D_obs.
+``expected_under_jitter`` (Fig. 10) weights row D_in by a binned normal pmf of D_obs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Dict, List, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import default_collate
+
+from ..data import DelayedClipDataset, delay_frames_to_ms
+from .semseg import SemSegEvaluator
+
+METHODS = ("local image", "remote image", "remote video", "remote predictive", "dedelayed")
+
+
+def eval_dataset(sources, model_cfg, max_delay_frames: int) -> DelayedClipDataset:
+    """Clips with enough history for every delay up to ``max_delay_frames``, so each delay is
+    scored on the same frames t (sources already carry the uplinked remote frames)."""
+    return DelayedClipDataset(sources, local_hw=model_cfg.local_hw, remote_hw=model_cfg.remote_hw,
+                              num_remote_frames=model_cfg.remote.num_frames,
+                              delay_frames_range=(0, max_delay_frames), uplink_quality=None)
+
+
+def _batches(dataset, indices: Sequence[int], delay_frames: int, batch_size: int):
+    for s in range(0, len(indices), batch_size):
+        yield default_collate([dataset[(i, delay_frames)] for i in indices[s:s + batch_size]])
+
+
+def _score(evaluator: SemSegEvaluator, logits: torch.Tensor, label: torch.Tensor) -> None:
+    if tuple(logits.shape[-2:]) != tuple(label.shape[-2:]):
+        logits = F.interpolate(logits, size=tuple(label.shape[-2:]), mode="bilinear", align_corners=False)
+    evaluator.process(logits.argmax(1), label)
+
+
+def _fps(dataset) -> float:
+    return float(dataset.sources[0].fps)
+
+
+@torch.no_grad()
+def delay_sweep(local, dedelayed, dataset, indices: Sequence[int], delays: Sequence[int],
+                batch_size: int = 8, methods: Sequence[str] = METHODS) -> Dict[str, List[float]]:
+    """Fig. 6: {method: [mIoU % per delay in ``delays``]} (local/dedelayed in eval mode)."""
+    out = {m: [] for m in methods}
+    local_miou = None
+    for d in delays:
+        ev = {m: SemSegEvaluator() for m in methods}
+        delay_ms = delay_frames_to_ms(d, _fps(dataset))
+        for b in _batches(dataset, indices, d, batch_size):
+            image, frames, label = b["image"], b["remote_frames"], b["label"]
+            n, hw = image.shape[0], tuple(label.shape[-2:])
+            zero, dms = torch.zeros(n), torch.full((n,), delay_ms)
+            if "local image" in ev and local_miou is None:
+                _score(ev["local image"], local(image), label)
+            if "remote image" in ev:
+                still = frames[:, -1:].expand_as(frames).contiguous()
+                _score(ev["remote image"], dedelayed.remote(still, zero, label_hw=hw), label)
+            if "remote video" in ev:
+                _score(ev["remote video"], dedelayed.remote(frames, zero, label_hw=hw), label)
+            if "remote predictive" in ev:
+                _score(ev["remote predictive"], dedelayed.remote(frames, dms, label_hw=hw), label)
+            if "dedelayed" in ev:
+                _score(ev["dedelayed"], dedelayed(image, frames, dms), label)
+        for m in methods:
+            if m == "local image":
+                local_miou = local_miou if local_miou is not None else ev[m].evaluate()["mIoU"]
+                out[m].append(local_miou)
+            else:
+                out[m].append(ev[m].evaluate()["mIoU"])
+    return out
+
+
+@torch.no_grad()
+def jitter_matrix(dedelayed, dataset, indices: Sequence[int], input_delays: Sequence[int],
+                  observed_delays: Sequence[int], batch_size: int = 8) -> List[List[float]]:
+    """Fig. 9: M[i][j] = dedelayed mIoU % with delay input input_delays[i] (frames) on clips whose
+    observed delay is observed_delays[j] (frames)."""
+    fps = _fps(dataset)
+    rows = [[None] * len(observed_delays) for _ in input_delays]
+    for j, d_obs in enumerate(observed_delays):
+        evs = [SemSegEvaluator() for _ in input_delays]
+        for b in _batches(dataset, indices, d_obs, batch_size):
+            n = b["image"].shape[0]
+            for ev, d_in in zip(evs, input_delays):
+                dms = torch.full((n,), delay_frames_to_ms(d_in, fps))
+                _score(ev, dedelayed(b["image"], b["remote_frames"], dms), b["label"])
+        for i, ev in enumerate(evs):
+            rows[i][j] = ev.evaluate()["mIoU"]
+    return rows
+
+
+def binned_normal_pmf(mean_ms: float, sigma_ms: float, observed_delays: Sequence[int],
+                      frame_ms: float) -> List[float]:
+    """P(observed delay rounds to each of ``observed_delays`` frames) for N(mean_ms, sigma_ms^2).
+    Bin j covers [(d_j - 0.5) * frame_ms, (d_j + 0.5) * frame_ms); mass outside the first/last
+    bin goes to that boundary bin. sigma 0 puts all mass on the nearest bin."""
+    if sigma_ms <= 0:
+        nearest = min(range(len(observed_delays)),
+                      key=lambda j: abs(observed_delays[j] * frame_ms - mean_ms))
+        return [1.0 if j == nearest else 0.0 for j in range(len(observed_delays))]
+
+    def cdf(x_ms):
+        return 0.5 * (1 + math.erf((x_ms - mean_ms) / (sigma_ms * math.sqrt(2))))
+    pmf = []
+    for j, d in enumerate(observed_delays):
+        lo = -math.inf if j == 0 else (d - 0.5) * frame_ms
+        hi = math.inf if j == len(observed_delays) - 1 else (d + 0.5) * frame_ms
+        pmf.append((1.0 if hi == math.inf else cdf(hi)) - (0.0 if lo == -math.inf else cdf(lo)))
+    return pmf
+
+
+def expected_under_jitter(matrix: Sequence[Sequence[float]], input_delays: Sequence[int],
+                          observed_delays: Sequence[int], sigma_ms: float, frame_ms: float
+                          ) -> List[float]:
+    """Fig. 10: expected mIoU % per delay input when the observed delay ~ N(input, sigma^2)."""
+    out = []
+    for row, d_in in zip(matrix, input_delays):
+        w = binned_normal_pmf(d_in * frame_ms, sigma_ms, observed_delays, frame_ms)
+        out.append(float(sum(wi * m for wi, m in zip(w, row))))
+    return out
