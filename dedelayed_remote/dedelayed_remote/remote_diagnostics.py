@@ -93,7 +93,7 @@ class RemoteDiagnostics:
                       ("frames_superseded", str(int(c["frames_superseded"]))),
                       ("frames_stale", str(int(c["frames_stale"]))),
                       ("frames_undecodable", str(int(c["frames_undecodable"]))),
-                      ("frames_duplicate", str(int(c["frames_duplicate"]))),
+                      ("frames_out_of_order", str(int(c["frames_out_of_order"]))),
                       ("history_restarts", str(int(c["history_restarts"]))),
                       ("delay_ms", f"{c['delay_ms']:.1f}"),
                       ("last_compute_ms", f"{compute.get(robot, float('nan')):.1f}")]

@@ -6,13 +6,15 @@ Per robot namespace <ns> ('' = the node's own, relative names):
     out  <ns>/dedelayed/remote_features     dedelayed_msgs/FeatureMap, best effort, keep last 1
     out  /diagnostics                       diagnostic_msgs/DiagnosticArray every diagnostics_period_s
 
-ROS plumbing only: callbacks decode frames into the per-robot contexts (robot_context.py); one
+ROS plumbing only: callbacks decode frames into the per-robot contexts (robot_context.py), one
+callback group per robot so robots decode in parallel but each robot's frames stay in order; one
 worker thread, not the executor, runs the batched forward (remote_server.py), so callbacks keep
 replacing pending frames while the model computes. Parameters: remote_params.py, README.md.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -22,7 +24,8 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
                        qos_profile_sensor_data)
@@ -67,21 +70,27 @@ class RemoteNode(Node):
                                         max_frame_age_ms=s.max_frame_age_ms)
         self.diagnostics = RemoteDiagnostics(node_name=self.get_name(), identity=self.served.identity,
                                              source=self.served.source, device=str(self.served.device))
-        self._expected_identity: Dict[str, str] = {}
+        # Every key exists from the start: callbacks of several threads only update values,
+        # so the diagnostics timer can iterate safely.
+        self._expected_identity: Dict[str, str] = {r: "" for r in s.robot_namespaces}
         self._last_warning: Dict[tuple, float] = {}
         self._warned_size = set()
         self._feature_publishers = {}
         for robot in s.robot_namespaces:
+            # One group per robot: with a multi-threaded executor robots decode in parallel
+            # while each robot's frames stay in arrival order (the context rules need that).
+            group = MutuallyExclusiveCallbackGroup()
             self._feature_publishers[robot] = self.create_publisher(
                 FeatureMap, robot_topic(robot, FEATURES_TOPIC), FEATURES_QOS)
             self.create_subscription(CompressedImage, robot_topic(robot, UPLINK_TOPIC),
                                      lambda msg, r=robot: self._on_uplink(r, msg),
-                                     qos_profile_sensor_data)
+                                     qos_profile_sensor_data, callback_group=group)
             self.create_subscription(DelayReport, robot_topic(robot, DELAY_REPORT_TOPIC),
                                      lambda msg, r=robot: self._on_delay_report(r, msg),
-                                     DELAY_REPORT_QOS)
+                                     DELAY_REPORT_QOS, callback_group=group)
         self._diagnostics_publisher = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self.create_timer(s.diagnostics_period_s, self._publish_diagnostics)
+        self.create_timer(s.diagnostics_period_s, self._publish_diagnostics,
+                          callback_group=MutuallyExclusiveCallbackGroup())
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._serve_forever, name="remote_inference",
                                         daemon=True)
@@ -140,7 +149,7 @@ class RemoteNode(Node):
                                  f"{msg.observed_delay_ms} ms; keeping the previous delay (a delay "
                                  "must be finite and >= 0)")
         expected = msg.expected_model_identity
-        if expected != self._expected_identity.get(robot, ""):
+        if expected != self._expected_identity[robot]:
             self._expected_identity[robot] = expected
             if expected and expected != self.served.identity:
                 self.get_logger().warning(
@@ -221,7 +230,9 @@ def main(args=None) -> int:
         rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {exc}")
         rclpy.try_shutdown()
         return 1
-    executor = SingleThreadedExecutor()
+    # WebP decoding releases the GIL: one thread per robot (+ diagnostics) decodes in parallel.
+    executor = MultiThreadedExecutor(num_threads=min(len(node.settings.robot_namespaces) + 1,
+                                                     max(2, os.cpu_count() or 2)))
     executor.add_node(node)
     try:
         executor.spin()

@@ -31,7 +31,8 @@ PARAMETERS: Dict[str, Tuple[Any, str]] = {
                                "own namespace (relative topic names)."),
     "max_frame_age_ms": (500.0, "Drop a pending frame that arrived on the cloud longer ago than "
                                 "this when the forward pass starts, and restart a robot's "
-                                "context after a stamp gap larger than this [ms]; <= 0 disables."),
+                                "context when its stamps jump by more than this [ms]; <= 0 "
+                                "disables both."),
     "default_delay_ms": (100.0, "Delay to condition on before a robot's first DelayReport [ms]."),
     "local_height": (0, "Robot local model input height [px], sets z's grid (H/8); 0 = preset's."),
     "local_width": (0, "Robot local model input width [px], sets z's grid (W/8); 0 = preset's."),

@@ -18,8 +18,9 @@ Rules (DESIGN.md section 4: "drops stale frames rather than queueing, always wor
   - a received frame whose robot stamp is more than max_frame_age_ms after the newest history
     frame's stamp (same clock, the robot's) restarts the history: after such a pause the old
     frames are no longer the consecutive frames the model expects, so padding is closer.
-* A robot stamp that goes backwards (robot restarted, sim time reset) restarts the history; an
-  exact repeat of the newest stamp is dropped as a duplicate.
+* A robot stamp not after the newest history frame's is a repeat or arrived out of order:
+  dropped (``frames_out_of_order``) when it is at most max_frame_age_ms older, otherwise the
+  robot restarted or its sim time was reset, and the history restarts from this frame.
 
 Plain Python (numpy, cv2, no rclpy), so every rule is tested without a ROS graph.
 """
@@ -105,7 +106,7 @@ class RobotContext:
         self.frames_received = 0
         self.frames_superseded = 0      # replaced in the pending slot before any forward pass
         self.frames_stale = 0           # dropped by the max_frame_age_ms arrival rule
-        self.frames_duplicate = 0       # same robot stamp as the newest frame
+        self.frames_out_of_order = 0    # stamp not after the newest one (repeat or reordered)
         self.frames_undecodable = 0     # counted by the caller that failed to decode them
         self.frames_taken = 0           # handed to a forward pass
         self.history_restarts = 0
@@ -116,10 +117,13 @@ class RobotContext:
         if self.history:
             newest_ns = stamp_to_ns(self.history[-1].stamp)
             gap_ms = (stamp_to_ns(frame.stamp) - newest_ns) / 1e6
-            if gap_ms == 0:
-                self.frames_duplicate += 1
+            age_rule = self.max_frame_age_ms > 0
+            # Without the age rule an older stamp cannot be told from a restart: restart then.
+            reordered = gap_ms < 0 and age_rule and -gap_ms <= self.max_frame_age_ms
+            if gap_ms == 0 or reordered:
+                self.frames_out_of_order += 1
                 return False
-            if gap_ms < 0 or (self.max_frame_age_ms > 0 and gap_ms > self.max_frame_age_ms):
+            if gap_ms < 0 or (age_rule and gap_ms > self.max_frame_age_ms):
                 self.history.clear()
                 self.history_restarts += 1
         if self.pending is not None:
@@ -165,7 +169,7 @@ class RobotContext:
 
     def counters(self) -> Dict[str, float]:
         return {"frames_received": self.frames_received, "frames_superseded": self.frames_superseded,
-                "frames_stale": self.frames_stale, "frames_duplicate": self.frames_duplicate,
+                "frames_stale": self.frames_stale, "frames_out_of_order": self.frames_out_of_order,
                 "frames_undecodable": self.frames_undecodable, "frames_taken": self.frames_taken,
                 "history_restarts": self.history_restarts, "delay_ms": self.delay_ms}
 

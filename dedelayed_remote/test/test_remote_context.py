@@ -64,17 +64,23 @@ def test_pending_frame_older_than_max_age_is_dropped_not_computed():
     assert disabled.take(now_monotonic_ns=10**6 * MS) is not None
 
 
-def test_stamp_gap_beyond_max_age_or_backwards_restarts_the_history():
+def test_stamp_jump_beyond_max_age_restarts_the_history_and_reordered_frames_are_dropped():
     ctx = context(k=3, max_age_ms=500.0)
     ctx.push(frame(1, stamp_ms=1_000))
     ctx.push(frame(2, stamp_ms=1_033))
     ctx.push(frame(3, stamp_ms=2_000))      # 967 ms pause on the robot clock
     assert ids(ctx.take(now_monotonic_ns=100 * MS)) == [3, 3, 3]
-    ctx.push(frame(4, stamp_ms=500))        # robot restarted: stamps went back
+    ctx.push(frame(4, stamp_ms=500))        # robot restarted: stamps went 1.5 s back
     assert ids(ctx.take(now_monotonic_ns=140 * MS)) == [4, 4, 4]
     assert ctx.history_restarts == 2
     assert not ctx.push(frame(5, stamp_ms=500))   # exact repeat of the newest stamp
-    assert ctx.frames_duplicate == 1 and not ctx.has_pending
+    assert not ctx.push(frame(6, stamp_ms=467))   # one frame late: reordered, not a restart
+    assert ctx.frames_out_of_order == 2 and not ctx.has_pending and ctx.history_restarts == 2
+    no_age_rule = context(k=3, max_age_ms=0)
+    no_age_rule.push(frame(1, stamp_ms=1_000))
+    no_age_rule.push(frame(2, stamp_ms=9_000))    # any forward gap is kept without the rule
+    no_age_rule.push(frame(3, stamp_ms=8_000))    # backwards: cannot tell, restart
+    assert ids(no_age_rule.take(now_monotonic_ns=0)) == [3, 3, 3]
 
 
 def test_delay_reports_without_samples_or_invalid_keep_the_previous_delay():

@@ -173,12 +173,25 @@ def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_ga
         check_feature_map(answer, "/robot1", stamp, identity)
         assert node.poll() is None, "remote node died after a corrupt uplink frame"
 
+        # A burst faster than the model: newest only, so the last frame is answered and most
+        # of the others are superseded rather than queued.
+        burst = [(6_000 + i, 0) for i in range(8)]
+        for i, stamp in enumerate(burst):
+            robots.send_frame("/robot2", stamp, frames[i % len(frames)])
+        assert robots.spin_until(lambda: robots.answer_for("/robot2", burst[-1]) is not None, 10.0)
+        answered = [stamp for stamp in burst if robots.answer_for("/robot2", stamp) is not None]
+        assert len(answered) < len(burst), "every frame of a burst was computed: frames queue"
+
         robots.report("/robot2", 40.0, WRONG_IDENTITY)
         assert robots.spin_until(lambda: any(
             s.name.endswith("robot /robot2") and s.level == b"\x01" and WRONG_IDENTITY in s.message
             for a in robots.diagnostics for s in a.status), 10.0), "no identity warning in /diagnostics"
-        robot1 = [s for a in robots.diagnostics for s in a.status if s.name.endswith("robot /robot1")]
-        assert int(dict((kv.key, kv.value) for kv in robot1[-1].values)["frames_undecodable"]) == 1
+
+        def latest(robot):
+            statuses = [s for a in robots.diagnostics for s in a.status if s.name.endswith(f"robot {robot}")]
+            return {kv.key: kv.value for kv in statuses[-1].values}
+        assert int(latest("/robot1")["frames_undecodable"]) == 1
+        assert int(latest("/robot2")["frames_superseded"]) >= 1
     finally:
         robots.close()
         node.send_signal(signal.SIGINT)
