@@ -8,7 +8,8 @@ setup(
     name=PACKAGE_NAME,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*"]),
-    package_data={PACKAGE_NAME: ["configs/*.yaml", "checkpoints/*.pt", "checkpoints/*.json"]},
+    package_data={PACKAGE_NAME: ["configs/*.yaml", "checkpoints/*.pt", "checkpoints/*.json",
+                                "data/world/*.jpg"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE_NAME}"]),
         (f"share/{PACKAGE_NAME}", ["package.xml"]),
@@ -27,5 +28,10 @@ setup(
     description="Dedelayed networks, synthetic driving world, data, training, evaluation, export.",
     license="Apache-2.0",
     tests_require=["pytest"],
-    entry_points={"console_scripts": []},
+    entry_points={"console_scripts": [
+        "dedelayed-export = dedelayed_models.export.onnx_export:main",
+        "dedelayed-models-bench = dedelayed_models.bench.models_bench:main",
+        "dedelayed-world-view = dedelayed_models.data.world.view:main",
+        "dedelayed-world-bench = dedelayed_models.bench.world_bench:main",
+    ]},
 )
