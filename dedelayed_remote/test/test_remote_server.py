@@ -119,3 +119,11 @@ def test_cuda_batch_matches_cpu(served):
                                                               feature_encoding="float32").serve(snaps)]
     for c, g in zip(cpu_z, gpu_z):
         np.testing.assert_allclose(g, c, atol=1e-3, rtol=1e-3)
+
+
+def test_bench_hook_times_a_batch(served):
+    from dedelayed_remote.remote_bench import time_batched_forward
+
+    row = time_batched_forward(RemoteServer(served, local_hw=(64, 128)), 2, repeats=1, warmup=0)
+    assert row["batch_size"] == 2 and row["forward_ms_median"] > 0
+    assert row["features_per_s"] == pytest.approx(2000.0 / row["forward_ms_median"])
