@@ -65,6 +65,7 @@ class RemoteNode(Node):
                                         logger=self.get_logger())
         self.server = RemoteServer(self.served, local_hw=s.local_hw(self.served.config.local_hw),
                                    feature_encoding=s.feature_encoding)
+        warm_up_ms = self.server.warm_up(s.default_delay_ms)
         self.contexts = RobotContextSet(s.robot_namespaces, num_frames=self.served.num_frames,
                                         default_delay_ms=s.default_delay_ms,
                                         max_frame_age_ms=s.max_frame_age_ms)
@@ -100,7 +101,8 @@ class RemoteNode(Node):
             f"serving {self.served.identity} ({self.served.source}) on {self.served.device} to "
             f"{[robot_label(r) for r in s.robot_namespaces]}: K={self.served.num_frames} frames at "
             f"{self.served.remote_hw[0]}x{self.served.remote_hw[1]}, z {c}x{h}x{w} "
-            f"{s.feature_encoding} for local input {self.server.local_hw[0]}x{self.server.local_hw[1]}")
+            f"{s.feature_encoding} for local input {self.server.local_hw[0]}x{self.server.local_hw[1]} "
+            f"(first forward pass {warm_up_ms:.0f} ms)")
 
     def _declare_parameters(self) -> dict:
         values = {}

@@ -88,6 +88,15 @@ class RemoteServer:
             z_host = z.float().cpu().numpy()   # synchronises the device, so the timing is real
         return z_host, (time.perf_counter() - start) * 1e3
 
+    def warm_up(self, delay_ms: float = 0.0) -> float:
+        """One forward pass on a black context (B = 1); returns its time [ms].
+
+        The first pass pays for CUDA context creation and kernel selection; doing it at start-up
+        keeps that out of the first robot's answer and proves the settings run.
+        """
+        k, (hr, wr) = self.served.num_frames, self.served.remote_hw
+        return self.forward_batch(np.zeros((1, k, hr, wr, 3), np.uint8), [delay_ms])[1]
+
     def serve(self, snapshots: Sequence[ContextSnapshot]) -> List[ServedFeatures]:
         """One forward pass for all snapshots (each with its own delay); answers in input order."""
         if not snapshots:
