@@ -66,7 +66,7 @@ def main(argv=None) -> int:
                    help="offset into the val seed range (training validation used the first seeds)")
     p.add_argument("--delays", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5], help="frames")
     p.add_argument("--max-observed", type=int, default=7, help="largest observed delay in Fig. 9")
-    p.add_argument("--sigmas-ms", type=float, nargs="+", default=[0, 5, 15, 33, 50])
+    p.add_argument("--sigmas-ms", type=float, nargs="+", default=[0.0, 5.0, 15.0, 33.0, 50.0])
     p.add_argument("--resolutions", nargs="+", default=["32x64", "48x96", "64x128", "96x192"])
     p.add_argument("--motions", type=float, nargs="+", default=[0.5, 1.0, 2.0])
     p.add_argument("--skip", nargs="*", default=[], choices=["jitter", "resolution", "motion"])
