@@ -14,7 +14,7 @@ PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def test_yaml_holds_every_declared_parameter_with_its_default_and_nothing_else():
     with open(os.path.join(PACKAGE_DIR, "config", "remote.yaml")) as f:
-        yaml_params = yaml.safe_load(f)[NODE_NAME]["ros__parameters"]
+        yaml_params = yaml.safe_load(f)["/**/" + NODE_NAME]["ros__parameters"]
     assert set(yaml_params) == set(PARAMETERS)
     for name, (default, _) in PARAMETERS.items():
         assert yaml_params[name] == default and type(yaml_params[name]) is type(default), name
