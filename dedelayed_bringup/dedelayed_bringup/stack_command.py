@@ -14,7 +14,8 @@ class NodeProcess:
     ``parameters`` become ``-p name:=value`` (after every ``params_files``, so they win);
     ``remappings`` become ``-r from:=to``. ``env`` is added to this process's environment
     (e.g. ROS_DOMAIN_ID, FASTDDS_DEFAULT_PROFILES_FILE). A ``required`` node that exits stops
-    the whole stack.
+    the whole stack. ``prefix`` wraps the command (like launch's ``prefix=``): a network
+    namespace (netns.Namespace.exec_prefix()), ``nice``, a debugger.
     """
 
     name: str
@@ -29,6 +30,7 @@ class NodeProcess:
     arguments: Sequence[str] = ()  # plain arguments before --ros-args
     required: bool = True
     cwd: Optional[str] = None
+    prefix: Sequence[str] = ()  # argv put in front, e.g. ["ip", "netns", "exec", "robot"]
 
 
 def parameter_value_text(value) -> str:
@@ -90,4 +92,4 @@ def node_command(spec: NodeProcess, python: str) -> list:
         ros_args += ["--params-file", str(path)]
     for name, value in spec.parameters.items():
         ros_args += ["-p", f"{name}:={parameter_value_text(value)}"]
-    return command + (["--ros-args", *ros_args] if ros_args else [])
+    return [*spec.prefix, *command, *(["--ros-args", *ros_args] if ros_args else [])]
