@@ -22,3 +22,10 @@ def test_yaml_keys_and_defaults_equal_the_declared_parameters():
 def test_every_parameter_is_described_and_only_link_up_changes_at_run_time():
     assert all(len(p.description) > 20 for p in PARAMETERS)
     assert [p.name for p in PARAMETERS if not p.read_only] == ["link_up"]
+
+
+def test_readme_table_lists_every_parameter():
+    readme = os.path.join(os.path.dirname(__file__), "..", "README.md")
+    with open(readme) as f:
+        rows = [line for line in f if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == [p.name for p in PARAMETERS]
