@@ -45,6 +45,7 @@ class TensorRTBackend(SegmenterBackend):
         cuda.init()
         device = cuda.Device(0)
         self._context = device.make_context()  # pushed around every call: executor threads vary
+        self._closed = False
         try:
             trt_logger = trt.Logger(trt.Logger.WARNING)
             engine_file, key = engine_location(onnx_path, trt.__version__, device.name(), fp16,
@@ -79,8 +80,12 @@ class TensorRTBackend(SegmenterBackend):
             if not expected <= set(self._host):
                 raise ValueError(f"engine {engine_file} has tensors {sorted(self._host)}; "
                                  f"expected {sorted(expected)}")
+        except BaseException:
+            self._release()  # a failed start must not leak the CUDA context and its memory
+            raise
         finally:
-            self._context.pop()
+            if not self._closed:
+                self._context.pop()
 
     @staticmethod
     def _build(trt, trt_logger, onnx_path: str, fp16: bool) -> bytes:
@@ -93,7 +98,9 @@ class TensorRTBackend(SegmenterBackend):
                 raise RuntimeError(f"TensorRT cannot parse {onnx_path}: {errors}")
         config = builder.create_builder_config()
         config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, WORKSPACE_BYTES)
-        if fp16 and builder.platform_has_fast_fp16:
+        # platform_has_fast_fp16 is deprecated since TensorRT 10.5 (gone in 11); where it is
+        # missing the FP16 flag only *allows* FP16 kernels, TensorRT still times FP32 ones.
+        if fp16 and getattr(builder, "platform_has_fast_fp16", True):
             config.set_flag(trt.BuilderFlag.FP16)
         serialized = builder.build_serialized_network(network, config)
         if serialized is None:
@@ -113,7 +120,9 @@ class TensorRTBackend(SegmenterBackend):
                 host["remote_valid"].fill(1.0)
             for name in ("image", "remote_features", "remote_valid"):
                 cuda.memcpy_htod_async(device[name], host[name], self._stream)
-            self._execution.execute_async_v3(stream_handle=self._stream.handle)
+            if not self._execution.execute_async_v3(stream_handle=self._stream.handle):
+                raise RuntimeError(f"TensorRT could not enqueue {self.engine_file} "
+                                   "(see the TensorRT log above)")
             cuda.memcpy_dtoh_async(host["class_ids"], device["class_ids"], self._stream)
             self._stream.synchronize()
             return host["class_ids"][0].copy()
@@ -121,10 +130,20 @@ class TensorRTBackend(SegmenterBackend):
             self._context.pop()
 
     def close(self) -> None:
-        self._context.push()
+        if not self._closed:
+            self._context.push()
+            self._release()
+
+    def _release(self) -> None:
+        """Free device buffers and TensorRT objects while the context is current (they own GPU
+        memory of it), then pop and destroy the context. Expects the context pushed."""
         try:
-            for buffer in self._device.values():
+            for buffer in getattr(self, "_device", {}).values():
                 buffer.free()
+            for name in ("_execution", "_engine", "_stream"):
+                if hasattr(self, name):
+                    delattr(self, name)
         finally:
+            self._closed = True
             self._context.pop()
             self._context.detach()
