@@ -1,0 +1,3 @@
+from dedelayed_bringup.bench.deploy import main
+
+raise SystemExit(main())

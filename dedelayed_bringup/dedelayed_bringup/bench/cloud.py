@@ -1,0 +1,46 @@
+"""Cloud throughput: remote-feature requests per second versus robots batched (B) and K.
+
+Uses the remote node's own batched forward (``dedelayed_remote.remote_bench``). K is fixed by a
+model's time embedding, so each K gets a random model of the preset with that K (the cost of a
+forward pass does not depend on the weights).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, List, Sequence
+
+import torch
+
+from dedelayed_models.data.timing import DEFAULT_FPS
+from dedelayed_models.modeling import build_model, get_config
+from dedelayed_remote.remote_bench import time_batched_forward
+from dedelayed_remote.remote_server import RemoteServer
+from dedelayed_remote.served_model import ServedModel, resolve_device
+
+
+def served_with_k(preset: str, k: int, device: str) -> ServedModel:
+    cfg = get_config(preset)
+    cfg = dataclasses.replace(cfg, remote=dataclasses.replace(cfg.remote, num_frames=int(k)))
+    torch.manual_seed(0)
+    dev = resolve_device(device)
+    remote = build_model(cfg).remote.eval().to(dev)
+    return ServedModel(remote, cfg, f"bench-{preset}-K{k}", dev, f"random:{preset}:K{k}")
+
+
+def cloud_throughput(preset: str, batch_sizes: Sequence[int], ks: Sequence[int], device: str,
+                     repeats: int = 2, rate_hz: float = DEFAULT_FPS) -> Dict:
+    """Rows of forward ms and features/s per (K, B), and robots served at ``rate_hz`` per device
+    (features/s of the best batch size / rate_hz: each robot wants one FeatureMap per frame)."""
+    rows: List[Dict] = []
+    for k in ks:
+        served = served_with_k(preset, k, device)
+        server = RemoteServer(served, local_hw=served.config.local_hw)
+        for b in batch_sizes:
+            rows.append({"K": int(k), **time_batched_forward(server, int(b), repeats=repeats)})
+    best = {}
+    for k in ks:
+        fps = max(r["features_per_s"] for r in rows if r["K"] == k)
+        best[str(k)] = {"features_per_s": fps, "robots_at_rate": fps / rate_hz}
+    return {"preset": preset, "device": device, "rate_hz": rate_hz, "rows": rows,
+            "robots_per_device": best}
