@@ -136,6 +136,10 @@ def robot_latency(node: Node, preset: str, camera_hw: Tuple[int, int], reps: int
                                  for s in (*STAGES, "total")}
     ratios = [f["total"] / l["total"] for f, l in zip(times["fused"], times["local_only"])]
     result["fused_over_local_only"] = verdict(statistics.median(ratios), BUDGET_FUSED_OVER_LOCAL)
+    # The fuse stage alone over the local-only frame: load-independent, since the T1 and rest
+    # stages compute the same thing in both modes (their differences are the machine's noise).
+    result["fuse_stage_fraction"] = (result["modes"]["fused"]["fuse"]
+                                     / result["modes"]["local_only"]["total"])
     plumbing = [r["image_conversion"] + r["publish"] for m in MODES for r in times[m]]
     result["ros_plumbing_ms"] = verdict(statistics.median(plumbing), BUDGET_ROS_PLUMBING_MS)
     result["backends"] = {}

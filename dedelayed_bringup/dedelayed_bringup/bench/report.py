@@ -22,9 +22,15 @@ def robot_table(rows: List[Dict]) -> str:
                          + " | ".join(f"{ms[s]:.2f}" for s in STAGES) + f" | {ms['total']:.2f} |")
     lines.append("")
     for r in rows:
+        plumbing = r["ros_plumbing_ms"]
+        # The plumbing budget is defined for 256x512 camera frames only.
+        plumbing_text = (_met(plumbing) if tuple(r["camera_hw"]) == (256, 512)
+                         else f"{plumbing['value']:.3f} (budget is for 256x512)")
         lines.append(f"- {r['preset']} {r['model_hw'][0]}x{r['model_hw'][1]}: fused/local-only "
-                     f"{_met(r['fused_over_local_only'])}; ROS plumbing (conversion + publish) "
-                     f"ms {_met(r['ros_plumbing_ms'])} at camera {r['camera_hw'][0]}x{r['camera_hw'][1]}")
+                     f"{_met(r['fused_over_local_only'])}, the fuse stage alone "
+                     f"{100 * r['fuse_stage_fraction']:.2f}% of a local-only frame; ROS plumbing "
+                     f"(conversion + publish) ms {plumbing_text} at camera "
+                     f"{r['camera_hw'][0]}x{r['camera_hw'][1]}")
         for name, b in r["backends"].items():
             lines.append(f"  - {name} whole network: local-only {b['network_ms']['local_only']:.2f} ms, "
                          f"fused {b['network_ms']['fused']:.2f} ms, ratio {_met(b['fused_over_local_only'])}")
