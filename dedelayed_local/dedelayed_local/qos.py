@@ -5,8 +5,9 @@ from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityP
 
 # Camera frames and uplink: sensor data (best effort, shallow): a late frame is worthless.
 SENSOR = qos_profile_sensor_data
-# Remote features: best effort, newest only -- a retransmitted FeatureMap would arrive stale.
-FEATURES = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,
+# Remote features: newest only (keep last 1), reliable: a FeatureMap is ~1 MB of UDP fragments
+# and best effort loses most of them; keep-last 1 bounds how stale a repaired one can be.
+FEATURES = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                       history=HistoryPolicy.KEEP_LAST)
 # Segmentation outputs: reliable so default-QoS subscribers (planners, RViz) match.
 OUTPUT = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE,

@@ -47,9 +47,11 @@ DELAY_REPORT_TOPIC = "dedelayed/delay_report"
 FEATURES_TOPIC = "dedelayed/remote_features"
 WARN_PERIOD_S = 5.0  # per robot and kind: a broken uplink at 30 fps must not flood the log
 
-# Stale features are useless: never retransmit, never keep more than the newest.
+# Newest only (keep last 1: a stale z is useless), but reliable: a FeatureMap is ~1 MB of UDP
+# fragments and best effort lost most of them on loopback (2 of 20 arrived); with keep-last 1
+# a retransmission never delays a newer message behind an older one for long.
 FEATURES_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                          reliability=ReliabilityPolicy.BEST_EFFORT,
+                          reliability=ReliabilityPolicy.RELIABLE,
                           durability=DurabilityPolicy.VOLATILE)
 DELAY_REPORT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
                               reliability=ReliabilityPolicy.RELIABLE)

@@ -59,9 +59,9 @@ class FakeRobots:
         self.reports = {r: self.node.create_publisher(
             DelayReport, f"{r}/dedelayed/delay_report",
             QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)) for r in ROBOTS}
-        best_effort = QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
+        like_the_robot = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         self.subs = [self.node.create_subscription(FeatureMap, f"{r}/dedelayed/remote_features",
-                                                   self.features[r].append, best_effort)
+                                                   self.features[r].append, like_the_robot)
                      for r in ROBOTS]
         self.subs.append(self.node.create_subscription(DiagnosticArray, "/diagnostics",
                                                        self.diagnostics.append, 10))
