@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     p.add_argument("--motions", type=float, nargs="+", default=[0.5, 1.0, 2.0])
     p.add_argument("--skip", nargs="*", default=[], choices=["jitter", "resolution", "motion"])
     p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (more thrash on a shared CPU)")
     p.add_argument("--cache-dir", default=None, help="rendered-frame cache (train/data.py)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
