@@ -5,6 +5,7 @@ Per robot namespace <ns> ('' = the node's own, relative names):
     in   <ns>/dedelayed/delay_report        dedelayed_msgs/DelayReport, reliable, depth 1
     out  <ns>/dedelayed/remote_features     dedelayed_msgs/FeatureMap, best effort, keep last 1
     out  /diagnostics                       diagnostic_msgs/DiagnosticArray every diagnostics_period_s
+    out  <ns>/dedelayed/remote_segmentation sensor_msgs/Image mono8 (publish_remote_segmentation only)
 
 ROS plumbing only: callbacks decode frames into the per-robot contexts (robot_context.py), one
 callback group per robot so robots decode in parallel but each robot's frames stay in order; one
@@ -30,7 +31,7 @@ from rclpy.node import Node
 from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
                        qos_profile_sensor_data)
 from rclpy.time import Time
-from sensor_msgs.msg import CompressedImage
+from sensor_msgs.msg import CompressedImage, Image
 
 from dedelayed_models.transport.feature_msg import fill_feature_map
 from dedelayed_msgs.msg import DelayReport, FeatureMap
@@ -45,6 +46,7 @@ from .served_model import load_served_model
 UPLINK_TOPIC = "dedelayed/uplink/compressed"
 DELAY_REPORT_TOPIC = "dedelayed/delay_report"
 FEATURES_TOPIC = "dedelayed/remote_features"
+REMOTE_SEGMENTATION_TOPIC = "dedelayed/remote_segmentation"
 WARN_PERIOD_S = 5.0  # per robot and kind: a broken uplink at 30 fps must not flood the log
 
 # Newest only (keep last 1: a stale z is useless), but reliable: a FeatureMap is ~1 MB of UDP
@@ -79,12 +81,16 @@ class RemoteNode(Node):
         self._last_warning: Dict[tuple, float] = {}
         self._warned_size = set()
         self._feature_publishers = {}
+        self._segmentation_publishers = {}
         for robot in s.robot_namespaces:
             # One group per robot: with a multi-threaded executor robots decode in parallel
             # while each robot's frames stay in arrival order (the context rules need that).
             group = MutuallyExclusiveCallbackGroup()
             self._feature_publishers[robot] = self.create_publisher(
                 FeatureMap, robot_topic(robot, FEATURES_TOPIC), FEATURES_QOS)
+            if s.publish_remote_segmentation:
+                self._segmentation_publishers[robot] = self.create_publisher(
+                    Image, robot_topic(robot, REMOTE_SEGMENTATION_TOPIC), FEATURES_QOS)
             self.create_subscription(CompressedImage, robot_topic(robot, UPLINK_TOPIC),
                                      lambda msg, r=robot: self._on_uplink(r, msg),
                                      qos_profile_sensor_data, callback_group=group)
@@ -196,6 +202,22 @@ class RemoteNode(Node):
                 self.diagnostics.record_batch(answers[0].batch_size, answers[0].forward_ms)
             for answer in answers:
                 self._publish_answer(answer)
+            if self._segmentation_publishers:
+                # After the features went out, so the baseline never delays Dedelayed's answer.
+                self._publish_remote_segmentation(snapshots)
+
+    def _publish_remote_segmentation(self, snapshots) -> None:
+        try:
+            class_ids, _ = self.server.remote_segmentation(snapshots)
+        except Exception as exc:  # noqa: BLE001 -- the baseline must never stop the serving loop
+            self._warn_throttled("", "segmentation", f"remote segmentation failed: {exc}")
+            return
+        for snapshot, ids in zip(snapshots, class_ids):
+            msg = Image(height=int(ids.shape[0]), width=int(ids.shape[1]), encoding="mono8",
+                        is_bigendian=0, step=int(ids.shape[1]), data=ids.tobytes())
+            msg.header.stamp.sec, msg.header.stamp.nanosec = snapshot.newest.stamp
+            msg.header.frame_id = snapshot.newest.frame_id
+            self._segmentation_publishers[snapshot.robot].publish(msg)
 
     def _publish_answer(self, answer: ServedFeatures) -> None:
         if answer.encoded is None:

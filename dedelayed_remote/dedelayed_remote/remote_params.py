@@ -37,6 +37,10 @@ PARAMETERS: Dict[str, Tuple[Any, str]] = {
     "local_height": (0, "Robot local model input height [px], sets z's grid (H/8); 0 = preset's."),
     "local_width": (0, "Robot local model input width [px], sets z's grid (W/8); 0 = preset's."),
     "diagnostics_period_s": (1.0, "Period of /diagnostics messages [s]."),
+    "publish_remote_segmentation": (False, "Also publish the cloud's own delay-unaware answer "
+                                           "<ns>/dedelayed/remote_segmentation (mono8 trainIds at "
+                                           "the local size, predictive head with delay 0; a second "
+                                           "forward pass): the remote-only baseline of the demo."),
 }
 
 FLOAT_PARAMETERS = ("max_frame_age_ms", "default_delay_ms", "diagnostics_period_s")
@@ -75,6 +79,7 @@ class RemoteNodeSettings:
     local_height: int
     local_width: int
     diagnostics_period_s: float
+    publish_remote_segmentation: bool
 
     @classmethod
     def from_values(cls, values: Dict[str, Any]) -> "RemoteNodeSettings":
@@ -96,6 +101,9 @@ class RemoteNodeSettings:
         if (v["local_height"] > 0) != (v["local_width"] > 0) or min(v["local_height"], v["local_width"]) < 0:
             raise ValueError(f"local_height={v['local_height']} local_width={v['local_width']}: set both "
                              "to the robot's local input size in pixels, or both to 0 (the preset's)")
+        if not isinstance(v["publish_remote_segmentation"], bool):
+            raise ValueError("parameter publish_remote_segmentation must be true or false, got "
+                             f"{v['publish_remote_segmentation']!r}")
         if v["default_delay_ms"] < 0:
             raise ValueError(f"default_delay_ms must be >= 0, got {v['default_delay_ms']}")
         if v["diagnostics_period_s"] <= 0:

@@ -97,6 +97,27 @@ class RemoteServer:
         k, (hr, wr) = self.served.num_frames, self.served.remote_hw
         return self.forward_batch(np.zeros((1, k, hr, wr, 3), np.uint8), [delay_ms])[1]
 
+    def remote_segmentation(self, snapshots: Sequence[ContextSnapshot]) -> Tuple[np.ndarray, float]:
+        """The cloud's own delay-unaware answer: (B, H, W) uint8 trainIds at local_hw, and its ms.
+
+        The predictive head (``RemoteModel.forward``) on the same K frames with delay input 0,
+        i.e. "what the newest uplinked frame shows", as a plain remote image model would answer.
+        It describes the frame it was computed from; by the time it reaches the robot that frame
+        is a round trip old. Used only as the remote-only baseline of the demo (off by default):
+        it costs a second forward pass.
+        """
+        if not snapshots:
+            return np.zeros((0, *self.local_hw), np.uint8), 0.0
+        frames_uint8 = np.stack([np.stack(s.frames) for s in snapshots])   # (B, K, Hr, Wr, 3)
+        start = time.perf_counter()
+        with torch.inference_mode():
+            frames = torch.from_numpy(frames_uint8).to(self.served.device)
+            frames = frames.permute(0, 1, 4, 2, 3).float().div_(255.0).contiguous()
+            zero_delay = torch.zeros(len(snapshots), device=self.served.device)
+            logits = self.served.remote(frames, zero_delay, label_hw=self.local_hw)
+            class_ids = logits.argmax(dim=1).to(torch.uint8).cpu().numpy()
+        return class_ids, (time.perf_counter() - start) * 1e3
+
     def serve(self, snapshots: Sequence[ContextSnapshot]) -> List[ServedFeatures]:
         """One forward pass for all snapshots (each with its own delay); answers in input order."""
         if not snapshots:

@@ -127,3 +127,18 @@ def test_bench_hook_times_a_batch(served):
     row = time_batched_forward(RemoteServer(served, local_hw=(64, 128)), 2, repeats=1, warmup=0)
     assert row["batch_size"] == 2 and row["forward_ms_median"] > 0
     assert row["features_per_s"] == pytest.approx(2000.0 / row["forward_ms_median"])
+
+
+def test_remote_segmentation_is_the_predictive_head_at_delay_zero_at_the_local_size(served):
+    server = RemoteServer(served, local_hw=(64, 128))
+    snaps = [snapshot("/a", served, 150.0, 1), snapshot("/b", served, 30.0, 2)]
+    class_ids, ms = server.remote_segmentation(snaps)
+    assert class_ids.shape == (2, 64, 128) and class_ids.dtype == np.uint8 and ms > 0
+    assert class_ids.max() < 19
+    frames = torch.from_numpy(np.stack([np.stack(s.frames) for s in snaps]))
+    frames = frames.permute(0, 1, 4, 2, 3).float() / 255.0
+    with torch.inference_mode():
+        # delay input 0 whatever the robots reported: the delay-unaware remote answer
+        expected = served.remote(frames, torch.zeros(2), label_hw=(64, 128)).argmax(1)
+    np.testing.assert_array_equal(class_ids, expected.numpy().astype(np.uint8))
+    assert server.remote_segmentation([])[0].shape == (0, 64, 128)
