@@ -23,5 +23,6 @@ setup(
     tests_require=["pytest"],
     entry_points={"console_scripts": [
         "link_emulator = dedelayed_bringup.link_emulator_node:main",
+        "synthetic_camera = dedelayed_bringup.synthetic_camera_node:main",
     ]},
 )

@@ -15,7 +15,8 @@ REQUIRED_PARTS = (
     ("dedelayed_models.data.world", "synthetic driving world with exact labels"),
     ("dedelayed_models.evaluation", "mIoU and streaming evaluation"),
     ("dedelayed_remote.remote_node", "cloud node: remote predictive server"),
-    ("dedelayed_local.segmenter_node", "robot nodes: local segmenter + fusion + uplink"),
+    ("dedelayed_local.robot_main", "robot nodes: local segmenter + fusion + uplink"),
+    ("dedelayed_bringup.synthetic_camera_node", "synthetic camera playing the world in real time"),
     ("dedelayed_bringup.link_emulator_node", "link emulator between robot and cloud DDS domains"),
     ("dedelayed_bringup.demo_run", "demo runner: drive, record, report"),
 )

@@ -1,0 +1,63 @@
+"""Which models the demo runs: the shipped trained checkpoint, or random weights (said loudly).
+
+Robot and cloud must agree: the robot's local model only accepts features from the remote model
+it was trained to fuse (its checkpoint names that remote identity). The shipped
+``dedelayed.pt`` (issue 8: ``python -m dedelayed_models.train.pipeline --ship ...``) holds both
+halves, so both sides load the same file; with no checkpoint both build the random model of the
+same preset and seed, which also gives matching identities.
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Tuple
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+SHIPPED_CHECKPOINT = os.path.join(REPO_ROOT, "models", "dedelayed_models", "checkpoints",
+                                  "dedelayed.pt")
+
+
+@dataclass(frozen=True)
+class DemoModels:
+    checkpoint: str                 # "" = random weights of preset + seed
+    preset: str
+    seed: int
+    local_hw: Tuple[int, int]       # robot model input (H, W) [px]
+    remote_hw: Tuple[int, int]      # uplinked frame size the cloud model takes (H, W) [px]
+    num_frames: int                 # K context frames of the remote model
+
+    @property
+    def trained(self) -> bool:
+        return bool(self.checkpoint)
+
+    def describe(self) -> str:
+        what = self.checkpoint if self.trained else f"RANDOM weights (preset {self.preset}, seed {self.seed})"
+        return (f"{what}: local {self.local_hw[0]}x{self.local_hw[1]}, remote "
+                f"{self.remote_hw[0]}x{self.remote_hw[1]}, K={self.num_frames}")
+
+
+def resolve_models(checkpoint: str, preset: str, seed: int) -> DemoModels:
+    """checkpoint: a path, "auto" (the shipped one if it exists, else random) or "none"."""
+    from dedelayed_models.modeling import get_config, load_checkpoint
+
+    if checkpoint == "auto":
+        checkpoint = SHIPPED_CHECKPOINT if os.path.isfile(SHIPPED_CHECKPOINT) else ""
+    elif checkpoint == "none":
+        checkpoint = ""
+    if checkpoint:
+        if not os.path.isfile(checkpoint):
+            raise FileNotFoundError(f"--checkpoint {checkpoint} does not exist; give a dedelayed "
+                                    "checkpoint (local + remote), 'auto' or 'none'")
+        loaded = load_checkpoint(checkpoint)
+        if loaded.kind != "dedelayed":
+            raise ValueError(f"--checkpoint {checkpoint} holds a {loaded.kind} model; the demo "
+                             "needs a dedelayed checkpoint (the fusion stage's result) so robot "
+                             "and cloud serve matching halves")
+        config = loaded.config
+        checkpoint = os.path.abspath(checkpoint)
+    else:
+        config = get_config(preset)
+    return DemoModels(checkpoint=checkpoint, preset=config.name, seed=int(seed),
+                      local_hw=tuple(int(v) for v in config.local_hw),
+                      remote_hw=tuple(int(v) for v in config.remote_hw),
+                      num_frames=int(config.remote.num_frames))

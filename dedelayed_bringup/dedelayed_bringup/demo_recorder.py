@@ -1,0 +1,157 @@
+"""The demo's recorder: every output with its frame stamp and the time it was received.
+
+Runs inside the demo runner, in the ROBOT's DDS domain (where a planner would listen), on its
+own rclpy Context and executor thread. Receive times are taken on the same clock the camera
+stamps frames with (the robot's system clock), so "finished by then" in the streaming score is
+exact up to this process's own callback latency, which all three outputs share.
+
+It also cuts and restores the link: ``set_link_up`` calls the link emulator's parameter service
+(``link_up``), and the times of those calls are what the report shades as the outage.
+"""
+
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
+from rcl_interfaces.srv import SetParameters
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+
+from dedelayed_msgs.msg import DelayReport, FeatureMap
+
+# Keep every message: the recorder must see each output, not the newest one.
+RECORD_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
+                        history=HistoryPolicy.KEEP_LAST)
+NEWEST_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                        history=HistoryPolicy.KEEP_LAST)
+STREAMS = ("dedelayed", "local_only", "remote_only")
+
+
+@dataclass
+class Recording:
+    """What the recorder saw. Times in seconds on the robot's clock."""
+
+    truth: List[tuple] = field(default_factory=list)          # (stamp_s, label (H, W) uint8)
+    outputs: Dict[str, List[tuple]] = field(default_factory=lambda: defaultdict(list))
+    # ^ stream -> [(stamp_s, received_s, class ids (H, W) uint8)]
+    diagnostics: List[dict] = field(default_factory=list)     # robot segmenter statuses
+    delay_reports: List[tuple] = field(default_factory=list)  # (received_s, observed_delay_ms, jitter_ms, n)
+    features: List[tuple] = field(default_factory=list)       # (stamp_s, received_s, remote_compute_ms, delay_ms)
+    link_events: List[tuple] = field(default_factory=list)    # (time_s, link_up)
+
+
+def _stamp_s(header) -> float:
+    return header.stamp.sec + header.stamp.nanosec * 1e-9
+
+
+def _pixels(msg: Image) -> np.ndarray:
+    return np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.step)[:, :msg.width].copy()
+
+
+class DemoRecorder:
+    def __init__(self, domain_id: int, namespace: str, emulator_node: str,
+                 truth_topic: str = "/camera/ground_truth"):
+        self.recording = Recording()
+        self._lock = threading.Lock()
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context, domain_id=int(domain_id))
+        self.node = Node("demo_recorder", context=self.context)
+        ns = namespace.rstrip("/")
+        topics = {"dedelayed": f"{ns}/dedelayed/segmentation",
+                  "local_only": f"{ns}/dedelayed/segmentation/local_only",
+                  "remote_only": f"{ns}/dedelayed/remote_segmentation"}
+        for stream, topic in topics.items():
+            self.node.create_subscription(Image, topic, lambda m, s=stream: self._on_output(s, m),
+                                          RECORD_QOS)
+        self.node.create_subscription(Image, truth_topic, self._on_truth, RECORD_QOS)
+        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 50)
+        self.node.create_subscription(DelayReport, f"{ns}/dedelayed/delay_report",
+                                      self._on_delay_report, NEWEST_QOS)
+        self.node.create_subscription(FeatureMap, f"{ns}/dedelayed/remote_features",
+                                      self._on_features, NEWEST_QOS)
+        self._set_parameters = self.node.create_client(
+            SetParameters, f"{emulator_node}/set_parameters")
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        self._spinner = threading.Thread(target=self.executor.spin, daemon=True,
+                                         name="demo_recorder")
+        self._spinner.start()
+
+    # -- callbacks ---------------------------------------------------------------------------
+    def _on_output(self, stream: str, msg: Image) -> None:
+        received = time.time()
+        with self._lock:
+            self.recording.outputs[stream].append((_stamp_s(msg.header), received, _pixels(msg)))
+
+    def _on_truth(self, msg: Image) -> None:
+        with self._lock:
+            self.recording.truth.append((_stamp_s(msg.header), _pixels(msg)))
+
+    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+        received = time.time()
+        for status in msg.status:
+            if not status.name.endswith(": segmentation"):
+                continue  # the emulator's and the cloud's statuses live here too
+            values = {kv.key: kv.value for kv in status.values}
+            tau = values.get("tau_ms", "")
+            with self._lock:
+                self.recording.diagnostics.append({
+                    "time_s": received, "mode": values.get("mode", ""),
+                    "reason": values.get("reason", ""), "tau_ms": float(tau) if tau else None,
+                    "fused_frames": int(values.get("fused_frames", 0)),
+                    "local_only_frames": int(values.get("local_only_frames", 0))})
+
+    def _on_delay_report(self, msg: DelayReport) -> None:
+        with self._lock:
+            self.recording.delay_reports.append((time.time(), float(msg.observed_delay_ms),
+                                                 float(msg.delay_jitter_ms), int(msg.window_size)))
+
+    def _on_features(self, msg: FeatureMap) -> None:
+        with self._lock:
+            self.recording.features.append((_stamp_s(msg.header), time.time(),
+                                            float(msg.remote_compute_ms), float(msg.delay_ms)))
+
+    # -- control -----------------------------------------------------------------------------
+    def set_link_up(self, up: bool, timeout_s: float = 5.0) -> float:
+        """Cut (False) or restore (True) the emulated link; returns when it took effect [s]."""
+        if not self._set_parameters.wait_for_service(timeout_sec=timeout_s):
+            raise RuntimeError(f"link emulator parameter service {self._set_parameters.srv_name} "
+                               f"did not appear within {timeout_s} s; is the emulator running?")
+        request = SetParameters.Request(parameters=[Parameter(
+            name="link_up", value=ParameterValue(type=ParameterType.PARAMETER_BOOL, bool_value=up))])
+        future = self._set_parameters.call_async(request)
+        deadline = time.monotonic() + timeout_s
+        while not future.done() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if not future.done() or not future.result().results[0].successful:
+            raise RuntimeError(f"setting link_up={up} on the link emulator failed")
+        now = time.time()
+        with self._lock:
+            self.recording.link_events.append((now, up))
+        return now
+
+    def snapshot_counts(self) -> Dict[str, int]:
+        """How many messages of each kind arrived so far (for progress lines)."""
+        with self._lock:
+            counts = {s: len(self.recording.outputs[s]) for s in STREAMS}
+            counts["truth"] = len(self.recording.truth)
+            return counts
+
+    def latest_diagnostics(self) -> Optional[dict]:
+        with self._lock:
+            return self.recording.diagnostics[-1] if self.recording.diagnostics else None
+
+    def close(self) -> Recording:
+        self.executor.shutdown(timeout_sec=2.0)
+        self.node.destroy_node()
+        self.context.try_shutdown()
+        self._spinner.join(timeout=2.0)
+        return self.recording

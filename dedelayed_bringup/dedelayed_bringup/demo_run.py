@@ -1,0 +1,164 @@
+"""`make demo`: robot + cloud over an emulated network on the synthetic world, then a report.
+
+    python -m dedelayed_bringup.demo [--duration-s 40] [--delay-ms 50] [--outage-s 3] [--out demo_out]
+
+1. cloud (remote_node) in one DDS domain, robot (segmenter + fusion + uplink) in another, the
+   link emulator between them (delay each way, jitter, loss); all with the same-host
+   large-data DDS profile; the recorder listens in the robot's domain.
+2. the synthetic camera plays one validation drive in real time; half-way through, the link
+   is cut for ``--outage-s`` seconds (the emulator's run-time ``link_up`` switch).
+3. everything is stopped, the recording scored (demo_scoring.py) and written (demo_report.py).
+"""
+
+import argparse
+import os
+import random
+import sys
+import time
+
+from .demo_models import resolve_models
+from .demo_stack import (EMULATOR_NODE, NAMESPACE, READY_LINES, LinkSettings, camera_process,
+                         system_processes)
+from .stack import Stack, StackError
+from .transport import same_host_profile_env
+
+
+def parse_args(argv):
+    from dedelayed_models.data import world_seeds
+
+    p = argparse.ArgumentParser(prog="make demo DEMO_ARGS=...", description=__doc__,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--delay-ms", type=float, default=50.0,
+                   help="one-way link delay each direction [ms] (round trip = 2x)")
+    p.add_argument("--jitter-ms", type=float, default=2.0, help="Gaussian jitter, std [ms]")
+    p.add_argument("--loss", type=float, default=0.0, help="message loss probability [0-1]")
+    p.add_argument("--duration-s", type=float, default=40.0, help="length of the drive [s]")
+    p.add_argument("--outage-s", type=float, default=3.0,
+                   help="link outage injected in the middle of the drive [s]; 0 = none")
+    p.add_argument("--motion", type=float, default=1.0, help="world motion knob (1 = calibrated)")
+    p.add_argument("--seed", type=int, default=world_seeds("val", 1)[0],
+                   help="world seed (validation range: never seen in training)")
+    p.add_argument("--fps", type=float, default=30.0, help="camera frame rate [Hz]")
+    p.add_argument("--camera-hw", default="128x256", help="camera image HxW [px]")
+    p.add_argument("--checkpoint", default="auto",
+                   help="dedelayed checkpoint for robot and cloud; 'auto' = the shipped "
+                        "models/dedelayed_models/checkpoints/dedelayed.pt if present, else random "
+                        "weights of --preset; 'none' = random weights")
+    p.add_argument("--preset", default="tiny",
+                   help="model preset of the random weights used when there is no checkpoint "
+                        "(tiny costs about what the shipped 64x128 model costs)")
+    p.add_argument("--model-seed", type=int, default=0, help="seed of random weights")
+    p.add_argument("--max-feature-age-ms", type=float, default=300.0,
+                   help="robot: features older than this are not fused [ms]")
+    p.add_argument("--domain-id", type=int, default=0,
+                   help="robot DDS domain (cloud = +1); 0 = a random free-looking pair in 20-99")
+    p.add_argument("--out", default="demo_out", help="output folder")
+    p.add_argument("--quiet", action="store_true", help="do not echo the nodes' own log lines")
+    args = p.parse_args(argv)
+    try:
+        args.camera_hw = tuple(int(v) for v in args.camera_hw.lower().split("x"))
+        assert len(args.camera_hw) == 2 and min(args.camera_hw) >= 16
+    except (ValueError, AssertionError):
+        p.error(f"--camera-hw {args.camera_hw!r}: give HxW in pixels, e.g. 128x256")
+    if args.outage_s and args.outage_s >= args.duration_s / 2:
+        p.error(f"--outage-s {args.outage_s} must be shorter than half of --duration-s "
+                f"{args.duration_s} (the outage is centred, with fused driving on both sides)")
+    return args
+
+
+def _cpu_seconds(pid: int) -> float:
+    """user + system CPU time of a process and its waited-for children [s] (/proc, Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def _progress(recorder, started, duration_s, link_up) -> str:
+    counts = recorder.snapshot_counts()
+    diag = recorder.latest_diagnostics() or {}
+    tau = diag.get("tau_ms")
+    return (f"[demo] {time.time() - started:5.1f}/{duration_s:.0f} s  frames {counts['truth']:4d}  "
+            f"segmentations {counts['dedelayed']:4d}  remote answers {counts['remote_only']:4d}  "
+            f"link {'up' if link_up else 'DOWN'}  robot {diag.get('mode', '-')}"
+            f"{'' if tau is None else f' tau {tau:.0f} ms'}")
+
+
+def run(args, prefixes=None, envs=None) -> dict:
+    """Run the whole demo; returns the report's figures (also written under args.out)."""
+    from .demo_recorder import DemoRecorder
+    from .demo_report import write_report
+
+    wall_start = time.time()
+    os.makedirs(args.out, exist_ok=True)
+    models = resolve_models(args.checkpoint, args.preset, args.model_seed)
+    print(f"[demo] models: {models.describe()}")
+    if not models.trained:
+        print("[demo] WARNING: no trained checkpoint (models/dedelayed_models/checkpoints/"
+              "dedelayed.pt is missing): the figures below come from UNTRAINED random models")
+    robot_domain = args.domain_id or random.SystemRandom().randint(20, 98)
+    cloud_domain = robot_domain + 1
+    env = {**same_host_profile_env(os.path.join(os.path.abspath(args.out), "fastdds_same_host.xml")),
+           "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
+    link = LinkSettings(args.delay_ms, args.jitter_ms, args.loss, seed=0)
+    specs = system_processes(models, link, robot_domain=robot_domain, cloud_domain=cloud_domain,
+                             env=env, max_feature_age_ms=args.max_feature_age_ms,
+                             prefixes=prefixes, envs=envs)
+    output = None if args.quiet else sys.stdout
+    cut_s = restore_s = None
+    with Stack(specs, output=output) as system:
+        for name, pattern in READY_LINES.items():
+            system.wait_for_output(name, pattern, timeout_s=180)
+        recorder = DemoRecorder(robot_domain, NAMESPACE, EMULATOR_NODE)
+        camera = camera_process(seed=args.seed, motion=args.motion, fps=args.fps,
+                                camera_hw=args.camera_hw, duration_s=args.duration_s,
+                                robot_domain=robot_domain, env={**env, **(envs or {}).get("robot", {})},
+                                prefix=(prefixes or {}).get("robot", ()))
+        try:
+            with Stack([camera], output=output) as camera_stack:
+                camera_stack.wait_for_output("camera", "playing", timeout_s=120)
+                started = time.time()
+                cpu_start = {n: _cpu_seconds(c.process.pid)
+                             for n, c in {**system.children, **camera_stack.children}.items()}
+                cut_at = started + (args.duration_s - args.outage_s) / 2
+                end = started + args.duration_s + 2.0   # + the last frames' answers
+                next_progress = started
+                while time.time() < end:
+                    if system.failure:
+                        raise StackError(system.failure)
+                    now = time.time()
+                    if args.outage_s > 0 and cut_s is None and now >= cut_at:
+                        cut_s = recorder.set_link_up(False)
+                        print(f"[demo] link CUT for {args.outage_s:g} s")
+                    if cut_s is not None and restore_s is None and now >= cut_s + args.outage_s:
+                        restore_s = recorder.set_link_up(True)
+                        print("[demo] link restored")
+                    if now >= next_progress:
+                        print(_progress(recorder, started, args.duration_s,
+                                        cut_s is None or restore_s is not None), flush=True)
+                        next_progress += 5.0
+                    time.sleep(0.02)
+                drive_s = time.time() - started
+                cpu = {n: (_cpu_seconds(c.process.pid) - cpu_start[n]) / drive_s
+                       for n, c in {**system.children, **camera_stack.children}.items()}
+        finally:
+            recording = recorder.close()
+    print(f"[demo] stopped every node; scoring {len(recording.truth)} ground-truth frames")
+    return write_report(args, models, link, recording, cut_s=cut_s, restore_s=restore_s,
+                        cpu_cores=cpu, wall_start=wall_start)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        figures = run(args)
+    except (StackError, RuntimeError, FileNotFoundError, ValueError) as exc:
+        print(f"[demo] FAILED: {exc}", file=sys.stderr)
+        return 1
+    return 0 if figures.get("ok", True) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,81 @@
+"""The demo's processes: cloud, link emulator and robot (one Stack), then the camera.
+
+Cloud and robot live in different DDS domains; the link emulator is the only bridge. Every
+process gets the same-host large-data Fast DDS profile (transport.same_host_profile_env):
+with Fast DDS defaults the emulator's relay hop for FeatureMaps goes over loopback UDP and adds
+tens of ms to tau. ``prefixes`` lets a test put robot and cloud into network namespaces.
+"""
+
+from dataclasses import dataclass
+from typing import Dict, List, Sequence
+
+from .demo_models import DemoModels
+from .link_emulator_params import DEFAULT_DOWNLINK_TOPICS
+from .stack import NodeProcess
+
+NAMESPACE = "/robot1"
+EMULATOR_NODE = f"{NAMESPACE}/link_emulator"
+REMOTE_SEGMENTATION_TOPIC = "dedelayed/remote_segmentation|sensor_msgs/msg/Image|reliable"
+# What each node prints once it is ready to work (waited for before the drive starts).
+READY_LINES = {"cloud": r"serving ", "link": r"relaying robot domain", "robot": r"segmenting "}
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    delay_ms: float = 50.0        # one way, each direction
+    jitter_ms: float = 2.0
+    loss: float = 0.0
+    seed: int = 0
+
+    @property
+    def round_trip_ms(self) -> float:
+        return 2.0 * self.delay_ms
+
+
+def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: int,
+                     cloud_domain: int, env: Dict[str, str], max_feature_age_ms: float,
+                     prefixes: Dict[str, Sequence[str]] = None,
+                     envs: Dict[str, Dict[str, str]] = None) -> List[NodeProcess]:
+    """NodeProcesses of cloud, link emulator and robot for ``models`` over ``link``."""
+    prefixes, envs = prefixes or {}, envs or {}
+    weights = ({"checkpoint": models.checkpoint} if models.trained
+               else {"preset": models.preset, "seed": models.seed})
+
+    def env_for(name, domain):
+        return {**env, **envs.get(name, {}), "ROS_DOMAIN_ID": str(domain)}
+
+    cloud = NodeProcess(
+        "cloud", module="dedelayed_remote.remote_node", env=env_for("cloud", cloud_domain),
+        prefix=prefixes.get("cloud", ()),
+        parameters={**weights, "robot_namespaces": [NAMESPACE],
+                    "local_height": models.local_hw[0], "local_width": models.local_hw[1],
+                    "default_delay_ms": float(link.round_trip_ms),
+                    "publish_remote_segmentation": True})
+    emulator = NodeProcess(
+        "link", module="dedelayed_bringup.link_emulator_node", namespace=NAMESPACE,
+        env=env_for("link", robot_domain), prefix=prefixes.get("link", ()),
+        parameters={"robot_domain_id": robot_domain, "cloud_domain_id": cloud_domain,
+                    "downlink_topics": [*DEFAULT_DOWNLINK_TOPICS, REMOTE_SEGMENTATION_TOPIC],
+                    **{f"{d}_{k}": float(v) for d in ("uplink", "downlink")
+                       for k, v in (("delay_ms", link.delay_ms), ("jitter_ms", link.jitter_ms),
+                                    ("loss", link.loss))},
+                    "seed": int(link.seed), "diagnostics_period_s": 1.0})
+    robot = NodeProcess(
+        "robot", module="dedelayed_local.robot_main", namespace=NAMESPACE,
+        env=env_for("robot", robot_domain), prefix=prefixes.get("robot", ()),
+        parameters={**weights, "publish_local_only": True, "publish_overlay": False,
+                    "diagnostics_period_s": 0.2, "max_feature_age_ms": float(max_feature_age_ms),
+                    "remote_height": models.remote_hw[0], "remote_width": models.remote_hw[1]})
+    return [cloud, emulator, robot]
+
+
+def camera_process(*, seed: int, motion: float, fps: float, camera_hw, duration_s: float,
+                   robot_domain: int, env: Dict[str, str], prefix: Sequence[str] = ()
+                   ) -> NodeProcess:
+    return NodeProcess(
+        "camera", module="dedelayed_bringup.synthetic_camera_node", required=False,
+        env={**env, "ROS_DOMAIN_ID": str(robot_domain)}, prefix=prefix,
+        parameters={"seed": int(seed), "motion": float(motion), "fps": float(fps),
+                    "height": int(camera_hw[0]), "width": int(camera_hw[1]),
+                    "duration_s": float(duration_s), "min_subscribers": 2,
+                    "start_delay_s": 1.0})

@@ -1,0 +1,155 @@
+"""`synthetic_camera`: plays a drive of the synthetic world as a camera, in real time.
+
+    out  /camera/image_raw       sensor_msgs/Image rgb8, header.stamp = robot clock at publish
+    out  /camera/ground_truth    sensor_msgs/Image mono8 trainIds (exact labels), same header
+
+The whole drive is rendered before the first frame goes out (about 10 ms per frame here), so
+rendering time never moves a stamp and never competes for the CPU with the robot during the
+drive. Frames go out from one thread that sleeps until each frame's due time (start + i / fps);
+a frame that is late (a loaded machine) is still sent, stamped when it is actually sent, since
+the stamp is the capture time the robot's timing rules rely on. The ground truth of a frame is
+published right after the frame with the identical header, so a recorder can pair them exactly.
+
+    python -m dedelayed_bringup.synthetic_camera_node --ros-args -p seed:=1000000 -p fps:=30.0
+"""
+
+import sys
+import threading
+import time
+
+import numpy as np
+import rclpy
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from sensor_msgs.msg import Image
+
+from dedelayed_models.data import WorldSequence, world_seeds
+
+NODE_NAME = "synthetic_camera"
+# (name, default, description); one place for the node's parameters.
+PARAMETERS = (
+    ("seed", world_seeds("val", 1)[0], "world seed; default = the first validation seed, "
+                                       "never seen in training"),
+    ("motion", 1.0, "world motion knob (1 = calibrated; 2 = everything moves twice as fast)"),
+    ("fps", 30.0, "frames per second, played in real time [Hz]"),
+    ("width", 256, "camera image width [px]"),
+    ("height", 128, "camera image height [px]"),
+    ("duration_s", 10.0, "length of the drive [s]; the node keeps running afterwards"),
+    ("min_subscribers", 0, "before playing, wait (up to 60 s) for this many camera subscribers "
+                           "and one ground-truth subscriber, so no frame goes out unseen"),
+    ("start_delay_s", 0.0, "then wait this long before the first frame [s] (matching settles)"),
+    ("frame_id", "camera", "header.frame_id of every frame"),
+    ("image_topic", "/camera/image_raw", "camera output (rgb8)"),
+    ("ground_truth_topic", "/camera/ground_truth", "exact labels output (mono8 trainIds)"),
+)
+# Ground truth is for evaluation: reliable, so a recorder never misses an instant.
+GROUND_TRUTH_QOS = QoSProfile(depth=30, reliability=ReliabilityPolicy.RELIABLE,
+                              history=HistoryPolicy.KEEP_LAST)
+
+
+def render_drive(seed: int, motion: float, fps: float, num_frames: int, height: int, width: int):
+    """(images (N, H, W, 3) uint8 RGB, labels (N, H, W) uint8 trainIds) of one drive."""
+    world = WorldSequence(seed, num_frames=num_frames, motion=motion, fps=fps,
+                          camera_hw=(height, width), cache_size=1)
+    images = np.empty((num_frames, height, width, 3), np.uint8)
+    labels = np.empty((num_frames, height, width), np.uint8)
+    for t in range(num_frames):
+        images[t], labels[t] = world.render(t, height, width)
+    return images, labels
+
+
+def _image(pixels: np.ndarray, encoding: str, header) -> Image:
+    msg = Image(height=int(pixels.shape[0]), width=int(pixels.shape[1]), encoding=encoding,
+                is_bigendian=0, step=int(pixels.strides[0]), data=pixels.tobytes())
+    msg.header = header
+    return msg
+
+
+class SyntheticCamera(Node):
+    def __init__(self):
+        super().__init__(NODE_NAME)
+        p = {}
+        for name, default, description in PARAMETERS:
+            p[name] = self.declare_parameter(
+                name, default, ParameterDescriptor(description=description, read_only=True)).value
+        if p["fps"] <= 0 or p["duration_s"] <= 0 or p["width"] < 8 or p["height"] < 8:
+            raise ValueError(f"fps={p['fps']} duration_s={p['duration_s']} width={p['width']} "
+                             f"height={p['height']}: fps and duration must be > 0, sizes >= 8 px")
+        self.params = p
+        self.num_frames = max(1, int(round(p["fps"] * p["duration_s"])))
+        start = time.perf_counter()
+        self.images, self.labels = render_drive(int(p["seed"]), float(p["motion"]), float(p["fps"]),
+                                                self.num_frames, int(p["height"]), int(p["width"]))
+        self.get_logger().info(
+            f"rendered {self.num_frames} frames of world seed {p['seed']} (motion {p['motion']}) "
+            f"at {p['width']}x{p['height']} in {time.perf_counter() - start:.1f} s")
+        self._image_pub = self.create_publisher(Image, p["image_topic"], qos_profile_sensor_data)
+        self._truth_pub = self.create_publisher(Image, p["ground_truth_topic"], GROUND_TRUTH_QOS)
+        self._stop = threading.Event()
+        self._player = threading.Thread(target=self._play, name="camera_player", daemon=True)
+        self._player.start()
+
+    def _play(self) -> None:
+        p = self.params
+        deadline = time.monotonic() + 60.0
+        while p["min_subscribers"] > 0 and (
+                self._image_pub.get_subscription_count() < p["min_subscribers"]
+                or self._truth_pub.get_subscription_count() < 1):
+            if time.monotonic() > deadline:
+                self.get_logger().warning(
+                    f"only {self._image_pub.get_subscription_count()} camera subscriber(s) after "
+                    f"60 s (wanted {p['min_subscribers']}); playing anyway")
+                break
+            if self._stop.wait(0.05):
+                return
+        if self._stop.wait(float(p["start_delay_s"])):
+            return
+        period_s = 1.0 / float(p["fps"])
+        self.get_logger().info(f"playing {self.num_frames} frames at {p['fps']:g} fps on "
+                               f"{self._image_pub.topic_name}")
+        start = time.monotonic()
+        worst_late_ms = 0.0
+        for t in range(self.num_frames):
+            due = start + t * period_s
+            if self._stop.wait(max(0.0, due - time.monotonic())):
+                return
+            worst_late_ms = max(worst_late_ms, (time.monotonic() - due) * 1e3)
+            header = Image().header
+            header.stamp = self.get_clock().now().to_msg()   # capture time on the robot clock
+            header.frame_id = p["frame_id"]
+            self._image_pub.publish(_image(self.images[t], "rgb8", header))
+            self._truth_pub.publish(_image(self.labels[t], "mono8", header))
+        self.get_logger().info(f"drive finished: {self.num_frames} frames in "
+                               f"{time.monotonic() - start:.1f} s (latest frame "
+                               f"{worst_late_ms:.1f} ms behind its due time)")
+
+    def destroy_node(self):
+        self._stop.set()
+        self._player.join(timeout=2.0)
+        return super().destroy_node()
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = SyntheticCamera()
+    except (ValueError, IndexError) as exc:
+        rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {exc}")
+        rclpy.try_shutdown()
+        return 1
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
