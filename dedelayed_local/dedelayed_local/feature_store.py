@@ -31,9 +31,13 @@ ONLY_NEWER_FEATURES = "features_newer_than_frame"
 IDENTITY_MISMATCH = "identity_mismatch"
 SHAPE_MISMATCH = "shape_mismatch"
 BAD_PAYLOAD = "bad_payload"
+STAMP_IN_FUTURE = "stamp_in_future"
 FUSION_DISABLED = "fusion_disabled"
 
 NS_PER_MS = 1_000_000
+# An echoed stamp later than the robot's own clock at receipt means the cloud did not echo a
+# robot stamp (or the camera clock is not the robot clock). Allow a little camera/driver skew.
+FUTURE_TOLERANCE_MS = 50.0
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,12 @@ class FeatureStore:
               ) -> Optional[FeatureRejected]:
         """Store a received FeatureMap if valid; returns the rejection (or None if accepted)."""
         try:
+            if stamp_ns > received_ns + FUTURE_TOLERANCE_MS * NS_PER_MS:
+                raise FeatureRejected(
+                    STAMP_IN_FUTURE,
+                    f"FeatureMap stamp is {(stamp_ns - received_ns) / NS_PER_MS:.0f} ms ahead of "
+                    f"the robot clock; the cloud must echo the camera frame's stamp untouched "
+                    f"(and camera stamps must come from the robot clock)")
             z = self.validate(encoded, model_identity)
         except FeatureRejected as rejection:
             with self._lock:

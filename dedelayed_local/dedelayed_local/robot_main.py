@@ -10,6 +10,7 @@ in a C++ component container. Run with `--ros-args --params-file robot.yaml -r _
 import sys
 
 import rclpy
+from rclpy.signals import SignalHandlerOptions
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 
 from dedelayed_local.fusion_node import FusionNode
@@ -18,8 +19,11 @@ from dedelayed_local.uplink_node import UplinkNode
 
 
 def main(args=None):
-    rclpy.init(args=args if args is not None else sys.argv)
-    nodes = []
+    # No rclpy signal handler: Ctrl-C / SIGINT raises KeyboardInterrupt here, so the executor
+    # and nodes stop before the context does and no callback publishes into a dead context.
+    rclpy.init(args=args if args is not None else sys.argv,
+               signal_handler_options=SignalHandlerOptions.NO)
+    nodes, executor = [], None
     try:
         segmenter = LocalSegmenterNode()
         fusion = FusionNode(segmenter.robot_model)
@@ -32,6 +36,8 @@ def main(args=None):
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        if executor is not None:
+            executor.shutdown()
         for node in nodes:
             node.destroy_node()
         rclpy.try_shutdown()

@@ -174,6 +174,7 @@ class LocalSegmenterNode(Node):
         values = {
             "mode": "none" if decision is None else decision.mode,
             "reason": "" if decision is None else decision.reason,
+            "reason_detail": "" if decision is None else decision.detail,
             "tau_ms": "" if decision is None or decision.tau_ms is None else f"{decision.tau_ms:.1f}",
             "input_rate_hz": f"{self.input_rate.rate_hz():.2f}",
             "output_rate_hz": f"{self.output_rate.rate_hz():.2f}",

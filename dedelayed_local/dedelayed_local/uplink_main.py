@@ -3,13 +3,17 @@
 import sys
 
 import rclpy
+from rclpy.signals import SignalHandlerOptions
 from rclpy.executors import ExternalShutdownException
 
 from dedelayed_local.uplink_node import UplinkNode
 
 
 def main(args=None):
-    rclpy.init(args=args if args is not None else sys.argv)
+    # No rclpy signal handler: Ctrl-C / SIGINT raises KeyboardInterrupt here, so the executor
+    # and nodes stop before the context does and no callback publishes into a dead context.
+    rclpy.init(args=args if args is not None else sys.argv,
+               signal_handler_options=SignalHandlerOptions.NO)
     node = None
     try:
         node = UplinkNode()

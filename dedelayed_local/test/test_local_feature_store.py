@@ -6,7 +6,7 @@ import pytest
 from dedelayed_local.delay_tracking import DelayEstimator, ModeEpisodes
 from dedelayed_local.feature_store import (BAD_PAYLOAD, FUSED, IDENTITY_MISMATCH, LOCAL_ONLY,
                                            NO_FEATURES_YET, ONLY_NEWER_FEATURES, SHAPE_MISMATCH,
-                                           STALE, FeatureStore)
+                                           STALE, STAMP_IN_FUTURE, FeatureStore)
 from dedelayed_models.transport import EncodedFeatures, encode_features
 
 MS = 1_000_000
@@ -83,6 +83,13 @@ def test_corrupt_payload_is_refused_and_good_features_still_used_until_stale():
     nan = EncodedFeatures("float32", SHAPE, np.full(SHAPE, np.nan, "<f4").tobytes())
     assert store.offer(nan, model_identity=IDENTITY, stamp_ns=1066 * MS, delay_ms=0,
                        received_ns=1166 * MS).reason == BAD_PAYLOAD
+
+
+def test_stamp_from_the_future_is_refused():
+    store = _store()
+    rejection = _offer(store, 1100, received_ms=1000)  # echoed stamp 100 ms after receipt
+    assert rejection.reason == STAMP_IN_FUTURE and "100 ms ahead" in str(rejection)
+    assert _offer(store, 1040, received_ms=1000) is None  # within the 50 ms camera skew allowance
 
 
 def test_disabled_fusion_is_local_only():

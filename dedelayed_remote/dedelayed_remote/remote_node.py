@@ -22,6 +22,7 @@ import time
 from typing import Dict
 
 import rclpy
+from rclpy.signals import SignalHandlerOptions
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.exceptions import ParameterException
@@ -247,7 +248,9 @@ class RemoteNode(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
+    # No rclpy signal handler: SIGINT raises KeyboardInterrupt in spin(), so the executor and
+    # the inference worker stop before the context does (no publish into a dead context).
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     node = None
     try:
         node = RemoteNode()
