@@ -122,6 +122,16 @@ def unicast_profile_env(profile_path: str, peers: Iterable[str], **profile_optio
             "ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"}
 
 
+def unicast_env_from_addresses(addresses: str, profile_name: str) -> Dict[str, str]:
+    """For launch arguments: "10.0.0.2, 10.0.0.3" -> the env vars of a unicast-peers profile
+    written to ~/.ros/<profile_name>.xml; {} when no address is given (default discovery)."""
+    peers = [address.strip() for address in addresses.split(",") if address.strip()]
+    if not peers:
+        return {}
+    profile = os.path.join(os.path.expanduser("~"), ".ros", profile_name + ".xml")
+    return unicast_profile_env(profile, peers)
+
+
 def static_peers_env(peers: Iterable[str], *, shared_memory: bool = True) -> Dict[str, str]:
     """ROS_STATIC_PEERS (Jazzy+): unicast discovery to ``peers`` and 127.0.0.1, no multicast."""
     peers = list(peers)

@@ -7,7 +7,6 @@ All node parameters come from `params_file` (default: dedelayed_remote/config/re
 arguments below override the ones people change most.
 """
 
-import os
 from typing import List
 
 from launch import LaunchDescription
@@ -35,15 +34,11 @@ STRING_OVERRIDES = ("checkpoint", "device", "feature_encoding")
 
 def _peer_environment(context):
     """Point Fast DDS at the robots by unicast when robot_addresses is given."""
-    addresses = [a.strip() for a in LaunchConfiguration("robot_addresses").perform(context)
-                 .split(",") if a.strip()]
-    if not addresses:
-        return []
-    from dedelayed_bringup.transport import unicast_profile_env
+    from dedelayed_bringup.transport import unicast_env_from_addresses
 
-    profile = os.path.join(os.path.expanduser("~"), ".ros", "dedelayed_cloud_peers.xml")
-    return [SetEnvironmentVariable(name, value)
-            for name, value in unicast_profile_env(profile, addresses).items()]
+    env = unicast_env_from_addresses(LaunchConfiguration("robot_addresses").perform(context),
+                                     "dedelayed_cloud_peers")
+    return [SetEnvironmentVariable(name, value) for name, value in env.items()]
 
 
 def _remote_node(context):

@@ -8,7 +8,6 @@ arguments below override the ones people change most. Without launch_ros (pip-on
 `make demo` / dedelayed_bringup.stack start the same executable with the same YAML.
 """
 
-import os
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
@@ -38,15 +37,11 @@ OVERRIDES = ("checkpoint", "onnx_path", "engine_path", "backend", "device", "ima
 
 def _peer_environment(context):
     """Point Fast DDS at the cloud by unicast when cloud_address is given."""
-    addresses = [a.strip() for a in LaunchConfiguration("cloud_address").perform(context)
-                 .split(",") if a.strip()]
-    if not addresses:
-        return []
-    from dedelayed_bringup.transport import unicast_profile_env
+    from dedelayed_bringup.transport import unicast_env_from_addresses
 
-    profile = os.path.join(os.path.expanduser("~"), ".ros", "dedelayed_robot_peers.xml")
-    return [SetEnvironmentVariable(name, value)
-            for name, value in unicast_profile_env(profile, addresses).items()]
+    env = unicast_env_from_addresses(LaunchConfiguration("cloud_address").perform(context),
+                                     "dedelayed_robot_peers")
+    return [SetEnvironmentVariable(name, value) for name, value in env.items()]
 
 
 def _robot_node(context):

@@ -75,3 +75,15 @@ def test_launch_descriptions_build(launch_file):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.generate_launch_description().entities
+
+
+def test_peer_address_arguments_become_a_unicast_profile(tmp_path, monkeypatch):
+    from dedelayed_bringup.transport import unicast_env_from_addresses
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert unicast_env_from_addresses(" , ", "dedelayed_robot_peers") == {}
+    env = unicast_env_from_addresses("10.0.0.2, 10.0.0.3", "dedelayed_robot_peers")
+    profile = tmp_path / ".ros" / "dedelayed_robot_peers.xml"
+    assert env["FASTRTPS_DEFAULT_PROFILES_FILE"] == str(profile)
+    xml = profile.read_text()
+    assert "10.0.0.2" in xml and "10.0.0.3" in xml
