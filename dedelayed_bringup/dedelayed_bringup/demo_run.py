@@ -20,7 +20,7 @@ from .demo_models import resolve_models
 from .demo_stack import (EMULATOR_NODE, NAMESPACE, READY_LINES, LinkSettings, camera_process,
                          system_processes)
 from .stack import Stack, StackError
-from .transport import same_host_profile_env
+from .transport import same_host_profile_env, unicast_profile_env
 
 
 def parse_args(argv):
@@ -38,7 +38,9 @@ def parse_args(argv):
     p.add_argument("--motion", type=float, default=1.0, help="world motion knob (1 = calibrated)")
     p.add_argument("--seed", type=int, default=world_seeds("val", 1)[0],
                    help="world seed (validation range: never seen in training)")
-    p.add_argument("--fps", type=float, default=30.0, help="camera frame rate [Hz]")
+    p.add_argument("--fps", type=float, default=15.0,
+                   help="camera frame rate [Hz]; 15 lets the robot answer every frame (two "
+                        "passes: fused + local-only) on 2 shared cores")
     p.add_argument("--camera-hw", default="128x256", help="camera image HxW [px]")
     p.add_argument("--checkpoint", default="auto",
                    help="dedelayed checkpoint for robot and cloud; 'auto' = the shipped "
@@ -53,6 +55,12 @@ def parse_args(argv):
     p.add_argument("--domain-id", type=int, default=0,
                    help="robot DDS domain (cloud = +1); 0 = a random free-looking pair in 20-99")
     p.add_argument("--out", default="demo_out", help="output folder")
+    p.add_argument("--cloud-netns", default="",
+                   help="cross-host check: run the cloud in this network namespace (root) and "
+                        "join robot and cloud by Fast DDS unicast peers; run the demo itself in "
+                        "the robot's namespace. Needs --cloud-address and --robot-address")
+    p.add_argument("--cloud-address", default="", help="the cloud namespace's IPv4 address")
+    p.add_argument("--robot-address", default="", help="the robot namespace's IPv4 address")
     p.add_argument("--quiet", action="store_true", help="do not echo the nodes' own log lines")
     args = p.parse_args(argv)
     try:
@@ -60,6 +68,8 @@ def parse_args(argv):
         assert len(args.camera_hw) == 2 and min(args.camera_hw) >= 16
     except (ValueError, AssertionError):
         p.error(f"--camera-hw {args.camera_hw!r}: give HxW in pixels, e.g. 128x256")
+    if args.cloud_netns and not (args.cloud_address and args.robot_address):
+        p.error("--cloud-netns needs --cloud-address and --robot-address")
     if args.outage_s and args.outage_s >= args.duration_s / 2:
         p.error(f"--outage-s {args.outage_s} must be shorter than half of --duration-s "
                 f"{args.duration_s} (the outage is centred, with fused driving on both sides)")
@@ -86,13 +96,26 @@ def _progress(recorder, started, duration_s, link_up) -> str:
             f"{'' if tau is None else f' tau {tau:.0f} ms'}")
 
 
-def run(args, prefixes=None, envs=None) -> dict:
+def _cross_host(args):
+    """(prefixes, envs) putting the cloud into --cloud-netns, unicast peers both ways."""
+    if not args.cloud_netns:
+        return None, None
+    out = os.path.abspath(args.out)
+    robot_env = unicast_profile_env(os.path.join(out, "robot_peers.xml"), [args.cloud_address])
+    cloud_env = unicast_profile_env(os.path.join(out, "cloud_peers.xml"), [args.robot_address])
+    os.environ.update(robot_env)   # the recorder (this process) is a robot-side participant
+    return ({"cloud": ["ip", "netns", "exec", args.cloud_netns]},
+            {"cloud": cloud_env, "robot": robot_env, "link": robot_env})
+
+
+def run(args) -> dict:
     """Run the whole demo; returns the report's figures (also written under args.out)."""
     from .demo_recorder import DemoRecorder
     from .demo_report import write_report
 
     wall_start = time.time()
     os.makedirs(args.out, exist_ok=True)
+    prefixes, envs = _cross_host(args)
     models = resolve_models(args.checkpoint, args.preset, args.model_seed)
     print(f"[demo] models: {models.describe()}")
     if not models.trained:

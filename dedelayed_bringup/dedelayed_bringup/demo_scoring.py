@@ -109,16 +109,23 @@ def outage_behaviour(modes: list, cut_s: Optional[float], restore_s: Optional[fl
     """When the robot went local-only after the cut and fused again after the restore [ms]."""
     if cut_s is None or restore_s is None:
         return {"injected": False}
-    after_cut = [(s, m) for s, m in modes if s >= cut_s]
-    first_local = next((s for s, m in after_cut if m == "local_only"), None)
-    during = [m for s, m in modes if first_local is not None and first_local <= s < restore_s]
+    window = [(s, m) for s, m in modes if cut_s <= s < restore_s]
+    # Features already in flight may still be fused just after the cut: local-only starts at
+    # the first frame from which every frame until the restore is local-only.
+    first_local = None
+    for s, m in reversed(window):
+        if m != "local_only":
+            break
+        first_local = s
+    all_local = bool(window) and first_local is not None and \
+        all(m == "local_only" for s, m in window if s >= first_local)
     first_fused_after = next((s for s, m in modes if s >= restore_s and m == "fused"), None)
     fused_before_cut = [m for s, m in modes if s < cut_s][-30:]
     return {"injected": True, "cut_s": cut_s, "restore_s": restore_s,
             "outage_s": restore_s - cut_s,
-            "fused_before_cut": bool(fused_before_cut) and fused_before_cut[-1] == "fused",
+            "fused_before_cut": "fused" in fused_before_cut,   # within the last 30 frames
             "local_only_after_ms": None if first_local is None else (first_local - cut_s) * 1e3,
-            "all_local_only_until_restore": bool(during) and all(m == "local_only" for m in during),
+            "all_local_only_until_restore": all_local,
             "fused_again_after_ms": (None if first_fused_after is None
                                      else (first_fused_after - restore_s) * 1e3)}
 

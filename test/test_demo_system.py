@@ -1,0 +1,96 @@
+"""The demo as a system test: a shortened `make demo` run (20 s drive, 3 s outage), then its claims.
+
+System claims (hold with any weights): every camera frame got a segmentation; the outage
+switched the robot to local-only and the restored link brought fusion back; the robot's tau
+estimate is within one frame of the emulated round trip + measured remote compute.
+Accuracy claims (need the trained checkpoint): Dedelayed's streaming mIoU >= local-only and
+>= remote-only. Cross-host: the cloud in another network namespace, unicast DDS peers.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.ros]
+
+DRIVE_S, OUTAGE_S = 20.0, 3.0
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from dedelayed_bringup import demo_run
+
+    out = tmp_path_factory.mktemp("demo_out")
+    args = demo_run.parse_args(["--duration-s", str(DRIVE_S), "--outage-s", str(OUTAGE_S),
+                                "--out", str(out), "--quiet"])
+    figures = demo_run.run(args)
+    for name in ("report.md", "figures.json", "streaming_miou.png", "tau_histogram.png",
+                 "overlays.png"):
+        assert (out / name).is_file(), name
+    return figures
+
+
+def test_every_camera_frame_got_a_segmentation(demo):
+    frames = demo["frames"]
+    assert frames["num_frames"] >= 0.95 * DRIVE_S * demo["settings"]["fps"]
+    assert frames["num_missing"] == 0, (
+        f"{frames['num_missing']} of {frames['num_frames']} frames unanswered "
+        f"(first stamps {frames['missing_stamps_s']}); CPU {demo['cpu_cores_used']}, "
+        f"load {demo['machine']['load_average_1_5_15']}")
+
+
+def test_outage_switches_to_local_only_and_recovery_returns_to_fused(demo):
+    o = demo["outage"]
+    assert o["injected"] and o["fused_before_cut"], o
+    max_age_ms = demo["settings"]["max_feature_age_ms"]
+    frame_ms = 1e3 / demo["settings"]["fps"]
+    assert o["all_local_only_until_restore"], o
+    # fused frames after the cut only on features already in flight: <= max age + a frame
+    assert o["local_only_after_ms"] is not None and o["local_only_after_ms"] <= max_age_ms + frame_ms, o
+    assert o["fused_again_after_ms"] is not None and o["fused_again_after_ms"] < 2000.0, o
+
+
+def test_robot_tau_estimate_is_round_trip_plus_remote_compute_within_one_frame(demo):
+    t = demo["tau"]
+    assert t["within_one_frame"], (
+        f"robot tau estimate {t['robot_estimate_ms']:.0f} ms vs round trip {t['round_trip_ms']:.0f} "
+        f"+ remote compute {t['remote_compute_ms']['median']:.0f} ms = {t['expected_ms']:.0f} ms "
+        f"(frame {t['frame_period_ms']:.0f} ms); load {demo['machine']['load_average_1_5_15']}")
+
+
+def test_dedelayed_streaming_miou_beats_local_only_and_remote_only(demo):
+    if not demo["trained_models"]:
+        pytest.skip("needs the trained checkpoint models/dedelayed_models/checkpoints/dedelayed.pt "
+                    "(issue 8); random weights say nothing about accuracy")
+    s = {k: v["streaming_mIoU"] for k, v in demo["streams"].items()}
+    assert s["dedelayed"] >= s["local_only"], s
+    assert s["dedelayed"] >= s["remote_only"], s
+
+
+def test_cross_host_cloud_in_another_network_namespace(tmp_path):
+    from dedelayed_bringup.netns import NetnsUnavailable, netns_unavailable_reason, routed_hosts
+
+    reason = netns_unavailable_reason()
+    if reason:
+        pytest.skip(f"cross-host check needs network namespaces: {reason}")
+    try:
+        hosts = routed_hosts()
+        robot, cloud = hosts.__enter__()
+    except NetnsUnavailable as error:
+        pytest.skip(f"cross-host check needs network namespaces: {error}")
+    try:
+        command = [*robot.exec_prefix(), sys.executable, "-m", "dedelayed_bringup.demo_run",
+                   "--duration-s", "12", "--outage-s", "0", "--out", str(tmp_path), "--quiet",
+                   "--cloud-netns", cloud.name, "--cloud-address", cloud.address,
+                   "--robot-address", robot.address]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=240,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    finally:
+        hosts.__exit__(None, None, None)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    assert figures["streams"]["remote_only"]["num_outputs"] > 0, "no cloud answer crossed the hosts"
+    assert figures["frames"]["num_fused"] > 0, "the robot never fused features from the other host"
