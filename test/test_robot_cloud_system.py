@@ -124,7 +124,7 @@ def test_robot_and_cloud_over_the_emulated_link(ros_context, ros_domain_id, tmp_
         NodeProcess("robot", module="dedelayed_local.robot_main", env=robot_env,
                     parameters={"preset": PRESET, "seed": SEED, "backend": "onnxruntime",
                                 "cache_dir": str(tmp_path), "diagnostics_period_s": 0.1,
-                                "publish_overlay": False,
+                                "publish_overlay": False, "image_queue_depth": 60,
                                 "max_feature_age_ms": MAX_FEATURE_AGE_MS,
                                 "delay_report_period_s": 0.2,
                                 "remote_height": config.remote_hw[0],

@@ -5,6 +5,16 @@ from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityP
 
 # Camera frames and uplink: sensor data (best effort, shallow): a late frame is worthless.
 SENSOR = qos_profile_sensor_data
+
+
+def sensor_with_depth(depth: int) -> QoSProfile:
+    """Sensor-data QoS (best effort, volatile) keeping the last ``depth`` samples."""
+    if depth < 1:
+        raise ValueError(f"queue depth {depth} must be at least 1")
+    return QoSProfile(depth=depth, reliability=SENSOR.reliability, durability=SENSOR.durability,
+                      history=HistoryPolicy.KEEP_LAST)
+
+
 # Remote features: newest only (keep last 1), reliable: a FeatureMap is ~1 MB of UDP fragments
 # and best effort loses most of them; keep-last 1 bounds how stale a repaired one can be.
 FEATURES = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,

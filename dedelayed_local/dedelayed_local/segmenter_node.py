@@ -46,6 +46,9 @@ PARAMETERS = (
     ("fp16", True, "build the TensorRT engine with FP16 kernels where the GPU has them"),
     ("cache_dir", "", "where exported ONNX graphs and engines are cached; empty = ~/.cache/dedelayed"),
     ("output_size", "camera", "segmentation size: camera (pixel-aligned) or model (cheaper)"),
+    ("image_queue_depth", 5,
+     "camera frames buffered while the model is busy (sensor QoS, best effort); raise it where "
+     "every frame must be answered through CPU hiccups, at the cost of latency [frames]"),
     ("publish_overlay", True, "publish the rgb8 overlay"),
     ("publish_local_only", False, "also publish each frame's local-only result (costs a 2nd pass)"),
     ("diagnostics_period_s", 1.0, "period of /diagnostics status [s]"),
@@ -106,7 +109,8 @@ class LocalSegmenterNode(Node):
             "classes": [{"id": i, "name": n, "rgb": PALETTE_RGB[i].tolist()}
                         for i, n in enumerate(CLASS_NAMES)]})))
         # Frames in their own group so FeatureMap decoding (fusion node) runs beside them.
-        self.create_subscription(Image, p["image_topic"], self._on_image, qos.SENSOR,
+        self.create_subscription(Image, p["image_topic"], self._on_image,
+                                 qos.sensor_with_depth(p["image_queue_depth"]),
                                  callback_group=MutuallyExclusiveCallbackGroup())
         self.create_timer(p["diagnostics_period_s"], self._publish_diagnostics)
         self.get_logger().info(
