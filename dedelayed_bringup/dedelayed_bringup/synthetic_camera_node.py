@@ -1,4 +1,4 @@
-"""`synthetic_camera`: plays a drive of the synthetic world as a camera, in real time.
+"""`synthetic_camera`: plays a drive of the synthetic world (or a video file) as a camera, in real time.
 
     out  /camera/image_raw       sensor_msgs/Image rgb8, header.stamp = robot clock at publish
     out  /camera/ground_truth    sensor_msgs/Image mono8 trainIds (exact labels), same header
@@ -11,6 +11,11 @@ the stamp is the capture time the robot's timing rules rely on. The ground truth
 published right after the frame with the identical header, so a recorder can pair them exactly.
 
     python -m dedelayed_bringup.synthetic_camera_node --ros-args -p seed:=1000000 -p fps:=30.0
+
+With ``video_path`` set it plays that video instead (decoded with OpenCV and resized to
+width x height); ``label_dir`` is its BDD100K-style pseudo-label folder (<frame:06d>.png
+trainIds, frames may be sparse): unlabeled frames publish an all-void (255) ground truth, which
+every evaluator here ignores.
 """
 
 import sys
@@ -41,6 +46,8 @@ PARAMETERS = (
                            "and one ground-truth subscriber, so no frame goes out unseen"),
     ("start_delay_s", 0.0, "then wait this long before the first frame [s] (matching settles)"),
     ("frame_id", "camera", "header.frame_id of every frame"),
+    ("video_path", "", "play this video file instead of the synthetic world; empty = the world"),
+    ("label_dir", "", "the video's label folder (<frame:06d>.png trainIds); empty = no labels"),
     ("image_topic", "/camera/image_raw", "camera output (rgb8)"),
     ("ground_truth_topic", "/camera/ground_truth", "exact labels output (mono8 trainIds)"),
 )
@@ -57,6 +64,21 @@ def render_drive(seed: int, motion: float, fps: float, num_frames: int, height: 
     labels = np.empty((num_frames, height, width), np.uint8)
     for t in range(num_frames):
         images[t], labels[t] = world.render(t, height, width)
+    return images, labels
+
+
+def load_video_drive(video_path: str, label_dir: str, num_frames: int, height: int, width: int):
+    """Like render_drive, from a video file: (images, labels), labels 255 where none exists."""
+    from dedelayed_models.classes import IGNORE_ID
+    from dedelayed_models.data.bdd import BDDVideo
+
+    video = BDDVideo(video_path, label_dir or "/nonexistent-label-dir")
+    count = min(num_frames, video.num_frames)
+    images = np.stack([video.frame(t, (height, width)) for t in range(count)])
+    labels = np.full((count, height, width), IGNORE_ID, np.uint8)
+    for t in video.labeled_frames:
+        if t < count:
+            labels[t] = video.label(t, (height, width))
     return images, labels
 
 
@@ -80,11 +102,20 @@ class SyntheticCamera(Node):
         self.params = p
         self.num_frames = max(1, int(round(p["fps"] * p["duration_s"])))
         start = time.perf_counter()
-        self.images, self.labels = render_drive(int(p["seed"]), float(p["motion"]), float(p["fps"]),
-                                                self.num_frames, int(p["height"]), int(p["width"]))
+        if p["video_path"]:
+            self.images, self.labels = load_video_drive(p["video_path"], p["label_dir"],
+                                                        self.num_frames, int(p["height"]),
+                                                        int(p["width"]))
+            self.num_frames = len(self.images)
+            source = f"video {p['video_path']}"
+        else:
+            self.images, self.labels = render_drive(int(p["seed"]), float(p["motion"]),
+                                                    float(p["fps"]), self.num_frames,
+                                                    int(p["height"]), int(p["width"]))
+            source = f"world seed {p['seed']} (motion {p['motion']})"
         self.get_logger().info(
-            f"rendered {self.num_frames} frames of world seed {p['seed']} (motion {p['motion']}) "
-            f"at {p['width']}x{p['height']} in {time.perf_counter() - start:.1f} s")
+            f"prepared {self.num_frames} frames of {source} at {p['width']}x{p['height']} in "
+            f"{time.perf_counter() - start:.1f} s")
         self._image_pub = self.create_publisher(Image, p["image_topic"], qos_profile_sensor_data)
         self._truth_pub = self.create_publisher(Image, p["ground_truth_topic"], GROUND_TRUTH_QOS)
         self._stop = threading.Event()
@@ -135,7 +166,7 @@ def main(args=None) -> int:
     rclpy.init(args=args)
     try:
         node = SyntheticCamera()
-    except (ValueError, IndexError) as exc:
+    except (ValueError, IndexError, FileNotFoundError) as exc:
         rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {exc}")
         rclpy.try_shutdown()
         return 1
