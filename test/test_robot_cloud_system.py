@@ -161,6 +161,8 @@ def test_robot_and_cloud_over_the_emulated_link(ros_context, ros_domain_id, tmp_
     model = RobotModel.random(PRESET, SEED)
     with Stack(robot_side) as robot_stack:
         robot_stack.wait_for_output("robot", "segmenting /camera/image_raw", timeout_s=90)
+        # Frames published before DDS matched the robot's two camera readers would be lost.
+        assert spin_until(lambda: camera.publisher.get_subscription_count() >= 2, 30)
         camera.start()
         try:
             # 1. cloud up: fused; tau = round trip + cloud residence, within one frame

@@ -60,15 +60,22 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
                        for k, v in (("delay_ms", link.delay_ms), ("jitter_ms", link.jitter_ms),
                                     ("loss", link.loss))},
                     "seed": int(link.seed), "diagnostics_period_s": 1.0})
+    # The uplink runs as its own process: inside the robot process it would wait behind each
+    # segmentation for the interpreter, and that wait adds straight to tau on 2 cores.
     robot = NodeProcess(
         "robot", module="dedelayed_local.robot_main", namespace=NAMESPACE,
         env=env_for("robot", robot_domain), prefix=prefixes.get("robot", ()),
+        arguments=["--without-uplink"],
         # A deep camera queue: the demo scores every frame, and 2 shared cores stall now and then.
         parameters={**weights, "publish_local_only": True, "publish_overlay": False,
                     "image_queue_depth": 60,
                     "diagnostics_period_s": 0.2, "max_feature_age_ms": float(max_feature_age_ms),
                     "remote_height": models.remote_hw[0], "remote_width": models.remote_hw[1]})
-    return [cloud, emulator, robot]
+    uplink = NodeProcess(
+        "uplink", module="dedelayed_local.uplink_main", namespace=NAMESPACE,
+        env=env_for("robot", robot_domain), prefix=prefixes.get("robot", ()),
+        parameters={"remote_height": models.remote_hw[0], "remote_width": models.remote_hw[1]})
+    return [cloud, emulator, robot, uplink]
 
 
 def camera_process(*, seed: int, motion: float, fps: float, camera_hw, duration_s: float,

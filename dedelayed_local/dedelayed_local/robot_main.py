@@ -7,10 +7,12 @@ The nodes stay separate ROS nodes (own names, parameters, remappings), like comp
 in a C++ component container. Run with `--ros-args --params-file robot.yaml -r __ns:=/robot1`.
 """
 
+import argparse
 import sys
 
 import rclpy
 from rclpy.signals import SignalHandlerOptions
+from rclpy.utilities import remove_ros_args
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 
 from dedelayed_local.fusion_node import FusionNode
@@ -19,16 +21,21 @@ from dedelayed_local.uplink_node import UplinkNode
 
 
 def main(args=None):
+    argv = args if args is not None else sys.argv
+    parser = argparse.ArgumentParser(description="Dedelayed robot: segmenter + fusion (+ uplink)")
+    parser.add_argument("--without-uplink", action="store_true",
+                        help="do not run the uplink node in this process (default: run it)")
+    options = parser.parse_args(remove_ros_args(argv)[1:])
     # No rclpy signal handler: Ctrl-C / SIGINT raises KeyboardInterrupt here, so the executor
     # and nodes stop before the context does and no callback publishes into a dead context.
-    rclpy.init(args=args if args is not None else sys.argv,
+    rclpy.init(args=argv,
                signal_handler_options=SignalHandlerOptions.NO)
     nodes, executor = [], None
     try:
         segmenter = LocalSegmenterNode()
         fusion = FusionNode(segmenter.robot_model)
         segmenter.use_fusion(fusion)
-        nodes = [segmenter, fusion, UplinkNode()]
+        nodes = [segmenter, fusion] + ([] if options.without_uplink else [UplinkNode()])
         executor = MultiThreadedExecutor(num_threads=3)
         for node in nodes:
             executor.add_node(node)

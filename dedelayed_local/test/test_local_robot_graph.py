@@ -72,8 +72,16 @@ class RobotHarness:
         msg = fill_feature_map(self.FeatureMap(), encode_features(z, "float16"))
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
         msg.model_identity, msg.delay_ms = identity, 66.0
+        counts = self.feature_counts()
         self.features.publish(msg)
-        self.spin_until(lambda: False, 0.3)  # let it arrive before the next frame
+        # The robot has taken it (accepted or refused) before the next frame is sent.
+        assert self.spin_until(lambda: self.feature_counts() != counts, 10), "FeatureMap lost"
+
+    def feature_counts(self):
+        if not self.diagnostics:
+            return None
+        status = self.last_status()
+        return status["features_accepted"], status["features_rejected"]
 
     def last_status(self):
         return {kv.key: kv.value for kv in self.diagnostics[-1].status[0].values}
@@ -101,7 +109,8 @@ def test_robot_segments_fuses_and_falls_back(ros_context, tmp_path):
             "robot never subscribed to the camera"
         assert harness.spin_until(lambda: harness.features.get_subscription_count() >= 1, 10)
         model = RobotModel.random("tiny", seed=5)
-        t0 = 1_800_000_000 * 1_000_000_000
+        # Stamps from a minute ago: echoed stamps must not be ahead of the robot clock.
+        t0 = (time.time_ns() // 1_000_000_000 - 60) * 1_000_000_000
 
         # 1. no cloud yet: local-only, every frame answered with its own header
         for i in range(5):
