@@ -44,12 +44,19 @@ class Recording:
     # ^ stream -> [(stamp_s, received_s, class ids (H, W) uint8)]
     diagnostics: List[dict] = field(default_factory=list)     # robot segmenter statuses
     delay_reports: List[tuple] = field(default_factory=list)  # (received_s, observed_delay_ms, jitter_ms, n)
-    features: List[tuple] = field(default_factory=list)       # (stamp_s, received_s, remote_compute_ms, delay_ms)
+    # (stamp_s, received_s, remote_compute_ms, delay_ms); remote_compute_ms = the cloud's whole
+    # hold of the frame, remote_publish_time - remote_receive_time (decode, the newest-only wait
+    # behind the previous batch, forward, encode) -- what the robot's tau really contains.
+    features: List[tuple] = field(default_factory=list)
     link_events: List[tuple] = field(default_factory=list)    # (time_s, link_up)
 
 
+def _time_s(time_msg) -> float:
+    return time_msg.sec + time_msg.nanosec * 1e-9
+
+
 def _stamp_s(header) -> float:
-    return header.stamp.sec + header.stamp.nanosec * 1e-9
+    return _time_s(header.stamp)
 
 
 def _pixels(msg: Image) -> np.ndarray:
@@ -116,8 +123,9 @@ class DemoRecorder:
 
     def _on_features(self, msg: FeatureMap) -> None:
         with self._lock:
-            self.recording.features.append((_stamp_s(msg.header), time.time(),
-                                            float(msg.remote_compute_ms), float(msg.delay_ms)))
+            held_ms = (_time_s(msg.remote_publish_time) - _time_s(msg.remote_receive_time)) * 1e3
+            self.recording.features.append((_stamp_s(msg.header), time.time(), held_ms,
+                                            float(msg.delay_ms)))
 
     # -- control -----------------------------------------------------------------------------
     def set_link_up(self, up: bool, timeout_s: float = 5.0) -> float:

@@ -131,7 +131,11 @@ def outage_behaviour(modes: list, cut_s: Optional[float], restore_s: Optional[fl
 
 
 def tau_check(rec: Recording, round_trip_ms: float, frame_period_ms: float) -> dict:
-    """The robot's tau estimate against emulated round trip + measured remote compute."""
+    """The robot's tau estimate against emulated round trip + measured remote compute.
+
+    Remote compute is what the cloud measured holding each frame (FeatureMap remote receive ->
+    publish time): decode, the newest-only wait behind the batch in progress, forward, encode.
+    """
     reports = [d for _, d, _, n in rec.delay_reports if n > 0]
     compute = [c for _, _, c, _ in rec.features]
     diag_tau = [d["tau_ms"] for d in rec.diagnostics if d["mode"] == "fused" and d["tau_ms"]]

@@ -17,7 +17,10 @@ def main(args=None):
     node = None
     try:
         node = UplinkNode()
-        rclpy.spin(node)
+        # spin_once with a timeout: the node has no timer, and a wait without one would never
+        # return to Python to raise the KeyboardInterrupt of a SIGINT.
+        while rclpy.ok():
+            rclpy.spin_once(node, timeout_sec=0.2)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
