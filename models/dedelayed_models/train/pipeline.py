@@ -5,7 +5,7 @@
 remote predictive -> local -> fusion (initialised from the two), each resumable (``--resume``
 is passed, so re-running the command continues an interrupted stage and skips finished ones).
 The fusion result (``dedelayed.pt``, local + the frozen remote with its predictive head) and the
-local stage result (``local.pt``) are copied to ``--ship``; the report is written there by
+local stage's local model (``local.pt``, a LocalModel checkpoint) are written to ``--ship``; the report is written there by
 ``python -m dedelayed_models.evaluate`` unless ``--no-eval``.
 """
 
@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 
+from ..modeling import load_checkpoint, save_checkpoint
 from .config import load_config
 from .trainer import train
 
@@ -40,7 +41,9 @@ def main(argv=None) -> int:
         finals[name] = final
     if args.ship:
         os.makedirs(args.ship, exist_ok=True)
-        shutil.copyfile(finals["local"], os.path.join(args.ship, "local.pt"))
+        # The local stage never trains the remote half: ship its local model alone.
+        local = load_checkpoint(finals["local"], part="local")
+        save_checkpoint(os.path.join(args.ship, "local.pt"), local.model, local.config, extra=local.extra)
         shutil.copyfile(finals["fusion"], os.path.join(args.ship, "dedelayed.pt"))
         if not args.no_eval:
             from ..evaluate import main as evaluate_main
