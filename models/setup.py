@@ -9,6 +9,7 @@ setup(
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*"]),
     package_data={PACKAGE_NAME: ["configs/*.yaml", "checkpoints/*.pt", "checkpoints/*.json",
+                                "checkpoints/*.md", "checkpoints/*.png",
                                 "data/world/*.jpg"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE_NAME}"]),
@@ -33,5 +34,8 @@ setup(
         "dedelayed-models-bench = dedelayed_models.bench.models_bench:main",
         "dedelayed-world-view = dedelayed_models.data.world.view:main",
         "dedelayed-world-bench = dedelayed_models.bench.world_bench:main",
+        "dedelayed-train = dedelayed_models.train.__main__:main",
+        "dedelayed-train-pipeline = dedelayed_models.train.pipeline:main",
+        "dedelayed-eval = dedelayed_models.evaluate:main",
     ]},
 )
