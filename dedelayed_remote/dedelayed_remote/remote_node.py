@@ -93,7 +93,7 @@ class RemoteNode(Node):
                 self._segmentation_publishers[robot] = self.create_publisher(
                     Image, robot_topic(robot, REMOTE_SEGMENTATION_TOPIC), FEATURES_QOS)
             self.create_subscription(CompressedImage, robot_topic(robot, UPLINK_TOPIC),
-                                     lambda msg, r=robot: self._on_uplink(r, msg),
+                                     lambda msg, info, r=robot: self._on_uplink(r, msg, info),
                                      qos_profile_sensor_data, callback_group=group)
             self.create_subscription(DelayReport, robot_topic(robot, DELAY_REPORT_TOPIC),
                                      lambda msg, r=robot: self._on_delay_report(r, msg),
@@ -130,9 +130,15 @@ class RemoteNode(Node):
 
     # --- callbacks (executor thread) -------------------------------------------------------
 
-    def _on_uplink(self, robot: str, msg: CompressedImage) -> None:
+    def _on_uplink(self, robot: str, msg: CompressedImage, info=None) -> None:
         arrival_monotonic_ns = time.monotonic_ns()
         receive_time_ns = self.get_clock().now().nanoseconds
+        # The middleware's reception time, not this callback's: while the inference thread holds
+        # the interpreter a callback can start tens of ms late, and that wait is the cloud's.
+        received_ns = int((info or {}).get("received_timestamp", 0))
+        if 0 < received_ns <= receive_time_ns:
+            arrival_monotonic_ns -= receive_time_ns - received_ns
+            receive_time_ns = received_ns
         try:
             pixels, decode_ms, decoded_hw = prepare_uplink_frame(msg.data, self.served.remote_hw)
         except ValueError as exc:
