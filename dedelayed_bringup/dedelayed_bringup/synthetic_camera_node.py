@@ -30,6 +30,7 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
+from dedelayed_local.image_codec import fill_image_msg
 from dedelayed_models.data import WorldSequence, world_seeds
 
 NODE_NAME = "synthetic_camera"
@@ -83,8 +84,7 @@ def load_video_drive(video_path: str, label_dir: str, num_frames: int, height: i
 
 
 def _image(pixels: np.ndarray, encoding: str, header) -> Image:
-    msg = Image(height=int(pixels.shape[0]), width=int(pixels.shape[1]), encoding=encoding,
-                is_bigendian=0, step=int(pixels.strides[0]), data=pixels.tobytes())
+    msg = fill_image_msg(Image(), pixels, encoding)
     msg.header = header
     return msg
 

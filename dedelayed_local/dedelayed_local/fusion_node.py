@@ -8,6 +8,7 @@ is handed over in memory through a FeatureStore and never crosses a process boun
 import threading
 
 from rclpy.node import Node
+from rclpy.time import Time
 
 from dedelayed_local import qos
 from dedelayed_local.delay_tracking import DelayEstimator
@@ -52,7 +53,7 @@ class FusionNode(Node):
 
     def _on_features(self, msg: FeatureMap) -> None:
         received_ns = self.get_clock().now().nanoseconds
-        stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        stamp_ns = Time.from_msg(msg.header.stamp).nanoseconds
         rejection = self.store.offer(encoded_from_feature_map(msg),
                                      model_identity=msg.model_identity, stamp_ns=stamp_ns,
                                      delay_ms=msg.delay_ms, received_ns=received_ns,

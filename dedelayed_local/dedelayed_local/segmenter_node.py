@@ -12,6 +12,7 @@ import time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
+from rclpy.time import Time
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
@@ -133,7 +134,7 @@ class LocalSegmenterNode(Node):
             self.get_logger().warning(f"dropping camera frame: {error}", throttle_duration_sec=5.0)
             return
         convert_ms = (time.perf_counter() - received) * 1e3
-        stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        stamp_ns = Time.from_msg(msg.header.stamp).nanoseconds
         try:
             result = self.segmenter.segment(rgb, stamp_ns,
                                             with_local_only=self._local_only_pub is not None)
