@@ -6,6 +6,7 @@ import numpy as np
 from dedelayed_models.classes import IGNORE_ID, NUM_CLASSES
 from dedelayed_models.data.world import WorldSequence
 from dedelayed_models.evaluation import stale_label_curve
+from dedelayed_models.evaluation.staleness import on_output_grid
 
 
 def test_at_least_twelve_classes_appear_regularly():
@@ -66,3 +67,14 @@ def test_staleness_grows_with_delay_and_motion():
     at_3 = [r[2] for r in results]
     assert at_3[0] > at_3[1] > at_3[2] > at_3[3]
     assert at_3[2] < 80.0                                      # default motion: delay really hurts
+
+
+def test_output_grid_bounds_what_a_coarse_model_can_lose_to_delay():
+    """The stride-8 output grid of the shipped models caps both accuracy and the delay loss."""
+    seq = WorldSequence(1_000_004, num_frames=30)
+    label = seq.label(20, (96, 192))
+    assert (on_output_grid(label, 1) == label)[label != IGNORE_ID].all()   # stride 1: exact
+    exact = stale_label_curve(lambda t: seq.label(t, (96, 192)), 30, [0, 3])
+    coarse = stale_label_curve(lambda t: seq.label(t, (96, 192)), 30, [0, 3], output_stride_px=8)
+    assert coarse[0]["mIoU"] < 80.0                            # the grid alone loses detail
+    assert exact[0]["mIoU"] - exact[3]["mIoU"] > coarse[0]["mIoU"] - coarse[3]["mIoU"] > 0

@@ -4,6 +4,8 @@ Measures, on one CPU thread:
 - frames/s of ``WorldSequence.render`` (image + exact label) at 256x512 and 128x256;
 - the stale-label curve: mIoU of a perfect label delivered D frames late, for D = 0..5 at
   30 fps, at motion 0.5 / 1 / 2 (the oracle bound of remote-only inference);
+- the same curve seen through a stride-8 output grid at 64x128 and 96x192 (the bound of models
+  whose logits live on the local T1 grid, as the shipped ones do), D = 0 and 3;
 - the same curve at CamVid's delays (0-333 ms) for the world at motion 1 and, when
   ``../shared/data`` is present, for the real CamVid sequence, side by side;
 - uplink WebP bytes per frame at quality 85 for 256x512 and 720x1280 world frames.
@@ -36,12 +38,14 @@ def render_fps(height_px: int, width_px: int, num_frames: int = 90, seed: int = 
     return num_frames / (time.perf_counter() - start)
 
 
-def world_stale_curve(motion: float, delays_frames, num_seeds: int, num_frames: int, size_hw) -> dict:
+def world_stale_curve(motion: float, delays_frames, num_seeds: int, num_frames: int, size_hw,
+                      output_stride_px: int = 1) -> dict:
     """Mean over ``num_seeds`` validation clips of the stale-label mIoU per delay (frames)."""
     per_seed = []
     for seed in world_seeds("val", num_seeds):
         seq = WorldSequence(seed, num_frames=num_frames, motion=motion)
-        curve = stale_label_curve(lambda t: seq.label(t, size_hw), num_frames, delays_frames)
+        curve = stale_label_curve(lambda t: seq.label(t, size_hw), num_frames, delays_frames,
+                                  output_stride_px)
         per_seed.append([curve[d]["mIoU"] for d in sorted(curve)])
     return {int(d): round(float(v), 1) for d, v in zip(sorted(delays_frames), np.mean(per_seed, axis=0))}
 
@@ -60,6 +64,9 @@ def run(quick: bool = False) -> dict:
                             "128x256": round(render_fps(128, 256, 30 if quick else 150), 1)}
     result["stale_label_miou_vs_delay_frames"] = {
         str(m): world_stale_curve(m, range(6), n_seeds, n_frames, (256, 512)) for m in (0.5, 1.0, 2.0)}
+    result["stale_label_miou_on_stride8_grid"] = {
+        f"{h}x{w}": world_stale_curve(1.0, [0, 3], n_seeds, n_frames, (h, w), output_stride_px=8)
+        for h, w in ((64, 128), (96, 192))}
     world_ms = {}
     world_frames = [delay_ms_to_frames(ms) for ms in CAMVID_FPS_DELAYS_MS]
     curve = world_stale_curve(1.0, world_frames, n_seeds, n_frames, (256, 512))
