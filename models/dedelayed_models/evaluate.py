@@ -24,6 +24,14 @@ from .modeling import load_checkpoint
 from .train.data import world_sources
 
 
+RESOLUTION_SCALES = (0.5, 0.75, 1.0, 1.5)   # Fig. 11 default: local input sizes relative to local_hw
+
+
+def _scaled_hw(hw, factor: float):
+    """(H, W) times ``factor``, each rounded to a multiple of 8 (T1's stride)."""
+    return tuple(max(8, int(round(v * factor / 8)) * 8) for v in hw)
+
+
 def _hw(text: str):
     h, w = text.lower().split("x")
     return int(h), int(w)
@@ -67,7 +75,9 @@ def main(argv=None) -> int:
     p.add_argument("--delays", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5], help="frames")
     p.add_argument("--max-observed", type=int, default=7, help="largest observed delay in Fig. 9")
     p.add_argument("--sigmas-ms", type=float, nargs="+", default=[0.0, 5.0, 15.0, 33.0, 50.0])
-    p.add_argument("--resolutions", nargs="+", default=["32x64", "48x96", "64x128", "96x192"])
+    p.add_argument("--resolutions", nargs="+", default=None, metavar="HxW",
+                   help="local input sizes of Fig. 11 (default: 0.5, 0.75, 1 and 1.5 x the model's "
+                        "local_hw, rounded to multiples of 8)")
     p.add_argument("--motions", type=float, nargs="+", default=[0.5, 1.0, 2.0])
     p.add_argument("--skip", nargs="*", default=[], choices=["jitter", "resolution", "motion"])
     p.add_argument("--batch-size", type=int, default=8)
@@ -112,7 +122,8 @@ def main(argv=None) -> int:
         print("jitter matrix done", flush=True)
     if "resolution" not in args.skip:
         res = {"local image": [], "dedelayed": []}
-        hws = [_hw(r) for r in args.resolutions]
+        hws = [_hw(r) for r in args.resolutions] if args.resolutions else \
+            [_scaled_hw(mcfg.local_hw, f) for f in RESOLUTION_SCALES]
         for hw in hws:
             rds, ridx = dataset(local_hw=hw, label_hws=[mcfg.local_hw])
             rds_label = _RelabelledDataset(rds, mcfg.local_hw)
