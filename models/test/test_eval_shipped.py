@@ -1,10 +1,10 @@
 """The shipped checkpoints on a small validation set (val-range seeds, disjoint from training):
 the ordering at 3 frames (100 ms) that the full report shows.
 
-What the CPU-trained checkpoints show (checkpoints/report.md): Dedelayed beats the local image
-model at every delay, and the remote models get worse with delay. They do NOT (yet) show
-Dedelayed above the remote baselines at 3 frames (a tie within ~0.2 mIoU on the report set) nor
-the issue's +3 mIoU margins; this test asserts only what is true, not the targets.
+What the CPU-trained checkpoints show (checkpoints/report.md): Dedelayed is above the local image
+model and above every remote-only model at every delay of 1-5 frames, and the remote models get
+worse with delay. They do NOT (yet) show the issue's +3 mIoU margins (+1.6 over local image at
+3 frames on the report set); this test asserts only what is true, not those targets.
 """
 
 import os
@@ -34,5 +34,6 @@ def test_shipped_checkpoints_ordering_at_3_frames():
     sweep = delay_sweep(local, loaded.model, ds, list(range(0, len(ds), 2)), [0, 3])
     at0, at3 = ({m: v[i] for m, v in sweep.items()} for i in (0, 1))
     assert at3["dedelayed"] > at3["local image"] + 1.0, sweep
+    assert at3["dedelayed"] > max(at3["remote image"], at3["remote predictive"]) + 1.0, sweep
     assert at0["remote image"] > at3["remote image"], sweep
     assert at0["remote predictive"] > at3["remote predictive"], sweep
