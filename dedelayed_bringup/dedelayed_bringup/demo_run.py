@@ -38,20 +38,22 @@ def parse_args(argv):
     p.add_argument("--motion", type=float, default=1.0, help="world motion knob (1 = calibrated)")
     p.add_argument("--seed", type=int, default=world_seeds("val", 1)[0],
                    help="world seed (validation range: never seen in training)")
-    p.add_argument("--fps", type=float, default=15.0,
-                   help="camera frame rate [Hz]; 15 lets the robot answer every frame (two "
-                        "passes: fused + local-only) on 2 shared cores")
-    p.add_argument("--camera-hw", default="128x256", help="camera image HxW [px]")
+    p.add_argument("--fps", type=float, default=10.0,
+                   help="camera frame rate [Hz]; 10 lets the robot answer every frame (two "
+                        "passes: fused + local-only) beside the CPU cloud on 2 shared cores")
+    p.add_argument("--camera-hw", default="auto",
+                   help="camera image HxW [px]; 'auto' = the cloud model's input size (remote_hw "
+                        "of the checkpoint), so the uplinked frame is never up-scaled")
     p.add_argument("--checkpoint", default="auto",
                    help="dedelayed checkpoint for robot and cloud; 'auto' = the shipped "
                         "models/dedelayed_models/checkpoints/dedelayed.pt if present, else random "
                         "weights of --preset; 'none' = random weights")
     p.add_argument("--preset", default="tiny",
-                   help="model preset of the random weights used when there is no checkpoint "
-                        "(tiny costs about what the shipped 64x128 model costs)")
+                   help="model preset of the random weights used when there is no checkpoint")
     p.add_argument("--model-seed", type=int, default=0, help="seed of random weights")
-    p.add_argument("--max-feature-age-ms", type=float, default=300.0,
-                   help="robot: features older than this are not fused [ms]")
+    p.add_argument("--max-feature-age-ms", type=float, default=400.0,
+                   help="robot: features older than this are not fused [ms]; above the CPU "
+                        "cloud's tau (round trip 100 + ~140 compute + up to one cloud cycle)")
     p.add_argument("--domain-id", type=int, default=0,
                    help="robot DDS domain (cloud = +1); 0 = a random free-looking pair in 20-99")
     p.add_argument("--out", default="demo_out", help="output folder")
@@ -64,10 +66,13 @@ def parse_args(argv):
     p.add_argument("--quiet", action="store_true", help="do not echo the nodes' own log lines")
     args = p.parse_args(argv)
     try:
-        args.camera_hw = tuple(int(v) for v in args.camera_hw.lower().split("x"))
-        assert len(args.camera_hw) == 2 and min(args.camera_hw) >= 16
+        if args.camera_hw == "auto":
+            args.camera_hw = None                    # resolved from the models in run()
+        else:
+            args.camera_hw = tuple(int(v) for v in args.camera_hw.lower().split("x"))
+            assert len(args.camera_hw) == 2 and min(args.camera_hw) >= 16
     except (ValueError, AssertionError):
-        p.error(f"--camera-hw {args.camera_hw!r}: give HxW in pixels, e.g. 128x256")
+        p.error(f"--camera-hw {args.camera_hw!r}: give HxW in pixels, e.g. 192x384, or 'auto'")
     if args.cloud_netns and not (args.cloud_address and args.robot_address):
         p.error("--cloud-netns needs --cloud-address and --robot-address")
     if args.outage_s and args.outage_s >= args.duration_s / 2:
@@ -118,6 +123,7 @@ def run(args) -> dict:
     prefixes, envs = _cross_host(args)
     models = resolve_models(args.checkpoint, args.preset, args.model_seed)
     print(f"[demo] models: {models.describe()}")
+    args.camera_hw = args.camera_hw or models.remote_hw
     if not models.trained:
         print("[demo] WARNING: no trained checkpoint (models/dedelayed_models/checkpoints/"
               "dedelayed.pt is missing): the figures below come from UNTRAINED random models")
