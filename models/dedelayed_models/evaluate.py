@@ -20,16 +20,11 @@ from .data import frame_period_ms
 from .evaluation.report import markdown, plot_all
 from .evaluation.sweeps import (METHODS, delay_sweep, eval_dataset, expected_under_jitter,
                                 jitter_matrix)
-from .modeling import load_checkpoint
+from .modeling import load_checkpoint, scaled_local_hw
 from .train.data import world_sources
 
 
 RESOLUTION_SCALES = (0.5, 0.75, 1.0, 1.5)   # Fig. 11 default: local input sizes relative to local_hw
-
-
-def _scaled_hw(hw, factor: float):
-    """(H, W) times ``factor``, each rounded to a multiple of 8 (T1's stride)."""
-    return tuple(max(8, int(round(v * factor / 8)) * 8) for v in hw)
 
 
 def _hw(text: str):
@@ -123,7 +118,7 @@ def main(argv=None) -> int:
     if "resolution" not in args.skip:
         res = {"local image": [], "dedelayed": []}
         hws = [_hw(r) for r in args.resolutions] if args.resolutions else \
-            [_scaled_hw(mcfg.local_hw, f) for f in RESOLUTION_SCALES]
+            [scaled_local_hw(mcfg.local_hw, f) for f in RESOLUTION_SCALES]
         for hw in hws:
             rds, ridx = dataset(local_hw=hw, label_hws=[mcfg.local_hw])
             rds_label = _RelabelledDataset(rds, mcfg.local_hw)

@@ -30,7 +30,8 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..classes import NUM_CLASSES
-from ..modeling import DedelayedModel, build_model, get_config, prepare_stage, stage1_grid
+from ..modeling import (DedelayedModel, build_model, get_config, prepare_stage, scaled_local_hw,
+                        stage1_grid)
 
 BUDGET_RATIO = 1.05
 
@@ -141,8 +142,8 @@ def train_step_ms(model: DedelayedModel, preset: str, batch: int, reps: int) -> 
 
 def default_resolutions(preset: str) -> List[Tuple[int, int]]:
     """The preset's local resolution and a 3/4-scale one (paper A.3 sweeps local resolution)."""
-    h, w = get_config(preset).local_hw
-    return [(h, w), (int(round(h * 0.75 / 8)) * 8, int(round(w * 0.75 / 8)) * 8)]
+    hw = tuple(get_config(preset).local_hw)
+    return [hw, scaled_local_hw(hw, 0.75)]
 
 
 def run(preset: str, reps: int, train_batch: int = 0, train_reps: int = 2) -> Dict:

@@ -4,7 +4,7 @@ Measures, on one CPU thread:
 - frames/s of ``WorldSequence.render`` (image + exact label) at 256x512 and 128x256;
 - the stale-label curve: mIoU of a perfect label delivered D frames late, for D = 0..5 at
   30 fps, at motion 0.5 / 1 / 2 (the oracle bound of remote-only inference);
-- the same curve seen through a stride-8 output grid at 64x128 and 96x192 (the bound of models
+- the same curve seen through the local T1 grid (stride 8) at 64x128 and 96x192 (the bound of models
   whose logits live on the local T1 grid, as the shipped ones do), D = 0 and 3;
 - the same curve at CamVid's delays (0-333 ms) for the world at motion 1 and, when
   ``../shared/data`` is present, for the real CamVid sequence, side by side;
@@ -25,6 +25,7 @@ from ..data.timing import DEFAULT_FPS, delay_ms_to_frames, frame_period_ms
 from ..data.uplink import WEBP_QUALITY, encode_uplink
 from ..data.world import WorldSequence, world_seeds
 from ..evaluation import stale_label_curve
+from ..modeling import LOCAL_STAGE1_STRIDE
 
 CAMVID_FPS_DELAYS_MS = [0.0, 66.7, 133.3, 200.0, 266.7, 333.3]
 
@@ -64,8 +65,9 @@ def run(quick: bool = False) -> dict:
                             "128x256": round(render_fps(128, 256, 30 if quick else 150), 1)}
     result["stale_label_miou_vs_delay_frames"] = {
         str(m): world_stale_curve(m, range(6), n_seeds, n_frames, (256, 512)) for m in (0.5, 1.0, 2.0)}
-    result["stale_label_miou_on_stride8_grid"] = {
-        f"{h}x{w}": world_stale_curve(1.0, [0, 3], n_seeds, n_frames, (h, w), output_stride_px=8)
+    result[f"stale_label_miou_on_stride{LOCAL_STAGE1_STRIDE}_grid"] = {
+        f"{h}x{w}": world_stale_curve(1.0, [0, 3], n_seeds, n_frames, (h, w),
+                                      output_stride_px=LOCAL_STAGE1_STRIDE)
         for h, w in ((64, 128), (96, 192))}
     world_ms = {}
     world_frames = [delay_ms_to_frames(ms) for ms in CAMVID_FPS_DELAYS_MS]

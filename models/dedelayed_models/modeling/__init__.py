@@ -11,15 +11,15 @@ from .config import (ARCH_VERSION, PRESETS, DedelayedConfig, LocalConfig, Remote
                      config_from_dict, config_to_dict, get_config)
 from .dedelayed import (STAGES, DedelayedModel, build_model, prepare_stage,
                         trainable_parameters)
-from .fusion import fuse, stage1_grid
+from .fusion import LOCAL_STAGE1_STRIDE, fuse, scaled_local_hw, stage1_grid
 from .identity import local_identity, model_identity, remote_identity
 from .local_model import LocalModel
 from .remote_model import DelayEmbedding, RemoteModel
 
 __all__ = [
-    "ARCH_VERSION", "PRESETS", "STAGES", "DedelayedConfig", "DedelayedModel", "DelayEmbedding",
+    "ARCH_VERSION", "LOCAL_STAGE1_STRIDE", "PRESETS", "STAGES", "DedelayedConfig", "DedelayedModel", "DelayEmbedding",
     "LoadedCheckpoint", "LocalConfig", "LocalModel", "RemoteConfig", "RemoteModel", "build_model",
     "config_from_dict", "config_to_dict", "fuse", "get_config", "identities", "load_checkpoint",
     "load_weights", "local_identity", "model_identity", "prepare_stage", "remote_identity",
-    "save_checkpoint", "stage1_grid", "trainable_parameters",
+    "save_checkpoint", "scaled_local_hw", "stage1_grid", "trainable_parameters",
 ]

@@ -20,6 +20,13 @@ def stage1_grid(image_hw: Tuple[int, int]) -> Tuple[int, int]:
     return math.ceil(h / LOCAL_STAGE1_STRIDE), math.ceil(w / LOCAL_STAGE1_STRIDE)
 
 
+def scaled_local_hw(image_hw: Tuple[int, int], factor: float) -> Tuple[int, int]:
+    """(H, W) times ``factor``, each rounded to a multiple of T1's stride (at least one stride):
+    the local input sizes of a resolution sweep (paper A.3 / Fig. 11)."""
+    s = LOCAL_STAGE1_STRIDE
+    return tuple(max(s, int(round(int(v) * factor / s)) * s) for v in image_hw)
+
+
 def fuse(h: torch.Tensor, z: torch.Tensor, remote_valid: Optional[torch.Tensor] = None) -> torch.Tensor:
     """h' = h + z, or h + remote_valid * z for a per-sample 0/1 flag of shape (B,).
 
