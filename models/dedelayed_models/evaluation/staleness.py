@@ -35,11 +35,13 @@ def stale_label_curve(label_at, num_frames: int, delays_frames, output_stride_px
     if num_frames <= delays[-1]:
         raise ValueError(f"{num_frames} frames cannot show a delay of {delays[-1]} frames")
     evaluators = {d: SemSegEvaluator(**evaluator_kwargs) for d in delays}
+    delivered = {}                 # frame -> label as delivered; each frame serves every delay
     for t in range(delays[-1], num_frames):
         current = label_at(t)
         for d in delays:
-            stale = label_at(t - d)
-            if output_stride_px > 1:
-                stale = on_output_grid(stale, output_stride_px)
-            evaluators[d].process(stale, current)
+            if t - d not in delivered:
+                stale = label_at(t - d)
+                delivered[t - d] = stale if output_stride_px <= 1 else on_output_grid(stale, output_stride_px)
+            evaluators[d].process(delivered[t - d], current)
+        delivered.pop(t - delays[-1], None)           # no later t looks this far back
     return {d: e.evaluate() for d, e in evaluators.items()}
