@@ -27,15 +27,21 @@ def plot_all(results: Dict, out_dir: str) -> List[str]:
         plt.close(fig)
         paths.append(path)
 
-    if "delay_sweep" in results:
-        ds = results["delay_sweep"]
+    def line_plot(name, series, xlabel, ylabel, title):
+        """One PNG of mIoU curves: series = [(label, xs, ys)]."""
         fig, ax = plt.subplots(figsize=(6, 4))
-        for m, ys in ds["mIoU"].items():
-            ax.plot(_ms(ds["delays_frames"], frame_ms), ys, marker="o", label=m)
-        ax.set(xlabel="round-trip delay (ms)", ylabel="mIoU (%)", title="Fig. 6: mIoU vs delay")
+        for label, xs, ys in series:
+            ax.plot(xs, ys, marker="o", label=label)
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-        save(fig, "fig6_delay_sweep.png")
+        save(fig, name)
+
+    if "delay_sweep" in results:
+        ds = results["delay_sweep"]
+        xs = _ms(ds["delays_frames"], frame_ms)
+        line_plot("fig6_delay_sweep.png", [(m, xs, ys) for m, ys in ds["mIoU"].items()],
+                  "round-trip delay (ms)", "mIoU (%)", "Fig. 6: mIoU vs delay")
     if "jitter" in results:
         j = results["jitter"]
         fig, ax = plt.subplots(figsize=(6, 4.5))
@@ -49,36 +55,23 @@ def plot_all(results: Dict, out_dir: str) -> List[str]:
                title="Fig. 9: Dedelayed mIoU (%)")
         fig.colorbar(im, ax=ax)
         save(fig, "fig9_jitter_matrix.png")
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for sigma, ys in j["expected"].items():
-            ax.plot(_ms(j["input_delays_frames"], frame_ms), ys, marker="o", label=f"σ = {sigma} ms")
-        ax.set(xlabel="mean round-trip delay (ms)", ylabel="expected mIoU (%)",
-               title="Fig. 10: Dedelayed under Gaussian delay jitter")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-        save(fig, "fig10_jitter_sigma.png")
+        xs = _ms(j["input_delays_frames"], frame_ms)
+        line_plot("fig10_jitter_sigma.png",
+                  [(f"σ = {sigma} ms", xs, ys) for sigma, ys in j["expected"].items()],
+                  "mean round-trip delay (ms)", "expected mIoU (%)",
+                  "Fig. 10: Dedelayed under Gaussian delay jitter")
     if "resolution" in results:
         r = results["resolution"]
-        fig, ax = plt.subplots(figsize=(6, 4))
         xs = [hw[0] for hw in r["local_hw"]]
-        for m, ys in r["mIoU"].items():
-            ax.plot(xs, ys, marker="o", label=m)
-        ax.set(xlabel="local input height (px)", ylabel="mIoU (%)",
-               title=f"Fig. 11: local resolution (delay {r['delay_frames']} frames)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-        save(fig, "fig11_local_resolution.png")
+        line_plot("fig11_local_resolution.png", [(m, xs, ys) for m, ys in r["mIoU"].items()],
+                  "local input height (px)", "mIoU (%)",
+                  f"Fig. 11: local resolution (delay {r['delay_frames']} frames)")
     if "motion" in results:
         mo = results["motion"]
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for m in mo["methods"]:
-            ax.plot(mo["motions"], [mo["mIoU"][str(x)][m][mo["delay_index"]] for x in mo["motions"]],
-                    marker="o", label=m)
-        ax.set(xlabel="world motion knob", ylabel="mIoU (%)",
-               title=f"Motion sweep at delay {mo['delay_frames']} frames")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-        save(fig, "motion_sweep.png")
+        line_plot("motion_sweep.png",
+                  [(m, mo["motions"], [mo["mIoU"][str(x)][m][mo["delay_index"]] for x in mo["motions"]])
+                   for m in mo["methods"]],
+                  "world motion knob", "mIoU (%)", f"Motion sweep at delay {mo['delay_frames']} frames")
     return paths
 
 
