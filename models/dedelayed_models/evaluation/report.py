@@ -75,6 +75,13 @@ def plot_all(results: Dict, out_dir: str) -> List[str]:
     return paths
 
 
+def _mIoU_table(corner: str, columns, rows) -> List[str]:
+    """Markdown lines of a table: header ``corner | columns...``, then ``label | v:.2f...`` per
+    (label, values) in rows."""
+    lines = [f"| {corner} | " + " | ".join(str(c) for c in columns) + " |", "|---|" + "---|" * len(columns)]
+    return lines + [f"| {label} | " + " | ".join(f"{v:.2f}" for v in values) + " |" for label, values in rows]
+
+
 def markdown(results: Dict) -> str:
     """The report: setup, the Fig. 6 table, the target checks, jitter/resolution/motion tables."""
     lines = ["# Dedelayed on the synthetic world: evaluation report", "",
@@ -85,11 +92,9 @@ def markdown(results: Dict) -> str:
     frame_ms = results["frame_ms"]
     if "delay_sweep" in results:
         ds = results["delay_sweep"]
-        lines += ["## Fig. 6: mIoU (%) vs delay", "",
-                  "| method | " + " | ".join(f"{d} ({d * frame_ms:.0f} ms)" for d in ds["delays_frames"]) + " |",
-                  "|---|" + "---|" * len(ds["delays_frames"])]
-        for m, ys in ds["mIoU"].items():
-            lines.append(f"| {m} | " + " | ".join(f"{y:.2f}" for y in ys) + " |")
+        lines += ["## Fig. 6: mIoU (%) vs delay", ""]
+        lines += _mIoU_table("method", [f"{d} ({d * frame_ms:.0f} ms)" for d in ds["delays_frames"]],
+                             ds["mIoU"].items())
         lines.append("")
     if "checks" in results:
         lines += ["## The issue's targets", "", "| target | measured | met |", "|---|---|---|"]
@@ -98,34 +103,24 @@ def markdown(results: Dict) -> str:
         lines.append("")
     if "jitter" in results:
         j = results["jitter"]
-        lines += ["## Fig. 9: Dedelayed mIoU (%), rows = delay input, columns = observed delay (frames)", "",
-                  "| input \\ observed | " + " | ".join(str(d) for d in j["observed_delays_frames"]) + " |",
-                  "|---|" + "---|" * len(j["observed_delays_frames"])]
-        for d, row in zip(j["input_delays_frames"], j["matrix"]):
-            lines.append(f"| {d} | " + " | ".join(f"{v:.2f}" for v in row) + " |")
-        lines += ["", "## Fig. 10: expected Dedelayed mIoU (%) under N(input, σ²) observed delay", "",
-                  "| σ (ms) | " + " | ".join(str(d) for d in j["input_delays_frames"]) + " |",
-                  "|---|" + "---|" * len(j["input_delays_frames"])]
-        for sigma, ys in j["expected"].items():
-            lines.append(f"| {sigma} | " + " | ".join(f"{y:.2f}" for y in ys) + " |")
+        lines += ["## Fig. 9: Dedelayed mIoU (%), rows = delay input, columns = observed delay (frames)", ""]
+        lines += _mIoU_table("input \\ observed", j["observed_delays_frames"],
+                             zip(j["input_delays_frames"], j["matrix"]))
+        lines += ["", "## Fig. 10: expected Dedelayed mIoU (%) under N(input, σ²) observed delay", ""]
+        lines += _mIoU_table("σ (ms)", j["input_delays_frames"], j["expected"].items())
         lines.append("")
     if "resolution" in results:
         r = results["resolution"]
         lines += [f"## Fig. 11: local input resolution (delay {r['delay_frames']} frames; "
-                  f"scored at {r['label_hw'][0]}x{r['label_hw'][1]})", "",
-                  "| method | " + " | ".join(f"{h}x{w}" for h, w in r["local_hw"]) + " |",
-                  "|---|" + "---|" * len(r["local_hw"])]
-        for m, ys in r["mIoU"].items():
-            lines.append(f"| {m} | " + " | ".join(f"{y:.2f}" for y in ys) + " |")
+                  f"scored at {r['label_hw'][0]}x{r['label_hw'][1]})", ""]
+        lines += _mIoU_table("method", [f"{h}x{w}" for h, w in r["local_hw"]], r["mIoU"].items())
         lines.append("")
     if "motion" in results:
         mo = results["motion"]
-        lines += [f"## Motion sweep at delay {mo['delay_frames']} frames (models trained at motion 1)", "",
-                  "| method | " + " | ".join(str(x) for x in mo["motions"]) + " |",
-                  "|---|" + "---|" * len(mo["motions"])]
-        for m in mo["methods"]:
-            lines.append(f"| {m} | " + " | ".join(
-                f"{mo['mIoU'][str(x)][m][mo['delay_index']]:.2f}" for x in mo["motions"]) + " |")
+        lines += [f"## Motion sweep at delay {mo['delay_frames']} frames (models trained at motion 1)", ""]
+        lines += _mIoU_table("method", mo["motions"],
+                             [(m, [mo["mIoU"][str(x)][m][mo["delay_index"]] for x in mo["motions"]])
+                              for m in mo["methods"]])
         lines.append("| dedelayed - remote image | " + " | ".join(
             f"{a:+.2f}" for a in mo["advantage_over_remote_image"]) + " |")
         lines.append("")
