@@ -8,7 +8,7 @@ setup(
     name=PACKAGE_NAME,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*"]),
-    package_data={PACKAGE_NAME: ["configs/*.yaml", "checkpoints/*.pt", "checkpoints/*.json",
+    package_data={PACKAGE_NAME: ["configs/*.yaml", "configs/base/*.yaml", "checkpoints/*.pt", "checkpoints/*.json",
                                 "checkpoints/*.md", "checkpoints/*.png",
                                 "data/world/*.jpg"]},
     data_files=[

@@ -10,7 +10,8 @@ from dedelayed_models.modeling import build_model
 from dedelayed_models.train import load_config, model_config
 from dedelayed_models.train.config import CONFIG_DIR
 
-CONFIGS = sorted(glob.glob(os.path.join(CONFIG_DIR, "*.yaml")))
+CONFIGS = sorted(glob.glob(os.path.join(CONFIG_DIR, "*.yaml"))
+                 + glob.glob(os.path.join(CONFIG_DIR, "base", "*.yaml")))
 
 
 def test_one_config_per_table2_stage_and_instant_variants():
@@ -36,3 +37,28 @@ def test_overrides_and_unknown_keys():
     assert cfg["solver"]["max_iters"] == 7 and model_config(cfg).remote.num_frames == 3
     with pytest.raises(KeyError, match="unknown config key 'solver.max_iter'"):
         load_config("instant_local", ["solver.max_iter=7"])
+
+
+def test_world_stages_share_one_model_and_data_definition():
+    """The three Table-2 stages must train the same model on the same data: one base file."""
+    cfgs = [load_config(n) for n in ("remote_predictive", "local", "fusion")]
+    assert all(c["model"] == cfgs[0]["model"] for c in cfgs)
+    shared = {k: v for k, v in cfgs[0]["data"].items() if k != "static_clip_prob"}
+    assert all({k: c["data"][k] for k in shared} == shared for c in cfgs)
+    for name in ("remote_predictive", "local", "fusion"):
+        text = open(os.path.join(CONFIG_DIR, name + ".yaml")).read()
+        assert "local_hw" not in text and "base: base/world.yaml" in text
+
+
+def test_base_loop_and_missing_base_are_clear_errors(tmp_path):
+    (tmp_path / "a.yaml").write_text("base: b.yaml\nstage: local\n")
+    (tmp_path / "b.yaml").write_text("base: a.yaml\n")
+    with pytest.raises(ValueError, match="config base loop"):
+        load_config(str(tmp_path / "a.yaml"))
+    (tmp_path / "c.yaml").write_text("base: nowhere.yaml\n")
+    with pytest.raises(FileNotFoundError, match="base 'nowhere.yaml' not found"):
+        load_config(str(tmp_path / "c.yaml"))
+    (tmp_path / "d.yaml").write_text("base: e.yaml\nsolver: {max_iters: 3}\n")
+    (tmp_path / "e.yaml").write_text("solver: {max_iters: 9, lr: 0.5}\n")
+    cfg = load_config(str(tmp_path / "d.yaml"))
+    assert cfg["solver"]["max_iters"] == 3 and cfg["solver"]["lr"] == 0.5    # the file wins

@@ -2,14 +2,17 @@
 
 A training config is a nested dict; ``DEFAULTS`` below is its one commented schema. A YAML file
 (``dedelayed_models/configs/*.yaml``) overrides any subset; an unknown key is an error naming the
-known ones. ``--set solver.max_iters=20`` style overrides apply last (values parsed as YAML).
+known ones. A file may name ``base: <yaml>`` (relative to its own folder): that file's keys apply
+first, so stages that must agree (the model, the data) share one place
+(``configs/base/*.yaml``). ``--set solver.max_iters=20`` style overrides apply last (values
+parsed as YAML).
 """
 
 from __future__ import annotations
 
 import copy
 import os
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 import yaml
 
@@ -89,12 +92,28 @@ def resolve_config_path(path: str) -> str:
                             f"packaged configs: {sorted(os.listdir(CONFIG_DIR))}")
 
 
+def _apply_yaml(cfg: Dict[str, Any], path: str, chain: Tuple[str, ...] = ()) -> Dict[str, Any]:
+    """cfg <- the file's ``base`` chain (root first) <- the file itself."""
+    path = os.path.abspath(path)
+    if path in chain:
+        raise ValueError(f"config base loop: {' -> '.join(chain + (path,))}")
+    with open(path) as f:
+        data = yaml.safe_load(f) or {}
+    base = data.pop("base", None)
+    if base:
+        base_path = os.path.join(os.path.dirname(path), base)
+        if not os.path.isfile(base_path):
+            raise FileNotFoundError(f"{path}: base {base!r} not found ({base_path}); "
+                                    "give a YAML path relative to this file's folder")
+        cfg = _apply_yaml(cfg, base_path, chain + (path,))
+    return _merge(cfg, data)
+
+
 def load_config(path: Optional[str] = None, overrides: Iterable[str] = ()) -> Dict[str, Any]:
-    """DEFAULTS <- YAML file <- ``key.sub=value`` overrides."""
+    """DEFAULTS <- base YAML(s) <- YAML file <- ``key.sub=value`` overrides."""
     cfg = copy.deepcopy(DEFAULTS)
     if path:
-        with open(resolve_config_path(path)) as f:
-            cfg = _merge(cfg, yaml.safe_load(f) or {})
+        cfg = _apply_yaml(cfg, resolve_config_path(path))
     for item in overrides:
         if "=" not in item:
             raise ValueError(f"override '{item}' must look like section.key=value")
