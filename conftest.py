@@ -9,6 +9,7 @@
 import importlib.util
 import os
 import random
+import time
 
 import pytest
 
@@ -51,3 +52,23 @@ def ros_context(ros_domain_id):
     rclpy.init(context=context, domain_id=ros_domain_id)
     yield context
     context.try_shutdown()
+
+
+@pytest.fixture
+def wait_until_answered():
+    """``wait(publish_probe, answered, spin_until, timeout_s)``: publish probe frames until the
+    robot answers one, so a graph test's counted frames start once DDS has matched both ends.
+
+    ``get_subscription_count()`` on the camera publisher only says *this* side has matched the
+    robot's readers; a best-effort frame (or its reliable answer) sent before the robot's side has
+    matched back is lost without error. ``publish_probe()`` publishes one frame and returns its
+    stamp [ns]; ``answered(stamp_ns)`` says whether the robot's output for it has arrived.
+    """
+    def wait(publish_probe, answered, spin_until, timeout_s: float = 30.0, retry_s: float = 1.0):
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            stamp_ns = publish_probe()
+            if spin_until(lambda: answered(stamp_ns), retry_s):
+                return True
+        return False
+    return wait

@@ -42,16 +42,20 @@ class Camera:
     def start(self):
         self._thread.start()
 
+    def publish(self, index: int) -> int:
+        """Publish world frame ``index`` stamped now; returns the stamp [ns]."""
+        rgb = self.frames[index % len(self.frames)]
+        msg = self.Image(height=rgb.shape[0], width=rgb.shape[1], encoding="rgb8",
+                         step=rgb.shape[1] * 3, data=rgb.tobytes())
+        msg.header.stamp = self.clock.now().to_msg()
+        msg.header.frame_id = "camera"
+        self.publisher.publish(msg)
+        return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+
     def _run(self):
         index = 0
         while not self._stop.wait(FRAME_MS / 1000.0):
-            rgb = self.frames[index % len(self.frames)]
-            msg = self.Image(height=rgb.shape[0], width=rgb.shape[1], encoding="rgb8",
-                             step=rgb.shape[1] * 3, data=rgb.tobytes())
-            msg.header.stamp = self.clock.now().to_msg()
-            msg.header.frame_id = "camera"
-            self.publisher.publish(msg)
-            self.sent_ns.append(msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec)
+            self.sent_ns.append(self.publish(index))
             index += 1
 
     def stop(self):
@@ -97,7 +101,8 @@ def _bad_feature_maps(identity, shape, now_ns):
     ]
 
 
-def test_robot_and_cloud_over_the_emulated_link(ros_context, ros_domain_id, tmp_path):
+def test_robot_and_cloud_over_the_emulated_link(ros_context, ros_domain_id, wait_until_answered,
+                                                tmp_path):
     import rclpy
     from dedelayed_bringup.stack import NodeProcess, Stack
     from dedelayed_bringup.transport import same_host_profile_env
@@ -163,6 +168,8 @@ def test_robot_and_cloud_over_the_emulated_link(ros_context, ros_domain_id, tmp_
         robot_stack.wait_for_output("robot", "segmenting /camera/image_raw", timeout_s=90)
         # Frames published before DDS matched the robot's two camera readers would be lost.
         assert spin_until(lambda: camera.publisher.get_subscription_count() >= 2, 30)
+        assert wait_until_answered(lambda: camera.publish(0), segmented.__contains__, spin_until), \
+            "the robot never answered a probe frame"
         camera.start()
         try:
             # 1. cloud up: fused; tau = round trip + cloud residence, within one frame

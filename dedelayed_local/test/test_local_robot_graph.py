@@ -54,13 +54,17 @@ class RobotHarness:
             self.executor.spin_once(timeout_sec=0.05)
         return condition()
 
-    def send_frame(self, stamp_ns, corrupt=False):
+    def publish_frame(self, stamp_ns, corrupt=False):
         rgb = np.random.default_rng(stamp_ns % 1000).integers(0, 255, (*CAMERA_HW, 3), np.uint8)
         msg = self.Image(height=CAMERA_HW[0], width=CAMERA_HW[1], encoding="rgb8",
                          step=CAMERA_HW[1] * 3, data=rgb.tobytes()[: -7 if corrupt else None])
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
         msg.header.frame_id = "camera"
         self.camera.publish(msg)
+
+    def send_frame(self, stamp_ns, corrupt=False):
+        """Publish one frame and wait (up to 5 s) for both of the robot's answers to it."""
+        self.publish_frame(stamp_ns, corrupt)
         self.spin_until(lambda: corrupt or (stamp_ns in self.segmentations
                                             and stamp_ns in self.local_only), 5.0)
 
@@ -91,7 +95,7 @@ def _ids(msg):
     return np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.width)
 
 
-def test_robot_segments_fuses_and_falls_back(ros_context, tmp_path):
+def test_robot_segments_fuses_and_falls_back(ros_context, wait_until_answered, tmp_path):
     params = tmp_path / "robot.yaml"
     params.write_text(
         "/**/dedelayed_segmenter:\n  ros__parameters:\n    preset: tiny\n    seed: 5\n"
@@ -111,6 +115,16 @@ def test_robot_segments_fuses_and_falls_back(ros_context, tmp_path):
         model = RobotModel.random("tiny", seed=5)
         # Stamps from a minute ago: echoed stamps must not be ahead of the robot clock.
         t0 = (time.time_ns() // 1_000_000_000 - 60) * 1_000_000_000
+
+        probe_ns = iter(range(t0 - 100 * FRAME_PERIOD_NS, t0, FRAME_PERIOD_NS))  # before t0
+
+        def publish_probe():
+            stamp_ns = next(probe_ns)
+            harness.publish_frame(stamp_ns)
+            return stamp_ns
+
+        assert wait_until_answered(publish_probe, lambda ns: ns in harness.segmentations,
+                                   harness.spin_until), "the robot never answered a probe frame"
 
         # 1. no cloud yet: local-only, every frame answered with its own header
         for i in range(5):
