@@ -3,6 +3,8 @@
 from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
                        qos_profile_sensor_data)
 
+from dedelayed_models.transport import link_qos
+
 # Camera frames and uplink: sensor data (best effort, shallow): a late frame is worthless.
 SENSOR = qos_profile_sensor_data
 
@@ -15,15 +17,12 @@ def sensor_with_depth(depth: int) -> QoSProfile:
                       history=HistoryPolicy.KEEP_LAST)
 
 
-# Remote features: newest only (keep last 1), reliable: a FeatureMap is ~1 MB of UDP fragments
-# and best effort loses most of them; keep-last 1 bounds how stale a repaired one can be.
-FEATURES = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                      history=HistoryPolicy.KEEP_LAST)
+# Remote features and the delay report: the link contract shared with the cloud
+# (dedelayed_models.transport.link_qos: newest only, reliable).
+FEATURES = link_qos.newest_reliable()
+REPORT = link_qos.newest_reliable()
 # Segmentation outputs: reliable so default-QoS subscribers (planners, RViz) match.
 OUTPUT = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE,
-                    history=HistoryPolicy.KEEP_LAST)
-# Delay report to the cloud: reliable, newest only.
-REPORT = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                     history=HistoryPolicy.KEEP_LAST)
 # Class names: published once, kept for late subscribers (latched).
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,

@@ -29,11 +29,11 @@ from rclpy.exceptions import ParameterException
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
-                       qos_profile_sensor_data)
+from rclpy.qos import qos_profile_sensor_data
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 
+from dedelayed_models.transport import link_qos
 from dedelayed_models.transport.feature_msg import fill_feature_map
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
@@ -50,14 +50,9 @@ FEATURES_TOPIC = "dedelayed/remote_features"
 REMOTE_SEGMENTATION_TOPIC = "dedelayed/remote_segmentation"
 WARN_PERIOD_S = 5.0  # per robot and kind: a broken uplink at 30 fps must not flood the log
 
-# Newest only (keep last 1: a stale z is useless), but reliable: a FeatureMap is ~1 MB of UDP
-# fragments and best effort lost most of them on loopback (2 of 20 arrived); with keep-last 1
-# a retransmission never delays a newer message behind an older one for long.
-FEATURES_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                          reliability=ReliabilityPolicy.RELIABLE,
-                          durability=DurabilityPolicy.VOLATILE)
-DELAY_REPORT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                              reliability=ReliabilityPolicy.RELIABLE)
+# The link contract shared with the robot (newest only, reliable): one definition for both sides.
+FEATURES_QOS = link_qos.newest_reliable()
+DELAY_REPORT_QOS = link_qos.newest_reliable()
 
 
 class RemoteNode(Node):
