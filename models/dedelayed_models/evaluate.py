@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="dedelayed-eval", description=__doc__)
     p.add_argument("--checkpoints", required=True, help="folder with local.pt and dedelayed.pt")
     p.add_argument("--out", required=True, help="folder for report.json/.md and PNGs")
-    p.add_argument("--sequences", type=int, default=8, help="val world sequences")
+    p.add_argument("--sequences", type=int, default=16, help="val world sequences")
     p.add_argument("--frames", type=int, default=32, help="frames per sequence")
     p.add_argument("--frame-stride", type=int, default=2, help="score every n-th usable frame")
     p.add_argument("--seed-start", type=int, default=100,
