@@ -2,9 +2,11 @@
 the ordering at 3 frames (100 ms) that the full report shows.
 
 What the CPU-trained checkpoints show (checkpoints/report.md): Dedelayed is above the local image
-model and above every remote-only model at every delay of 1-5 frames, and the remote models get
-worse with delay. They do NOT (yet) show the issue's +3 mIoU margins (+1.6 over local image at
-3 frames on the report set); this test asserts only what is true, not those targets.
+model and above every remote-only model at every delay of 1-5 frames, by more than the issue's
++3 mIoU over local image at 3 frames (+5.4 on the report set; +6.5 over local and +8.5 over the
+best remote-only model on this test's 4 seeds), and the remote models get worse with delay. The
+remote image model's loss from 0 to 3 frames (2.5 on the report set) is below the issue's 3, so
+this test asserts only that it falls.
 """
 
 import os
@@ -33,7 +35,7 @@ def test_shipped_checkpoints_ordering_at_3_frames():
     ds = eval_dataset(sources, cfg, max_delay_frames=3)
     sweep = delay_sweep(local, loaded.model, ds, list(range(0, len(ds), 2)), [0, 3])
     at0, at3 = ({m: v[i] for m, v in sweep.items()} for i in (0, 1))
-    assert at3["dedelayed"] > at3["local image"] + 1.0, sweep
-    assert at3["dedelayed"] > max(at3["remote image"], at3["remote predictive"]) + 1.0, sweep
+    assert at3["dedelayed"] >= at3["local image"] + 3.0, sweep
+    assert at3["dedelayed"] >= max(at3["remote image"], at3["remote predictive"]) + 3.0, sweep
     assert at0["remote image"] > at3["remote image"], sweep
     assert at0["remote predictive"] > at3["remote predictive"], sweep
