@@ -20,6 +20,8 @@ import threading
 import time
 from functools import partial
 
+from dedelayed_models.process_signals import sigint_raises_keyboard_interrupt
+
 from dedelayed_bringup.delivery_scheduler import DeliveryScheduler
 from dedelayed_bringup.link_emulator_params import NODE_NAME, PARAMETER_BY_NAME, PARAMETERS
 from dedelayed_bringup.link_model import DROP_OUTAGE, LinkModel, outage_windows_from_flat
@@ -257,6 +259,7 @@ def resolve_domain_ids(args) -> tuple:
 
 def main(args=None) -> int:
     args = sys.argv if args is None else args
+    sigint_raises_keyboard_interrupt()  # its spin loop stops on KeyboardInterrupt
     try:
         robot_domain_id, cloud_domain_id = resolve_domain_ids(args)
         emulator = LinkEmulator(args, robot_domain_id, cloud_domain_id)

@@ -1,6 +1,7 @@
 """Stack: command lines, output forwarding, clean stop, escalation, and a dying node."""
 
 import io
+import signal
 import sys
 
 import pytest
@@ -68,14 +69,26 @@ def test_wait_for_output_reports_an_early_exit_with_its_output():
 
 
 @pytest.mark.ros
-def test_link_emulator_by_executable_stops_cleanly_on_sigint(ros_domain_id):
+@pytest.mark.parametrize("parent_sigint", ["default", "ignored"])
+def test_link_emulator_by_executable_stops_cleanly_on_sigint(ros_domain_id, parent_sigint):
+    """Also when started with SIGINT ignored, as a background job of a script (`... &`) is:
+    a process inherits that, and ignored it would outlive the SIGINT of ros2 launch."""
     out = io.StringIO()
     spec = NodeProcess("link_emulator", executable="dedelayed_bringup/link_emulator",
                        namespace="/robot1", env={"ROS_DOMAIN_ID": ros_domain_id},
                        params_files=[_installed_config("link_emulator.yaml")])
-    with Stack([spec], output=out) as stack:
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN if parent_sigint == "ignored"
+                             else signal.default_int_handler)
+    stack = Stack([spec], output=out)
+    try:
+        stack.start()  # the child inherits the disposition
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
         line = stack.wait_for_output("link_emulator", "relaying robot domain", timeout_s=30)
         assert f"robot domain {ros_domain_id} <-> cloud domain {ros_domain_id + 1}" in line
+    finally:
+        stack.stop()
     assert stack.returncodes() == {"link_emulator": 0}, out.getvalue()
     assert "[link_emulator] [link_emulator] stopped" in out.getvalue()
 

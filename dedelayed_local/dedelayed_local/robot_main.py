@@ -15,6 +15,8 @@ from rclpy.signals import SignalHandlerOptions
 from rclpy.utilities import remove_ros_args
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 
+from dedelayed_models.process_signals import sigint_raises_keyboard_interrupt
+
 from dedelayed_local.fusion_node import FusionNode
 from dedelayed_local.segmenter_node import LocalSegmenterNode
 from dedelayed_local.uplink_node import UplinkNode
@@ -26,6 +28,7 @@ def main(args=None):
     parser.add_argument("--without-uplink", action="store_true",
                         help="do not run the uplink node in this process (default: run it)")
     options = parser.parse_args(remove_ros_args(argv)[1:])
+    sigint_raises_keyboard_interrupt()
     # No rclpy signal handler: Ctrl-C / SIGINT raises KeyboardInterrupt here, so the executor
     # and nodes stop before the context does and no callback publishes into a dead context.
     rclpy.init(args=argv,

@@ -6,10 +6,13 @@ import rclpy
 from rclpy.signals import SignalHandlerOptions
 from rclpy.executors import ExternalShutdownException
 
+from dedelayed_models.process_signals import sigint_raises_keyboard_interrupt
+
 from dedelayed_local.uplink_node import UplinkNode
 
 
 def main(args=None):
+    sigint_raises_keyboard_interrupt()
     # No rclpy signal handler: Ctrl-C / SIGINT raises KeyboardInterrupt here, so the executor
     # and nodes stop before the context does and no callback publishes into a dead context.
     rclpy.init(args=args if args is not None else sys.argv,

@@ -33,6 +33,7 @@ from rclpy.qos import qos_profile_sensor_data
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 
+from dedelayed_models.process_signals import sigint_raises_keyboard_interrupt
 from dedelayed_models.transport import link_qos
 from dedelayed_models.transport.feature_msg import fill_feature_map
 from dedelayed_msgs.msg import DelayReport, FeatureMap
@@ -249,6 +250,7 @@ class RemoteNode(Node):
 
 
 def main(args=None) -> int:
+    sigint_raises_keyboard_interrupt()
     # No rclpy signal handler: SIGINT raises KeyboardInterrupt in spin(), so the executor and
     # the inference worker stop before the context does (no publish into a dead context).
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
