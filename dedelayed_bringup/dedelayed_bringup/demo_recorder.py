@@ -25,13 +25,14 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
+from dedelayed_models.transport import link_qos
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
 # Keep every message: the recorder must see each output, not the newest one.
 RECORD_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
                         history=HistoryPolicy.KEEP_LAST)
-NEWEST_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                        history=HistoryPolicy.KEEP_LAST)
+# FeatureMap and DelayReport: read as the robot and the cloud read them (the link contract).
+NEWEST_QOS = link_qos.newest_reliable()
 STREAMS = ("dedelayed", "local_only", "remote_only")
 
 
