@@ -2,7 +2,7 @@
 
 Robot and cloud must agree: the robot's local model only accepts features from the remote model
 it was trained to fuse (its checkpoint names that remote identity). The shipped
-``dedelayed.pt`` (issue 8: ``python -m dedelayed_models.train.pipeline --ship ...``) holds both
+``dedelayed.pt`` (``python -m dedelayed_models.train.pipeline --ship ...``) holds both
 halves, so both sides load the same file; with no checkpoint both build the random model of the
 same preset and seed, which also gives matching identities.
 """
@@ -25,6 +25,7 @@ class DemoModels:
     local_hw: Tuple[int, int]       # robot model input (H, W) [px]
     remote_hw: Tuple[int, int]      # uplinked frame size the cloud model takes (H, W) [px]
     num_frames: int                 # K context frames of the remote model
+    trained_delay_ms: Tuple[float, float]  # newest-frame ages the checkpoint was trained for [ms]
 
     @property
     def trained(self) -> bool:
@@ -38,6 +39,7 @@ class DemoModels:
 
 def resolve_models(checkpoint: str, preset: str, seed: int) -> DemoModels:
     """checkpoint: a path, "auto" (the shipped one if it exists, else random) or "none"."""
+    from dedelayed_models.data.context_timing import DEFAULT_LIVE_DELAY_MS_RANGE
     from dedelayed_models.modeling import get_config, load_checkpoint
 
     if checkpoint == "auto":
@@ -55,9 +57,12 @@ def resolve_models(checkpoint: str, preset: str, seed: int) -> DemoModels:
                              "and cloud serve matching halves")
         config = loaded.config
         checkpoint = os.path.abspath(checkpoint)
+        trained = loaded.extra.get("trained_delay_ms", DEFAULT_LIVE_DELAY_MS_RANGE)
     else:
         config = get_config(preset)
+        trained = DEFAULT_LIVE_DELAY_MS_RANGE
     return DemoModels(checkpoint=checkpoint, preset=config.name, seed=int(seed),
                       local_hw=tuple(int(v) for v in config.local_hw),
                       remote_hw=tuple(int(v) for v in config.remote_hw),
-                      num_frames=int(config.remote.num_frames))
+                      num_frames=int(config.remote.num_frames),
+                      trained_delay_ms=tuple(float(v) for v in trained))

@@ -75,7 +75,8 @@ def summary_table(fig) -> str:
                      f" | {s['num_outputs']} | {_fmt(lat and lat['median'])} |")
     f, o, t = fig["frames"], fig["outage"], fig["tau"]
     lines += ["", f"camera frames {f['num_frames']}, segmented {f['num_frames'] - f['num_missing']} "
-                  f"(fused {f['num_fused']}, local-only {f['num_local_only']}, missing {f['num_missing']})"]
+                  f"(fused {f['num_fused']}, local-only {f['num_local_only']}, missing {f['num_missing']}); "
+                  f"{f['mode_changes_after_startup']} mode changes after the first fused frame"]
     if o["injected"]:
         lines.append(f"outage {o['outage_s']:.1f} s: local-only after {_fmt(o['local_only_after_ms'], '.0f')} ms, "
                      f"fused again {_fmt(o['fused_again_after_ms'], '.0f')} ms after the link came back")

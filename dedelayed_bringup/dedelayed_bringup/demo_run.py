@@ -51,9 +51,9 @@ def parse_args(argv):
     p.add_argument("--preset", default="tiny",
                    help="model preset of the random weights used when there is no checkpoint")
     p.add_argument("--model-seed", type=int, default=0, help="seed of random weights")
-    p.add_argument("--max-feature-age-ms", type=float, default=400.0,
-                   help="robot: features older than this are not fused [ms]; above the CPU "
-                        "cloud's tau (round trip 100 + ~140 compute + up to one cloud cycle)")
+    p.add_argument("--max-feature-age-ms", type=float, default=0.0,
+                   help="robot: features older than this are not fused [ms]; 0 = the largest "
+                        "delay the checkpoint was trained for (600 ms for the shipped one)")
     p.add_argument("--domain-id", type=int, default=0,
                    help="robot DDS domain (cloud = +1); 0 = a random free-looking pair in 20-99")
     p.add_argument("--out", default="demo_out", help="output folder")
@@ -64,6 +64,14 @@ def parse_args(argv):
     p.add_argument("--cloud-address", default="", help="the cloud namespace's IPv4 address")
     p.add_argument("--robot-address", default="", help="the robot namespace's IPv4 address")
     p.add_argument("--quiet", action="store_true", help="do not echo the nodes' own log lines")
+    p.add_argument("--sweep-rtt-ms", type=float, nargs="+", default=None, metavar="RTT",
+                   help="live delay sweep: one drive per round trip [ms] (no outage, "
+                        "--sweep-jitter-ms), then a table, JSON and PNG of streaming mIoU "
+                        "against round trip in --out (demo_sweep.py)")
+    p.add_argument("--sweep-jitter-ms", type=float, default=10.0,
+                   help="live sweep: round-trip jitter, standard deviation [ms] (each direction "
+                        "gets 1/sqrt(2) of it)")
+    p.add_argument("--sweep-duration-s", type=float, default=30.0, help="live sweep: drive per round trip [s]")
     args = p.parse_args(argv)
     try:
         if args.camera_hw == "auto":
@@ -123,6 +131,11 @@ def run(args) -> dict:
     prefixes, envs = _cross_host(args)
     models = resolve_models(args.checkpoint, args.preset, args.model_seed)
     print(f"[demo] models: {models.describe()}")
+    if not args.max_feature_age_ms:
+        args.max_feature_age_ms = models.trained_delay_ms[1]
+        print(f"[demo] robot fuses features up to {args.max_feature_age_ms:.0f} ms old (the "
+              f"delays the model was trained for: {models.trained_delay_ms[0]:.0f}-"
+              f"{models.trained_delay_ms[1]:.0f} ms)")
     args.camera_hw = args.camera_hw or models.remote_hw
     if not models.trained:
         print("[demo] WARNING: no trained checkpoint (models/dedelayed_models/checkpoints/"
@@ -182,7 +195,11 @@ def run(args) -> dict:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        figures = run(args)
+        if args.sweep_rtt_ms:
+            from .demo_sweep import run_sweep
+            figures = run_sweep(args, run)
+        else:
+            figures = run(args)
     except (StackError, RuntimeError, FileNotFoundError, ValueError) as exc:
         print(f"[demo] FAILED: {exc}", file=sys.stderr)
         return 1

@@ -99,7 +99,13 @@ def frame_modes(rec: Recording) -> dict:
         else:
             modes.append((s, "fused"))
     missing = [s for s, m in modes if m == "missing"]
+    answered = [m for _, m in modes if m != "missing"]
+    first_fused = answered.index("fused") if "fused" in answered else len(answered)
+    changes = [i for i in range(1, len(answered)) if answered[i] != answered[i - 1]]
     return {"modes": modes, "num_frames": len(truth_stamps), "num_missing": len(missing),
+            # fused <-> local-only switches, and those after the first fused frame (start-up)
+            "mode_changes": len(changes),
+            "mode_changes_after_startup": sum(i > first_fused for i in changes),
             "missing_stamps_s": missing[:20],
             "num_fused": sum(m == "fused" for _, m in modes),
             "num_local_only": sum(m == "local_only" for _, m in modes)}

@@ -22,8 +22,9 @@ PARAMETERS = (
     ("delay_report_topic", "dedelayed/delay_report", "DelayReport output to the cloud"),
     ("expected_remote_identity", "",
      "remote model identity to accept; empty = the one stored in the local checkpoint"),
-    ("max_feature_age_ms", 300.0,
-     "features older than this (tau = frame stamp - echoed stamp) are not fused [ms]"),
+    ("max_feature_age_ms", 0.0,
+     "features older than this (tau = frame stamp - echoed stamp) are not fused [ms]; "
+     "0 = the largest delay the checkpoint was trained for"),
     ("fusion_enabled", True, "false = always segment local-only"),
     ("delay_report_period_s", 0.2, "how often the observed delay is reported to the cloud [s]"),
     ("delay_window", 30, "fused frames behind the reported delay estimate [frames]"),
@@ -36,9 +37,10 @@ class FusionNode(Node):
         super().__init__("dedelayed_fusion", **kwargs)
         self.params = declare_parameters(self, PARAMETERS)
         expected = self.params["expected_remote_identity"] or robot_model.expected_remote_identity
+        max_age_ms = self.params["max_feature_age_ms"] or robot_model.trained_delay_ms[1]
         self.store = FeatureStore(expected_identity=expected,
                                   expected_shape=robot_model.feature_shape,
-                                  max_feature_age_ms=self.params["max_feature_age_ms"],
+                                  max_feature_age_ms=max_age_ms,
                                   enabled=self.params["fusion_enabled"])
         self.delay = DelayEstimator(self.params["delay_window"])
         self._delay_lock = threading.Lock()
@@ -49,7 +51,9 @@ class FusionNode(Node):
                                                  qos.REPORT)
         self.create_timer(self.params["delay_report_period_s"], self._report_delay)
         self.get_logger().info(f"accepting remote features from '{expected}', shape "
-                               f"{'x'.join(map(str, robot_model.feature_shape))}")
+                               f"{'x'.join(map(str, robot_model.feature_shape))}, up to "
+                               f"{max_age_ms:.0f} ms old (trained for "
+                               f"{robot_model.trained_delay_ms[0]:.0f}-{robot_model.trained_delay_ms[1]:.0f} ms)")
 
     def _on_features(self, msg: FeatureMap) -> None:
         received_ns = self.get_clock().now().nanoseconds

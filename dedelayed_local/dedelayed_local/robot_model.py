@@ -13,6 +13,7 @@ from typing import Tuple
 
 import torch
 
+from dedelayed_models.data.context_timing import DEFAULT_LIVE_DELAY_MS_RANGE
 from dedelayed_models.modeling import build_model, load_checkpoint
 from dedelayed_models.modeling.checkpoint import identities
 from dedelayed_models.modeling.config import DedelayedConfig, get_config
@@ -26,6 +27,9 @@ class RobotModel:
     local_identity: str
     expected_remote_identity: str
     source: str                            # checkpoint path or "random:<preset>:<seed>"
+    # Newest-frame ages [ms] the model was trained to fuse (the trainer records them in the
+    # checkpoint); older checkpoints and random weights: the default live training range.
+    trained_delay_ms: Tuple[float, float] = DEFAULT_LIVE_DELAY_MS_RANGE
 
     @property
     def feature_shape(self) -> Tuple[int, int, int]:
@@ -46,8 +50,9 @@ class RobotModel:
         if not remote_identity:
             raise ValueError(f"checkpoint {path} does not say which remote model it fuses; set "
                              "the expected_remote_identity parameter")
+        trained = tuple(float(v) for v in loaded.extra.get("trained_delay_ms", DEFAULT_LIVE_DELAY_MS_RANGE))
         return cls(local.eval(), loaded.config, _image_hw(loaded.config, image_hw),
-                   loaded.identity["local"], remote_identity, path)
+                   loaded.identity["local"], remote_identity, path, trained)
 
     @classmethod
     def random(cls, preset: str, seed: int = 0, image_hw: Tuple[int, int] = (0, 0)) -> "RobotModel":

@@ -1,66 +1,157 @@
-"""How fast the cloud serves B robots with one batched forward pass (hook for issue 7's bench).
+"""What one cloud answer costs, with and without the per-frame feature cache, and robots per core.
 
-    python -m dedelayed_remote.remote_bench --preset small --batch-sizes 1,2,4 --device cpu
+    python -m dedelayed_remote.remote_bench --checkpoint models/dedelayed_models/checkpoints/dedelayed.pt \
+        --threads 1 --json bench_out/remote_answer.json
 
-Times ``RemoteServer.forward_batch`` (host->device copy, forward, device->host copy) on random
-uint8 frames, each robot with its own delay; decode and encode are per robot and not included.
+Streams snapshots as a live robot makes them (one new frame per answer, stamps 1/rate apart) into
+two ``RemoteServer`` s of the same model, one with the feature cache and one without, alternating
+answers so both see the same machine load; times each answer (wall and process CPU time: host->
+device copy, backbone of new frames, 3-D encoder, pooling, device->host copy; decode and payload
+encoding are per robot and not included) and counts its multiply-accumulates
+(``dedelayed_models.bench.macs``). Robots per CPU core at ``rate_hz`` = 1000 / (rate_hz x CPU ms
+per answer at one thread). ``--paper-macs`` adds the paper preset's MACs per answer (K = 4):
+joint-attention blocks uncached (the architecture before divided attention and the cache) versus
+the preset as it is now, cached.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import os
 import statistics
-from typing import Dict, List, Sequence
+import time
+from typing import Dict, Iterator, List, Sequence
 
 import numpy as np
 import torch
 
+from dedelayed_models.bench.macs import count_macs
+from dedelayed_models.modeling import get_config
+from dedelayed_models.modeling.remote_model import RemoteModel, context_ages_ms
+
+from .robot_context import ContextSnapshot, UplinkFrame
 from .remote_server import RemoteServer
 from .served_model import load_served_model
 
 
-def time_batched_forward(server: RemoteServer, batch_size: int, *, repeats: int = 5,
-                         warmup: int = 1, seed: int = 0) -> Dict[str, float]:
-    """Median/min forward time of one batch of `batch_size` robots [ms] and robots answered per s."""
+def snapshot_stream(server: RemoteServer, robots: int, *, rate_hz: float = 10.0, delay_ms: float = 300.0,
+                    seed: int = 0) -> Iterator[List[ContextSnapshot]]:
+    """Batches of one snapshot per robot; each batch adds one new frame per robot, as at steady
+    state where the cloud keeps up with the camera."""
     rng = np.random.default_rng(seed)
     k, (hr, wr) = server.served.num_frames, server.served.remote_hw
-    frames = rng.integers(0, 256, (batch_size, k, hr, wr, 3), dtype=np.uint8)
-    delays_ms = np.linspace(0.0, 200.0, batch_size)
-    for _ in range(warmup):
-        server.forward_batch(frames, delays_ms)
-    times_ms = [server.forward_batch(frames, delays_ms)[1] for _ in range(repeats)]
-    median_ms = statistics.median(times_ms)
-    return {"batch_size": batch_size, "forward_ms_median": median_ms, "forward_ms_min": min(times_ms),
-            "features_per_s": batch_size * 1000.0 / median_ms}
+    period_ns = int(1e9 / rate_hz)
+    history = {r: [] for r in range(robots)}
+    n = 0
+    while True:
+        batch = []
+        for r in range(robots):
+            stamp = (n * period_ns // 1_000_000_000, n * period_ns % 1_000_000_000)
+            frame = UplinkFrame(pixels=rng.integers(0, 256, (hr, wr, 3), dtype=np.uint8), stamp=stamp,
+                                frame_id="camera", receive_time_ns=0, arrival_monotonic_ns=0)
+            history[r] = (history[r] + [frame])[-k:]
+            padded = [history[r][0]] * (k - len(history[r])) + history[r]
+            batch.append(ContextSnapshot(robot=f"robot{r}", frames=tuple(f.pixels for f in padded),
+                                         stamps=tuple(f.stamp for f in padded), newest=frame,
+                                         delay_ms=delay_ms, real_frames=len(history[r])))
+        n += 1
+        yield batch
 
 
-def bench(preset: str = "small", batch_sizes: Sequence[int] = (1, 2, 4), *, device: str = "cpu",
-          checkpoint: str = "", repeats: int = 5) -> List[Dict[str, float]]:
-    served = load_served_model(checkpoint=checkpoint, preset=preset, device=device)
-    server = RemoteServer(served, local_hw=served.config.local_hw)
-    return [time_batched_forward(server, b, repeats=repeats) for b in batch_sizes]
+def answer_cost(served, robots: int = 1, *, repeats: int = 20, rate_hz: float = 10.0) -> Dict:
+    """Cached versus uncached answers of one model, measured side by side (see module doc)."""
+    local_hw = served.config.local_hw
+    servers = {"cached": RemoteServer(served, local_hw=local_hw, feature_cache=True),
+               "uncached": RemoteServer(served, local_hw=local_hw, feature_cache=False)}
+    stream = snapshot_stream(servers["cached"], robots, rate_hz=rate_hz)
+    warm = served.num_frames + 1                     # fill the context and the cache first
+    times = {name: {"wall_ms": [], "cpu_ms": []} for name in servers}
+    for i in range(warm + repeats):
+        batch = next(stream)
+        for name, server in servers.items():
+            wall0, cpu0 = time.perf_counter(), time.process_time()
+            server.features_for(batch)
+            wall, cpu = (time.perf_counter() - wall0) * 1e3, (time.process_time() - cpu0) * 1e3
+            if i >= warm:
+                times[name]["wall_ms"].append(wall)
+                times[name]["cpu_ms"].append(cpu)
+    batch = next(stream)
+    out: Dict = {"robots": robots, "K": served.num_frames, "rate_hz": rate_hz,
+                 "torch_threads": torch.get_num_threads(), "repeats": repeats}
+    for name, server in servers.items():
+        macs = count_macs(lambda s=server: s.features_for(batch))
+        cpu = statistics.median(times[name]["cpu_ms"]) / robots
+        out[name] = {"wall_ms_median": statistics.median(times[name]["wall_ms"]) / robots,
+                     "cpu_ms_median": cpu, "macs_per_answer": macs / robots,
+                     "robots_per_core_at_rate": 1000.0 / (rate_hz * cpu) if cpu > 0 else None}
+    for key in ("wall_ms_median", "cpu_ms_median", "macs_per_answer"):
+        out[f"{key}_ratio_cached_over_uncached"] = out["cached"][key] / out["uncached"][key]
+    return out
 
 
-def main(argv=None) -> None:
+def paper_preset_macs(vit_attention_before: str = "joint") -> Dict:
+    """MACs per answer of the paper preset (K = 4 at 720x1280, local 480x864): the joint-attention
+    model encoding all K frames per answer, versus the preset now, with the per-frame cache."""
+    cfg = get_config("paper")
+    k, (hr, wr) = cfg.remote.num_frames, cfg.remote_hw
+    before = RemoteModel.from_config(dataclasses.replace(cfg.remote, vit_attention=vit_attention_before),
+                                     local_hw=cfg.local_hw).eval()
+    now = RemoteModel.from_config(cfg.remote, local_hw=cfg.local_hw).eval()
+    frames = torch.zeros(1, k, 3, hr, wr)
+    ages = context_ages_ms(100.0, 1000.0 / 30.0, k)
+    backbone = count_macs(lambda: now.encode_frames(frames[:, :1]))
+    with torch.no_grad():
+        encoded = now.encode_frames(frames[:, :1]).expand(1, k, -1, -1, -1).contiguous()
+    uncached_before = count_macs(lambda: before.features(frames, ages))
+    cached_now = backbone + count_macs(lambda: now.features_from_encoded(encoded, ages))
+    return {"preset": "paper", "K": k, "remote_hw": [hr, wr],
+            "before": f"{vit_attention_before} attention, all K frames through the backbone per answer",
+            "now": f"{cfg.remote.vit_attention} attention, one new frame through the backbone per answer",
+            "backbone_macs_per_frame": backbone, "macs_per_answer_before": uncached_before,
+            "macs_per_answer_now": cached_now, "ratio_now_over_before": cached_now / uncached_before}
+
+
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="small")
-    parser.add_argument("--checkpoint", default="")
+    parser.add_argument("--checkpoint", default="", help="remote or dedelayed checkpoint ('' = random)")
+    parser.add_argument("--preset", default="small", help="random-weight preset without a checkpoint")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--batch-sizes", default="1,2,4")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's choice)")
+    parser.add_argument("--robots", type=int, nargs="+", default=[1], help="robots per batch")
+    parser.add_argument("--repeats", type=int, default=20, help="timed answers per server")
+    parser.add_argument("--rate-hz", type=float, default=10.0, help="camera rate for robots per core")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1: per-core figures)")
+    parser.add_argument("--paper-macs", action="store_true", help="also count the paper preset's MACs")
+    parser.add_argument("--json", default="", help="write the figures here")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    rows = bench(args.preset, [int(b) for b in args.batch_sizes.split(",")], device=args.device,
-                 checkpoint=args.checkpoint, repeats=args.repeats)
-    print(f"remote forward, preset {args.preset}, device {args.device}, torch threads "
-          f"{torch.get_num_threads()}")
-    print("robots B | forward ms (median) | forward ms (min) | features/s")
-    for r in rows:
-        print(f"{r['batch_size']:8d} | {r['forward_ms_median']:19.1f} | {r['forward_ms_min']:16.1f} | "
-              f"{r['features_per_s']:10.1f}")
+    torch.set_num_threads(args.threads)
+    served = load_served_model(checkpoint=args.checkpoint, preset=args.preset, device=args.device)
+    result = {"model": served.source, "device": args.device,
+              "answers": [answer_cost(served, r, repeats=args.repeats, rate_hz=args.rate_hz)
+                          for r in args.robots]}
+    print(f"remote answers, {served.source}, device {args.device}, torch threads {torch.get_num_threads()}")
+    print("robots | path | wall ms/answer | CPU ms/answer | MMACs/answer | robots/core at "
+          f"{args.rate_hz:g} fps")
+    for row in result["answers"]:
+        for name in ("uncached", "cached"):
+            r = row[name]
+            print(f"{row['robots']:6d} | {name:8s} | {r['wall_ms_median']:14.1f} | {r['cpu_ms_median']:13.1f} | "
+                  f"{r['macs_per_answer'] / 1e6:12.0f} | {r['robots_per_core_at_rate'] or 0:.2f}")
+        print(f"       cached/uncached: CPU time {row['cpu_ms_median_ratio_cached_over_uncached']:.3f}, "
+              f"MACs {row['macs_per_answer_ratio_cached_over_uncached']:.3f}")
+    if args.paper_macs:
+        result["paper_preset"] = p = paper_preset_macs()
+        print(f"paper preset (K={p['K']}): {p['macs_per_answer_before'] / 1e9:.0f} GMACs per answer "
+              f"({p['before']}) -> {p['macs_per_answer_now'] / 1e9:.0f} GMACs ({p['now']}): "
+              f"{p['ratio_now_over_before']:.3f}x")
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+        print(f"wrote {args.json}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

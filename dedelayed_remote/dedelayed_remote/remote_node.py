@@ -22,6 +22,7 @@ import time
 from typing import Dict
 
 import rclpy
+from builtin_interfaces.msg import Time as TimeMsg
 from rclpy.signals import SignalHandlerOptions
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import ParameterDescriptor
@@ -235,6 +236,8 @@ class RemoteNode(Node):
         msg.delay_ms = float(answer.snapshot.delay_ms)
         msg.model_identity = self.served.identity
         msg.context_frames = self.served.num_frames
+        msg.context_stamps = [TimeMsg(sec=int(sec), nanosec=int(nanosec))
+                              for sec, nanosec in answer.snapshot.stamps]
         msg.remote_receive_time = Time(nanoseconds=newest.receive_time_ns).to_msg()
         msg.remote_compute_ms = float(answer.compute_ms)
         msg.remote_publish_time = self.get_clock().now().to_msg()

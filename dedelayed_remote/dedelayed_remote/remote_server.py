@@ -1,11 +1,17 @@
 """The cloud's inference core: one batched forward pass for every robot with a ready frame.
 
-    snapshots (one per ready robot: K frames + its own delay_ms)
-      -> frames (B, K, Hr, Wr, 3) uint8 on the host -> device -> (B, K, 3, Hr, Wr) float [0, 1]
-      -> remote.features(frames, delay_ms (B,), stage1_grid(local_hw)) -> z (B, C, H/8, W/8)
+    snapshots (one per ready robot: K frames, their stamps, its own delay_ms)
+      -> frames not yet in the per-frame feature cache: uint8 (N, Hr, Wr, 3) -> device -> float
+         -> remote.encode_frames -> cached per robot and stamp (each frame through the 2-D
+            backbone once, paper section 4.2)
+      -> cached (B, K, d, h, w) + frame_ages_ms (B, K)
+         -> remote.features_from_encoded(..., stage1_grid(local_hw)) -> z (B, C, H/8, W/8)
       -> per robot: encode_features(z[b], encoding) -> EncodedFeatures for a FeatureMap
 
-Frames travel to the device as uint8 (a quarter of the bytes of float32) and are scaled there.
+An answer therefore costs the 3-D encoder over the K cached features plus the pooling, and the
+backbone of the frames that are new since the last answer (usually one). ``feature_cache=False``
+encodes all K frames for every answer (the uncached path, kept for the benchmark and the test
+that both give the same z). Frames travel to the device as uint8 and are scaled there.
 Timing per robot (FeatureMap.remote_compute_ms) = its newest frame's decode + the batch's
 forward (shared: the robot waited for the whole batch) + its own encode.
 Plain Python, no rclpy.
@@ -14,8 +20,9 @@ Plain Python, no rclpy.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -23,8 +30,31 @@ import torch
 from dedelayed_models.modeling import stage1_grid
 from dedelayed_models.transport import ENCODINGS, EncodedFeatures, encode_features
 
-from .robot_context import ContextSnapshot
+from .robot_context import ContextSnapshot, Stamp
 from .served_model import ServedModel
+
+
+class FrameFeatureCache:
+    """Backbone output (d, h, w) per (robot, frame stamp), the newest ``capacity`` per robot.
+
+    Used by the single inference worker only (not thread-safe). A robot's context holds at most
+    K distinct stamps, so a capacity of 2K keeps every frame a later answer can still use.
+    """
+
+    def __init__(self, capacity: int):
+        self.capacity = int(capacity)
+        self._per_robot: Dict[str, "OrderedDict[Stamp, torch.Tensor]"] = {}
+        self.frames_encoded = 0
+
+    def get(self, robot: str, stamp: Stamp) -> Optional[torch.Tensor]:
+        return self._per_robot.get(robot, {}).get(stamp)
+
+    def put(self, robot: str, stamp: Stamp, encoded: torch.Tensor) -> None:
+        entries = self._per_robot.setdefault(robot, OrderedDict())
+        entries[stamp] = encoded
+        while len(entries) > self.capacity:
+            entries.popitem(last=False)
+        self.frames_encoded += 1
 
 
 @dataclass(frozen=True)
@@ -52,7 +82,7 @@ class RemoteServer:
     """Batched remote features for robots whose local model takes local_hw inputs."""
 
     def __init__(self, served: ServedModel, *, local_hw: Tuple[int, int],
-                 feature_encoding: str = "float16"):
+                 feature_encoding: str = "float16", feature_cache: bool = True):
         if feature_encoding not in ENCODINGS:
             raise ValueError(f"feature_encoding '{feature_encoding}' is unknown; use one of {ENCODINGS}")
         height, width = (int(v) for v in local_hw)
@@ -62,59 +92,91 @@ class RemoteServer:
         self.local_hw = (height, width)
         self.out_hw = stage1_grid(self.local_hw)
         self.feature_encoding = feature_encoding
+        self.cache = FrameFeatureCache(2 * served.num_frames) if feature_cache else None
 
     @property
     def feature_shape(self) -> Tuple[int, int, int]:
         """(C, ceil(H/8), ceil(W/8)) of every z this server sends."""
         return (int(self.served.remote.out_channels), *self.out_hw)
 
-    def forward_batch(self, frames_uint8: np.ndarray, delay_ms: Sequence[float]) -> Tuple[np.ndarray, float]:
-        """frames_uint8 (B, K, Hr, Wr, 3) uint8 RGB, oldest first; delay_ms (B,) [ms].
+    def _to_device(self, frames_uint8: np.ndarray) -> torch.Tensor:
+        """(..., Hr, Wr, 3) uint8 RGB on the host -> (..., 3, Hr, Wr) float [0, 1] on the device."""
+        frames = torch.from_numpy(np.ascontiguousarray(frames_uint8)).to(self.served.device,
+                                                                         non_blocking=True)
+        return frames.movedim(-1, -3).float().div_(255.0).contiguous()
 
-        Returns (z (B, C, h, w) float32 on the host, forward_ms).
-        """
-        frames_uint8 = np.asarray(frames_uint8)
+    def encode_contexts(self, snapshots: Sequence[ContextSnapshot]) -> torch.Tensor:
+        """(B, K, d, h, w) backbone features of the snapshots' frames: from the cache where it
+        has them; the others go through the backbone (and into the cache)."""
         k, (hr, wr) = self.served.num_frames, self.served.remote_hw
-        if frames_uint8.dtype != np.uint8 or frames_uint8.shape[1:] != (k, hr, wr, 3):
-            raise ValueError(f"frames must be (B, {k}, {hr}, {wr}, 3) uint8 RGB, got "
-                             f"{frames_uint8.shape} {frames_uint8.dtype}")
-        device = self.served.device
+        for s in snapshots:
+            if len(s.frames) != k or any(f.shape != (hr, wr, 3) or f.dtype != np.uint8 for f in s.frames):
+                raise ValueError(f"robot {s.robot!r}: context must be {k} frames of ({hr}, {wr}, 3) "
+                                 f"uint8 RGB, got {[(f.shape, f.dtype.name) for f in s.frames]}")
+        if self.cache is None:
+            return torch.stack([torch.stack([self._encode_frame(f) for f in s.frames]) for s in snapshots])
+        for s in snapshots:
+            for stamp, pixels in zip(s.stamps, s.frames):
+                if self.cache.get(s.robot, stamp) is None:
+                    self.cache.put(s.robot, stamp, self._encode_frame(pixels))
+        return torch.stack([torch.stack([self.cache.get(s.robot, st) for st in s.stamps])
+                            for s in snapshots])
+
+    def _encode_frame(self, pixels: np.ndarray) -> torch.Tensor:
+        """One uplinked frame (Hr, Wr, 3) uint8 -> backbone features (d, h, w) on the device.
+
+        Frame by frame, as frames arrive: CPU convolution kernels round differently for
+        different batch sizes, and one frame at a time keeps the cached and uncached paths
+        bit-identical (batching frames would save little: each is a full image)."""
+        return self.served.remote.encode_frames(self._to_device(pixels[None, None]))[0, 0]
+
+    def features_for(self, snapshots: Sequence[ContextSnapshot]) -> Tuple[np.ndarray, float]:
+        """z (B, C, h, w) float32 on the host for the snapshots (each with its own frame ages),
+        and the time of the whole batch: host->device, backbone of new frames, 3-D encoder and
+        pooling, device->host [ms]."""
         start = time.perf_counter()
         with torch.inference_mode():
-            frames = torch.from_numpy(frames_uint8).to(device, non_blocking=True)
-            frames = frames.permute(0, 1, 4, 2, 3).float().div_(255.0).contiguous()
-            delays = torch.as_tensor(np.asarray(delay_ms, dtype=np.float32), device=device)
-            z = self.served.remote.features(frames, delays, self.out_hw)
+            encoded = self.encode_contexts(snapshots)
+            ages = torch.tensor([s.frame_ages_ms() for s in snapshots], dtype=torch.float32,
+                                device=self.served.device)
+            z = self.served.remote.features_from_encoded(encoded, ages, self.out_hw)
             z_host = z.float().cpu().numpy()   # synchronises the device, so the timing is real
         return z_host, (time.perf_counter() - start) * 1e3
 
     def warm_up(self, delay_ms: float = 0.0) -> float:
-        """One forward pass on a black context (B = 1); returns its time [ms].
+        """One answer on a black context (B = 1, not cached); returns its time [ms].
 
         The first pass pays for CUDA context creation and kernel selection; doing it at start-up
         keeps that out of the first robot's answer and proves the settings run.
         """
         k, (hr, wr) = self.served.num_frames, self.served.remote_hw
-        return self.forward_batch(np.zeros((1, k, hr, wr, 3), np.uint8), [delay_ms])[1]
+        black = np.zeros((hr, wr, 3), np.uint8)
+        snapshot = ContextSnapshot(robot="\0warm-up", frames=(black,) * k, stamps=((0, 0),) * k,
+                                   newest=None, delay_ms=float(delay_ms), real_frames=k)
+        cache, self.cache = self.cache, None
+        try:
+            return self.features_for([snapshot])[1]
+        finally:
+            self.cache = cache
 
     def remote_segmentation(self, snapshots: Sequence[ContextSnapshot]) -> Tuple[np.ndarray, float]:
         """The cloud's own delay-unaware answer: (B, H, W) uint8 trainIds at local_hw, and its ms.
 
-        The predictive head (``RemoteModel.forward``) on the same K frames with delay input 0,
-        i.e. "what the newest uplinked frame shows", as a plain remote image model would answer.
+        The predictive head on the same K (cached) frames with the newest frame's age 0, i.e.
+        "what the newest uplinked frame shows", as a plain remote video model would answer.
         It describes the frame it was computed from; by the time it reaches the robot that frame
         is a round trip old. Used only as the remote-only baseline of the demo (off by default):
         it costs a second forward pass.
         """
         if not snapshots:
             return np.zeros((0, *self.local_hw), np.uint8), 0.0
-        frames_uint8 = np.stack([np.stack(s.frames) for s in snapshots])   # (B, K, Hr, Wr, 3)
         start = time.perf_counter()
+        remote = self.served.remote
         with torch.inference_mode():
-            frames = torch.from_numpy(frames_uint8).to(self.served.device)
-            frames = frames.permute(0, 1, 4, 2, 3).float().div_(255.0).contiguous()
-            zero_delay = torch.zeros(len(snapshots), device=self.served.device)
-            logits = self.served.remote(frames, zero_delay, label_hw=self.local_hw)
+            encoded = self.encode_contexts(snapshots)
+            ages = torch.tensor([[a - s.delay_ms for a in s.frame_ages_ms()] for s in snapshots],
+                                dtype=torch.float32, device=self.served.device)
+            logits = remote.segment_encoded(encoded, ages, self.local_hw)
             class_ids = logits.argmax(dim=1).to(torch.uint8).cpu().numpy()
         return class_ids, (time.perf_counter() - start) * 1e3
 
@@ -122,8 +184,7 @@ class RemoteServer:
         """One forward pass for all snapshots (each with its own delay); answers in input order."""
         if not snapshots:
             return []
-        frames = np.stack([np.stack(s.frames) for s in snapshots])          # (B, K, Hr, Wr, 3)
-        z, forward_ms = self.forward_batch(frames, [s.delay_ms for s in snapshots])
+        z, forward_ms = self.features_for(snapshots)
         answers = []
         for snapshot, z_robot in zip(snapshots, z):
             start = time.perf_counter()

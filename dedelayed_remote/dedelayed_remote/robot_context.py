@@ -2,10 +2,10 @@
 
 Rules (DESIGN.md section 4: "drops stale frames rather than queueing, always work on the newest"):
 
-* History advances per RECEIVED frame. The remote model was trained on K consecutive frames at
-  stride 1 (30 fps); every received frame enters the history even if it is never computed on, so
-  when the cloud falls behind the context still spans K consecutive camera frames (only the
-  prediction rate drops), which is closer to training than skipping superseded frames would be.
+* History advances per RECEIVED frame: every received frame enters the history even if it is
+  never computed on, so when the cloud falls behind the context still holds the K newest camera
+  frames (only the prediction rate drops). The model is conditioned on each context frame's age
+  (``ContextSnapshot.frame_ages_ms``), so any spacing the camera and the link make is described.
 * Newest only: one pending slot per robot. A frame arriving while the pending one has not been
   taken yet REPLACES it (``frames_superseded`` counts these); nothing queues.
 * Padding: before K frames have arrived, the oldest received frame is repeated in front, so a
@@ -64,9 +64,16 @@ class ContextSnapshot:
 
     robot: str
     frames: Tuple[np.ndarray, ...]   # K x (Hr, Wr, 3) uint8, oldest first (padded in front)
+    stamps: Tuple[Stamp, ...]        # K robot camera stamps of those frames (padding repeats)
     newest: UplinkFrame
-    delay_ms: float                  # delay to condition on [ms]
+    delay_ms: float                  # delay to predict: the newest frame's age at the target [ms]
     real_frames: int                 # received frames in the context (K - real = padding)
+
+    def frame_ages_ms(self) -> Tuple[float, ...]:
+        """Each context frame's age at the target instant [ms], oldest first (K,): the delay to
+        predict plus how much older than the newest frame it is (robot clock, no sync needed)."""
+        newest_ns = stamp_to_ns(self.stamps[-1])
+        return tuple(self.delay_ms + (newest_ns - stamp_to_ns(s)) / 1e6 for s in self.stamps)
 
 
 def prepare_uplink_frame(data: bytes, remote_hw: Tuple[int, int]) -> Tuple[np.ndarray, float, Tuple[int, int]]:
@@ -146,9 +153,10 @@ class RobotContext:
             self.frames_stale += 1
             return None
         history = list(self.history)
-        padded = [history[0].pixels] * (self.num_frames - len(history)) + [f.pixels for f in history]
+        padded = [history[0]] * (self.num_frames - len(history)) + history
         self.frames_taken += 1
-        return ContextSnapshot(robot=self.robot, frames=tuple(padded), newest=frame,
+        return ContextSnapshot(robot=self.robot, frames=tuple(f.pixels for f in padded),
+                               stamps=tuple(f.stamp for f in padded), newest=frame,
                                delay_ms=self.delay_ms, real_frames=len(history))
 
     def report_delay(self, observed_delay_ms: float, window_size: int) -> bool:

@@ -1,4 +1,5 @@
-"""The inference core: one batched forward equals per-robot forwards; encodings; the model."""
+"""The inference core: one batched forward equals per-robot forwards; the per-frame feature cache
+gives the uncached features bit for bit; encodings; the model."""
 
 import numpy as np
 import pytest
@@ -17,14 +18,16 @@ def served():
     return load_served_model(preset="tiny", seed=3)
 
 
-def snapshot(robot, served, delay_ms, seed, decode_ms=1.5):
+def snapshot(robot, served, delay_ms, seed, decode_ms=1.5, period_ns=100_000_000):
+    """K random frames stamped period_ns apart, the newest at 10 s + seed ns."""
     rng = np.random.default_rng(seed)
     k, (hr, wr) = served.num_frames, served.remote_hw
     frames = tuple(rng.integers(0, 256, (hr, wr, 3), dtype=np.uint8) for _ in range(k))
-    newest = UplinkFrame(pixels=frames[-1], stamp=(10, seed), frame_id="cam",
+    stamps = tuple(divmod(10_000_000_000 + seed - (k - 1 - i) * period_ns, 1_000_000_000) for i in range(k))
+    newest = UplinkFrame(pixels=frames[-1], stamp=stamps[-1], frame_id="cam",
                          receive_time_ns=0, arrival_monotonic_ns=0, decode_ms=decode_ms)
-    return ContextSnapshot(robot=robot, frames=frames, newest=newest, delay_ms=delay_ms,
-                           real_frames=k)
+    return ContextSnapshot(robot=robot, frames=frames, stamps=stamps, newest=newest,
+                           delay_ms=delay_ms, real_frames=k)
 
 
 def test_random_model_matches_what_the_robot_builds_for_the_same_preset_and_seed(served):
@@ -53,17 +56,44 @@ def test_batch_of_robots_equals_each_robot_alone_with_its_own_delay(served):
     assert batched[0].compute_ms == pytest.approx(1.5 + batched[0].forward_ms + batched[0].encode_ms)
 
 
-def test_forward_batch_matches_the_model_on_float_frames(served):
+def test_features_match_the_model_with_each_frames_age(served):
     server = RemoteServer(served, local_hw=(64, 128))
-    frames = np.stack([np.stack(snapshot("/a", served, 0.0, s).frames) for s in (5, 6)])
-    z, forward_ms = server.forward_batch(frames, [33.0, 99.0])
+    snaps = [snapshot("/a", served, 33.0, 5), snapshot("/b", served, 99.0, 6, period_ns=200_000_000)]
+    z, forward_ms = server.features_for(snaps)
+    k = served.num_frames
+    ages = torch.tensor([[33.0 + 100.0 * (k - 1 - i) for i in range(k)],
+                         [99.0 + 200.0 * (k - 1 - i) for i in range(k)]])
+    torch.testing.assert_close(torch.tensor([s.frame_ages_ms() for s in snaps]), ages)
     with torch.inference_mode():
-        x = torch.from_numpy(frames).permute(0, 1, 4, 2, 3).float() / 255.0
-        expected = served.remote.features(x, torch.tensor([33.0, 99.0]), (8, 16)).numpy()
+        x = torch.from_numpy(np.stack([np.stack(s.frames) for s in snaps])).permute(0, 1, 4, 2, 3).float() / 255.0
+        expected = served.remote.features(x, ages, (8, 16)).numpy()
     np.testing.assert_allclose(z, expected, atol=1e-5, rtol=0)
     assert forward_ms > 0 and server.warm_up() > 0
+    bad = snapshot("/a", served, 0.0, 7)
+    bad = ContextSnapshot(bad.robot, tuple(f.astype(np.float32) for f in bad.frames), bad.stamps,
+                          bad.newest, bad.delay_ms, bad.real_frames)
     with pytest.raises(ValueError, match="uint8"):
-        server.forward_batch(frames.astype(np.float32), [0.0, 0.0])
+        server.features_for([bad])
+
+
+def test_feature_cache_gives_the_uncached_features_bit_for_bit_on_a_stream(served):
+    """A live stream: each answer adds one frame per robot, contexts start padded, two robots
+    share stamps. Every frame is encoded once with the cache, K times per answer without."""
+    from dedelayed_remote.remote_bench import snapshot_stream
+
+    cached = RemoteServer(served, local_hw=(64, 128), feature_encoding="float32")
+    uncached = RemoteServer(served, local_hw=(64, 128), feature_encoding="float32", feature_cache=False)
+    stream = snapshot_stream(cached, robots=2, rate_hz=10.0, delay_ms=250.0)
+    answers = 0
+    for _ in range(served.num_frames + 3):
+        batch = next(stream)
+        z_cached, _ = cached.features_for(batch)
+        z_uncached, _ = uncached.features_for(batch)
+        assert np.array_equal(z_cached, z_uncached)
+        answers += len(batch)
+    assert cached.cache.frames_encoded == answers            # one backbone pass per new frame
+    # and the cache really is keyed by stamp: another robot's frame with the same stamp differs
+    assert not np.array_equal(*cached.features_for(next(stream))[0])
 
 
 @pytest.mark.parametrize("encoding, tolerance", [("float16", 2e-3), ("int8", None), ("float32", 0.0)])
@@ -121,15 +151,17 @@ def test_cuda_batch_matches_cpu(served):
         np.testing.assert_allclose(g, c, atol=1e-3, rtol=1e-3)
 
 
-def test_bench_hook_times_a_batch(served):
-    from dedelayed_remote.remote_bench import time_batched_forward
+def test_bench_measures_cached_and_uncached_answers_side_by_side(served):
+    from dedelayed_remote.remote_bench import answer_cost
 
-    row = time_batched_forward(RemoteServer(served, local_hw=(64, 128)), 2, repeats=1, warmup=0)
-    assert row["batch_size"] == 2 and row["forward_ms_median"] > 0
-    assert row["features_per_s"] == pytest.approx(2000.0 / row["forward_ms_median"])
+    row = answer_cost(served, 2, repeats=2, rate_hz=10.0)
+    for path in ("cached", "uncached"):
+        assert row[path]["wall_ms_median"] > 0 and row[path]["macs_per_answer"] > 0
+    # the cache skips K-1 of the K backbone passes: fewer multiply-accumulates, counted
+    assert row["macs_per_answer_ratio_cached_over_uncached"] < 1.0
 
 
-def test_remote_segmentation_is_the_predictive_head_at_delay_zero_at_the_local_size(served):
+def test_remote_segmentation_is_the_predictive_head_at_age_zero_at_the_local_size(served):
     server = RemoteServer(served, local_hw=(64, 128))
     snaps = [snapshot("/a", served, 150.0, 1), snapshot("/b", served, 30.0, 2)]
     class_ids, ms = server.remote_segmentation(snaps)
@@ -138,7 +170,9 @@ def test_remote_segmentation_is_the_predictive_head_at_delay_zero_at_the_local_s
     frames = torch.from_numpy(np.stack([np.stack(s.frames) for s in snaps]))
     frames = frames.permute(0, 1, 4, 2, 3).float() / 255.0
     with torch.inference_mode():
-        # delay input 0 whatever the robots reported: the delay-unaware remote answer
-        expected = served.remote(frames, torch.zeros(2), label_hw=(64, 128)).argmax(1)
+        # newest frame's age 0 whatever the robots reported: the delay-unaware remote answer
+        ages = torch.tensor([[a - s.delay_ms for a in s.frame_ages_ms()] for s in snaps])
+        assert torch.all(ages[:, -1] == 0) and torch.all(ages[:, 0] > 0)
+        expected = served.remote(frames, ages, label_hw=(64, 128)).argmax(1)
     np.testing.assert_array_equal(class_ids, expected.numpy().astype(np.uint8))
     assert server.remote_segmentation([])[0].shape == (0, 64, 128)

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from dedelayed_models.classes import IGNORE_ID, NUM_CLASSES
 from dedelayed_models.modeling import STAGES, build_model, get_config, prepare_stage, trainable_parameters
+from dedelayed_models.modeling.remote_model import context_ages_ms
 
 CFG = get_config("tiny")
 K = CFG.remote.num_frames
@@ -16,13 +17,13 @@ def _stage_loss(model, stage):
     torch.manual_seed(1)
     x = torch.rand(2, 3, *CFG.local_hw)
     frames = torch.rand(2, K, 3, *CFG.remote_hw)
-    delay_ms = torch.tensor([0.0, 132.0])
+    ages_ms = context_ages_ms(torch.tensor([0.0, 132.0]), 33.3, K)
     if stage.startswith("remote"):
-        logits = model.remote(frames, delay_ms)
+        logits = model.remote(frames, ages_ms)
     elif stage == "local":
         logits = model.local(x)
     else:
-        logits = model(x, frames, delay_ms)
+        logits = model(x, frames, ages_ms)
     labels = torch.randint(0, NUM_CLASSES, (2, *logits.shape[-2:]))
     labels[:, :2] = IGNORE_ID
     return F.cross_entropy(logits, labels, ignore_index=IGNORE_ID)

@@ -1,6 +1,8 @@
 """Cloud throughput: remote-feature requests per second versus robots batched (B) and K.
 
-Uses the remote node's own batched forward (``dedelayed_remote.remote_bench``). K is fixed by a
+Uses the remote node's own answers with its per-frame feature cache, streamed as a live robot
+sends frames (``dedelayed_remote.remote_bench.answer_cost``, which times the uncached path beside
+it). K is fixed by a
 model's time embedding, so each K gets a random model of the preset with that K (the cost of a
 forward pass does not depend on the weights).
 """
@@ -14,8 +16,7 @@ import torch
 
 from dedelayed_models.data.timing import DEFAULT_FPS
 from dedelayed_models.modeling import build_model, get_config
-from dedelayed_remote.remote_bench import time_batched_forward
-from dedelayed_remote.remote_server import RemoteServer
+from dedelayed_remote.remote_bench import answer_cost
 from dedelayed_remote.served_model import ServedModel, resolve_device
 
 
@@ -35,9 +36,12 @@ def cloud_throughput(preset: str, batch_sizes: Sequence[int], ks: Sequence[int],
     rows: List[Dict] = []
     for k in ks:
         served = served_with_k(preset, k, device)
-        server = RemoteServer(served, local_hw=served.config.local_hw)
         for b in batch_sizes:
-            rows.append({"K": int(k), **time_batched_forward(server, int(b), repeats=repeats)})
+            cost = answer_cost(served, int(b), repeats=repeats, rate_hz=rate_hz)
+            batch_ms = cost["cached"]["wall_ms_median"] * int(b)
+            rows.append({"K": int(k), "batch_size": int(b), "forward_ms_median": batch_ms,
+                         "uncached_forward_ms_median": cost["uncached"]["wall_ms_median"] * int(b),
+                         "features_per_s": int(b) * 1000.0 / batch_ms})
     best = {}
     for k in ks:
         fps = max(r["features_per_s"] for r in rows if r["K"] == k)

@@ -3,9 +3,13 @@
 A sample (a dict, so ``torch.utils.data.default_collate`` batches it) for frame t and delay D:
 
 - ``image``: (3, H, W) float32 in [0, 1], the fresh frame x_t at local resolution;
-- ``remote_frames``: (K, 3, Hr, Wr) float32 in [0, 1], frames t-D-(K-1)*stride .. t-D (oldest
-  first) at remote resolution, passed through the WebP uplink when ``uplink_quality`` is set;
-- ``delay_frames``: int D; ``delay_ms``: float, D frame periods of the source's fps;
+- ``remote_frames``: (K, 3, Hr, Wr) float32 in [0, 1], the context frames (oldest first; by
+  default t-D-(K-1)*stride .. t-D) at remote resolution, passed through the WebP uplink when
+  ``uplink_quality`` is set;
+- ``delay_frames``: int D, the newest context frame's distance to t; ``delay_ms``: float, D frame
+  periods of the source's fps;
+- ``frame_ages_ms``: (K,) float32, each context frame's age at frame t [ms] (what the remote
+  model is conditioned on; see ``context_timing.py``);
 - ``label``: (H, W) int64 trainIds of frame t at local resolution (255 void);
 - ``label_remote``: (Hr, Wr) int64 trainIds of frame t at remote resolution (only if
   ``with_remote_label``; the remote model's delay-aware target is the *present* frame t);
@@ -13,7 +17,10 @@ A sample (a dict, so ``torch.utils.data.default_collate`` batches it) for frame 
 
 The paper draws D per batch (uniform over 0-5 frames at 30 fps). ``DelayBatchSampler`` yields
 batches of ``(index, D)`` keys with one D per batch; indexing with a plain int draws D per
-sample instead, deterministically from (seed, index).
+sample instead, deterministically from (seed, index). With a ``timing`` sampler (e.g.
+``LiveTimingSampler``) the dataset draws a whole ``ContextTiming`` per sample instead (delay,
+context spacing, skipped frames), and keys may be ``(index, ContextTiming)``; a target frame
+with too little history for its drawn timing is moved, deterministically, to one that has it.
 """
 
 import logging
@@ -23,6 +30,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from .labels import resize_image
+from .context_timing import ContextTiming
 from .timing import DEFAULT_DELAY_FRAMES_RANGE, delay_frames_to_ms
 from .uplink import WEBP_QUALITY, uplink_roundtrip
 
@@ -48,7 +56,7 @@ class DelayedClipDataset(Dataset):
     def __init__(self, sources, *, local_hw, remote_hw, num_remote_frames: int = 2,
                  delay_frames_range=DEFAULT_DELAY_FRAMES_RANGE, remote_stride_frames: int = 1,
                  uplink_quality=WEBP_QUALITY, with_remote_label: bool = False, static_sources: bool = False,
-                 seed: int = 0):
+                 timing=None, seed: int = 0):
         if num_remote_frames < 1 or remote_stride_frames < 1:
             raise ValueError(f"num_remote_frames ({num_remote_frames}) and remote_stride_frames "
                              f"({remote_stride_frames}) must be >= 1")
@@ -61,7 +69,17 @@ class DelayedClipDataset(Dataset):
         self.delay_frames_range = (lo, hi)
         self.uplink_quality = uplink_quality
         self.with_remote_label, self.static_sources, self.seed = with_remote_label, static_sources, seed
+        self.timing = timing
         self.history_frames = 0 if static_sources else hi + (self.k - 1) * self.stride
+        if timing is not None and not static_sources:
+            # Any frame with one frame of history can serve; longer draws move the target.
+            self.history_frames = self.k - 1
+            for src in self.sources:
+                need = timing.max_history_frames(self.k, src.fps)
+                if need >= src.num_frames:
+                    raise ValueError(f"{src.name}: {src.num_frames} frames at {src.fps} fps, but the "
+                                     f"timing sampler can need {need} frames of history; render "
+                                     f"longer sequences (data.train_frames) or narrow the timing")
         self.index = []
         self.num_skipped_frames = 0
         for i, src in enumerate(self.sources):
@@ -83,20 +101,40 @@ class DelayedClipDataset(Dataset):
         lo, hi = self.delay_frames_range
         return int(np.random.default_rng([self.seed, idx]).integers(lo, hi + 1))
 
-    def __getitem__(self, key) -> dict:
-        idx, delay = (key if isinstance(key, tuple) else (key, None))
-        if delay is None:
-            delay = self.draw_delay(idx)
+    def draw_timing(self, idx: int, epoch: int = 0) -> ContextTiming:
+        """The context timing of sample ``idx`` (deterministic in seed, epoch and idx)."""
+        if self.timing is None:
+            return ContextTiming.regular(self.draw_delay(idx), self.k, self.stride)
+        src = self.sources[self.index[idx][0]]
+        return self.timing.draw(np.random.default_rng([self.seed, epoch, idx]), self.k, src.fps)
+
+    def _timing_of(self, idx: int, spec) -> ContextTiming:
+        if spec is None:
+            return self.draw_timing(idx)
+        if isinstance(spec, ContextTiming):
+            if spec.num_frames != self.k:
+                raise ValueError(f"timing {spec} has {spec.num_frames} frames; this dataset has K={self.k}")
+            return spec
         lo, hi = self.delay_frames_range
-        if not lo <= delay <= hi:
-            raise ValueError(f"delay {delay} frames outside this dataset's range {self.delay_frames_range}")
+        if not lo <= spec <= hi:
+            raise ValueError(f"delay {spec} frames outside this dataset's range {self.delay_frames_range}")
+        return ContextTiming.regular(int(spec), self.k, self.stride)
+
+    def __getitem__(self, key) -> dict:
+        idx, spec = (key if isinstance(key, tuple) else (key, None))
+        timing = self._timing_of(idx, spec)
         src_i, t = self.index[idx]
         src = self.sources[src_i]
         if self.static_sources:
-            delay = 0
-            times = [t] * self.k
-        else:
-            times = [t - delay - j * self.stride for j in range(self.k - 1, -1, -1)]
+            timing = ContextTiming.regular(0, self.k, 0)
+        elif timing.history_frames > t:
+            usable = [f for f in src.labeled_frames if f >= timing.history_frames]
+            if not usable:
+                raise ValueError(f"{src.name}: no labelled frame has the {timing.history_frames} "
+                                 f"frames of history that timing {timing} needs")
+            t = usable[t % len(usable)]
+        delay = timing.delay_frames
+        times = timing.frame_indices(t)
         remote = []
         for tr in times:
             frame = src.frame(tr, self.remote_hw)
@@ -108,6 +146,7 @@ class DelayedClipDataset(Dataset):
             "remote_frames": torch.stack(remote),
             "delay_frames": int(delay),
             "delay_ms": float(delay_frames_to_ms(delay, src.fps)),
+            "frame_ages_ms": torch.tensor(timing.ages_ms(src.fps), dtype=torch.float32),
             "label": torch.from_numpy(src.label(t, self.local_hw).astype(np.int64)),
             "source": src.name,
             "frame_index": int(t),

@@ -2,21 +2,25 @@
 
 How each method of Fig. 6 is computed from the two shipped checkpoints (``local.pt`` = the local
 stage, ``dedelayed.pt`` = the fusion stage, whose remote trunk and predictive head are the remote
-stage's, frozen during fusion). For a labelled frame t and a delay D (frames), all scored
-against the exact label of frame t at the local resolution:
+stage's, frozen during fusion). For a labelled frame t and a delay D (frames of the source's
+rate), the context is the K frames ending at t-D, one frame apart, and its true ages at t are
+``frame_ages_ms`` (D + K-1-k frame periods); all are scored against the exact label of frame t
+at the local resolution:
 
 - local image:        local(x_t)                                  (independent of D)
-- remote image:       remote head, K copies of frame t-D, delay input 0 ms
+- remote image:       remote head, K copies of frame t-D, every age input 0 ms
                       (a single stale frame, no motion cue, no prediction; the remote stage saw
                       such K-copy clips in ``static_clip_prob`` of its batches)
-- remote video:       remote head, the K frames ending at t-D, delay input 0 ms
+- remote video:       remote head, the K frames ending at t-D, ages relative to frame t-D
                       (segments its newest frame, i.e. the present of what it sees)
-- remote predictive:  remote head, the K frames ending at t-D, delay input D frame periods in ms
-- dedelayed:          local(x_t, z), z = remote features of the K frames ending at t-D with delay
-                      input D (local + remote predictive)
+- remote predictive:  remote head, the K frames ending at t-D, their true ages at t
+- dedelayed:          local(x_t, z), z = remote features of the same context and true ages
+                      (local + remote predictive)
 
-Remote-head logits are bilinearly resized to the label size. Jitter matrix (Fig. 9):
-dedelayed mIoU with delay *input* D_in on clips whose *observed* delay is D_obs.
+Every context goes through the remote's 2-D backbone once (``encode_frames``), as on the
+cloud; the methods differ only in the ages and the head. Remote-head logits are bilinearly
+resized to the label size. Jitter matrix (Fig. 9): dedelayed mIoU with delay *input* D_in
+(ages shifted so the newest is D_in frames old) on clips whose *observed* delay is D_obs.
 ``expected_under_jitter`` (Fig. 10) weights row D_in by a binned normal pmf of D_obs.
 """
 
@@ -30,9 +34,11 @@ import torch.nn.functional as F
 from torch.utils.data import default_collate
 
 from ..data import DelayedClipDataset, delay_frames_to_ms
+from ..modeling import stage1_grid
 from .semseg import SemSegEvaluator
 
 METHODS = ("local image", "remote image", "remote video", "remote predictive", "dedelayed")
+LIVE_METHODS = ("local image", "remote image", "remote predictive", "dedelayed")   # 0-600 ms sweeps
 
 
 def eval_dataset(sources, model_cfg, max_delay_frames: int) -> DelayedClipDataset:
@@ -58,30 +64,35 @@ def _fps(dataset) -> float:
     return float(dataset.sources[0].fps)
 
 
+def _fused(dedelayed, image: torch.Tensor, encoded: torch.Tensor, ages: torch.Tensor) -> torch.Tensor:
+    z = dedelayed.remote.features_from_encoded(encoded, ages, stage1_grid(tuple(image.shape[-2:])))
+    return dedelayed.local(image, z)
+
+
 @torch.no_grad()
 def delay_sweep(local, dedelayed, dataset, indices: Sequence[int], delays: Sequence[int],
                 batch_size: int = 8, methods: Sequence[str] = METHODS) -> Dict[str, List[float]]:
     """Fig. 6: {method: [mIoU % per delay in ``delays``]} (local/dedelayed in eval mode)."""
     out = {m: [] for m in methods}
     local_miou = None
+    remote = dedelayed.remote
     for d in delays:
         ev = {m: SemSegEvaluator() for m in methods}
-        delay_ms = delay_frames_to_ms(d, _fps(dataset))
         for b in _batches(dataset, indices, d, batch_size):
-            image, frames, label = b["image"], b["remote_frames"], b["label"]
-            n, hw = image.shape[0], tuple(label.shape[-2:])
-            zero, dms = torch.zeros(n), torch.full((n,), delay_ms)
+            image, label, ages = b["image"], b["label"], b["frame_ages_ms"]
+            hw = tuple(label.shape[-2:])
+            encoded = remote.encode_frames(b["remote_frames"])          # (B, K, d, h, w)
             if "local image" in ev and local_miou is None:
                 _score(ev["local image"], local(image), label)
             if "remote image" in ev:
-                still = frames[:, -1:].expand_as(frames).contiguous()
-                _score(ev["remote image"], dedelayed.remote(still, zero, label_hw=hw), label)
+                still = encoded[:, -1:].expand_as(encoded).contiguous()
+                _score(ev["remote image"], remote.segment_encoded(still, torch.zeros_like(ages), hw), label)
             if "remote video" in ev:
-                _score(ev["remote video"], dedelayed.remote(frames, zero, label_hw=hw), label)
+                _score(ev["remote video"], remote.segment_encoded(encoded, ages - ages[:, -1:], hw), label)
             if "remote predictive" in ev:
-                _score(ev["remote predictive"], dedelayed.remote(frames, dms, label_hw=hw), label)
+                _score(ev["remote predictive"], remote.segment_encoded(encoded, ages, hw), label)
             if "dedelayed" in ev:
-                _score(ev["dedelayed"], dedelayed(image, frames, dms), label)
+                _score(ev["dedelayed"], _fused(dedelayed, image, encoded, ages), label)
         for m in methods:
             if m == "local image":
                 local_miou = local_miou if local_miou is not None else ev[m].evaluate()["mIoU"]
@@ -101,10 +112,11 @@ def jitter_matrix(dedelayed, dataset, indices: Sequence[int], input_delays: Sequ
     for j, d_obs in enumerate(observed_delays):
         evs = [SemSegEvaluator() for _ in input_delays]
         for b in _batches(dataset, indices, d_obs, batch_size):
-            n = b["image"].shape[0]
+            ages = b["frame_ages_ms"]
+            encoded = dedelayed.remote.encode_frames(b["remote_frames"])
             for ev, d_in in zip(evs, input_delays):
-                dms = torch.full((n,), delay_frames_to_ms(d_in, fps))
-                _score(ev, dedelayed(b["image"], b["remote_frames"], dms), b["label"])
+                ages_in = ages - ages[:, -1:] + delay_frames_to_ms(d_in, fps)
+                _score(ev, _fused(dedelayed, b["image"], encoded, ages_in), b["label"])
         for i, ev in enumerate(evs):
             rows[i][j] = ev.evaluate()["mIoU"]
     return rows

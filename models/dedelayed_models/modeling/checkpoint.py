@@ -100,6 +100,26 @@ def load_weights(module: nn.Module, state_dict: Dict[str, torch.Tensor], *, sour
     module.load_state_dict(state_dict, strict=True)
 
 
+def warm_start(module: nn.Module, path: Union[str, os.PathLike], *, part: str) -> Dict[str, list]:
+    """Copy into ``module`` every tensor of checkpoint ``path``'s ``part`` ('local' / 'remote')
+    whose name and shape match, whatever architecture version wrote the file: a fine-tuning
+    start when the architecture changed around unchanged layers. Returns
+    {"copied": [...], "fresh": [...] (kept at init), "dropped": [...] (in the file only)}."""
+    source = os.fspath(path)
+    if not os.path.isfile(source):
+        raise FileNotFoundError(f"warm-start checkpoint {source} not found")
+    payload = torch.load(source, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or "state_dict" not in payload:
+        raise ValueError(f"warm-start checkpoint {source} is not a save_checkpoint file")
+    prefix = f"{part}." if payload.get("kind") == "dedelayed" else ""
+    theirs = {k[len(prefix):]: v for k, v in payload["state_dict"].items() if k.startswith(prefix)}
+    own = module.state_dict()
+    copied = sorted(k for k in own if k in theirs and theirs[k].shape == own[k].shape)
+    module.load_state_dict({**own, **{k: theirs[k] for k in copied}}, strict=True)
+    return {"copied": copied, "fresh": sorted(set(own) - set(copied)),
+            "dropped": sorted(set(theirs) - set(own))}
+
+
 def load_checkpoint(path: Union[str, os.PathLike], *, part: Optional[str] = None,
                     verify_identity: bool = True) -> LoadedCheckpoint:
     """Build the model a checkpoint describes and load its weights (CPU, eval mode).

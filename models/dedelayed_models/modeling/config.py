@@ -5,7 +5,9 @@ Three presets, all with the same code:
 * ``tiny``  -- random-weight CPU tests (well under 1 M parameters, 64x128 local / 128x256 remote).
 * ``small`` -- trainable on a CPU on the synthetic world (128x256 local / 256x512 remote).
 * ``paper`` -- paper section 4.2 / Table 2 sizes: local C = 96 at 480x864, remote
-  EfficientViT-L1-like stride-8 backbone + 12 3-D ViT blocks of width 256 at 720x1280.
+  EfficientViT-L1-like stride-8 backbone + 12 3-D ViT blocks of width 256 at 720x1280. Its
+  3-D blocks use divided space-time attention: joint attention over 4 x 3600 tokens costs
+  1.2 T multiply-accumulates per answer, ~8x the divided blocks (``bench.models_bench``).
 
 Resolutions are (height, width) in pixels. Delays are in milliseconds everywhere.
 ``config_to_dict`` / ``config_from_dict`` give the canonical JSON form that checkpoints
@@ -20,7 +22,7 @@ from typing import Any, Dict, Tuple
 
 from ..classes import NUM_CLASSES
 
-ARCH_VERSION = 1  # bump when a code change alters what a given config + state_dict computes
+ARCH_VERSION = 2  # bump when a code change alters what a given config + state_dict computes
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ class RemoteConfig:
     num_frames: int = 4          # K, context frames ending at t - tau
     pool_hidden: int = 256       # MLP-pool-MLP hidden width
     out_channels: int = 96       # C of z; must equal the local T1 width
-    delay_num_freqs: int = 16    # sinusoidal features of delay_ms
+    vit_attention: str = "joint"  # 3-D ViT blocks: "joint" space-time or "divided" (space, then time)
+    delay_num_freqs: int = 16    # sinusoidal features of each context frame's age [ms]
     delay_min_period_ms: float = 8.0
     delay_max_period_ms: float = 4000.0
     num_classes: int = NUM_CLASSES
@@ -103,7 +106,7 @@ PRESETS: Dict[str, DedelayedConfig] = {
                             merge_size=4, vit_depth=4, vit_head_dim=32, vit_mlp_ratio=2.0,
                             pool_hidden=128, out_channels=64, delay_num_freqs=16),
         local_hw=(128, 256), remote_hw=(256, 512)),
-    "paper": DedelayedConfig(name="paper"),
+    "paper": DedelayedConfig(name="paper", remote=RemoteConfig(vit_attention="divided")),
 }
 
 

@@ -1,14 +1,14 @@
 """The fused system and its two-host split, plus the one definition of what each training stage trains.
 
 Two hosts (paper Fig. 4):
-    cloud:  z = model.remote.features(frames, delay_ms, stage1_grid(image_hw))   -> FeatureMap
+    cloud:  z = model.remote.features(frames, frame_ages_ms, stage1_grid(image_hw)) -> FeatureMap
     robot:  logits = model.local(x_t, z)          # or model.local(x_t) when no usable z
 
 ``DedelayedModel.forward`` chains both for training and offline evaluation (paper appendix A.1).
 
 Training stages (paper Table 2), names used by ``trainable_parameters`` / ``prepare_stage``:
     "remote"                 remote predictive pretraining (delay-aware): the whole remote trunk
-                             (image backbone, patch merge, time/position/delay embeddings, 3-D ViT)
+                             (image backbone, patch merge, time/position/frame-age embeddings, 3-D ViT)
                              and the predictive head. pre_pool/post_pool are not on that path.
     "remote_frozen_backbone" Table 2 remote stage 1: as "remote" with the image backbone frozen.
     "local"                  local segmenter alone (delay-unaware): every local parameter.
@@ -28,7 +28,7 @@ import torch.nn as nn
 from .config import DedelayedConfig, get_config
 from .fusion import stage1_grid
 from .local_model import LocalModel
-from .remote_model import DelayLike, RemoteModel
+from .remote_model import AgesLike, RemoteModel
 
 _REMOTE_TRUNK = ("remote.image_backbone", "remote.patch_merge", "remote.time_embedding",
                  "remote.pos", "remote.delay_embedding", "remote.vit3d", "remote.norm")
@@ -58,20 +58,22 @@ class DedelayedModel(nn.Module):
         return cls(local=LocalModel.from_config(cfg.local),
                    remote=RemoteModel.from_config(cfg.remote, local_hw=cfg.local_hw))
 
-    def remote_features(self, frames: torch.Tensor, delay_ms: DelayLike,
+    def remote_features(self, frames: torch.Tensor, frame_ages_ms: AgesLike,
                         image_hw: Tuple[int, int]) -> torch.Tensor:
-        """Cloud side: z (B, C, ceil(H/8), ceil(W/8)) for a robot whose local input is image_hw."""
-        return self.remote.features(frames, delay_ms, stage1_grid(image_hw))
+        """Cloud side: z (B, C, ceil(H/8), ceil(W/8)) for a robot whose local input is image_hw;
+        frame_ages_ms (B, K) [ms], target time minus each context frame's stamp."""
+        return self.remote.features(frames, frame_ages_ms, stage1_grid(image_hw))
 
     def forward(self, x_local: torch.Tensor, frames: Optional[torch.Tensor] = None,
-                delay_ms: Optional[DelayLike] = None) -> torch.Tensor:
-        """x_local (B, 3, H, W) fresh frame x_t in [0, 1]; frames (B, K, 3, Hr, Wr) ending at t - tau;
-        delay_ms (B,) tau in milliseconds. frames None -> local-only. Returns logits (B, 19, H, W)."""
+                frame_ages_ms: Optional[AgesLike] = None) -> torch.Tensor:
+        """x_local (B, 3, H, W) fresh frame x_t in [0, 1]; frames (B, K, 3, Hr, Wr) oldest first;
+        frame_ages_ms (B, K) their ages at t [ms]. frames None -> local-only.
+        Returns logits (B, 19, H, W)."""
         if frames is None:
             return self.local(x_local)
-        if delay_ms is None:
-            raise ValueError("delay_ms is required with frames (the remote is delay-conditioned)")
-        return self.local(x_local, self.remote_features(frames, delay_ms, x_local.shape[-2:]))
+        if frame_ages_ms is None:
+            raise ValueError("frame_ages_ms is required with frames (the remote is time-conditioned)")
+        return self.local(x_local, self.remote_features(frames, frame_ages_ms, x_local.shape[-2:]))
 
 
 def build_model(preset_or_config="tiny") -> DedelayedModel:

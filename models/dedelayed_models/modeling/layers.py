@@ -7,7 +7,7 @@ Feature maps are NCHW; token sequences are (B, N, D).
 
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -140,6 +140,46 @@ class TransformerBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attention(self.norm1(x))
         return x + self.mlp(self.norm2(x))
+
+
+class JointSpaceTimeBlock(TransformerBlock):
+    """TransformerBlock over all K*h*w tokens of a clip at once (the paper's 3-D ViT block).
+
+    forward(tokens (B, K*h*w, D), num_frames K) -> (B, K*h*w, D); cost grows with (K*h*w)^2.
+    """
+
+    def forward(self, x: torch.Tensor, num_frames: Optional[int] = None) -> torch.Tensor:
+        return super().forward(x)
+
+
+class DividedSpaceTimeBlock(nn.Module):
+    """Divided space-time attention (TimeSformer-style): attention within each frame, then
+    across the K frames at each token position, then the MLP.
+
+    forward(tokens (B, K*h*w, D) frame-major, num_frames K) -> (B, K*h*w, D); cost grows with
+    K*(h*w)^2 + h*w*K^2 instead of (K*h*w)^2.
+    """
+
+    def __init__(self, dim: int, head_dim: int = 32, mlp_ratio: float = 4.0):
+        super().__init__()
+        self.space = TransformerBlock(dim, head_dim, mlp_ratio)   # its MLP is the block's MLP
+        self.norm_time = nn.LayerNorm(dim)
+        self.time_qkv, self.time_proj = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
+        b, n, d = dims(x)
+        k, s = num_frames, n // num_frames
+        blk = self.space
+        x = x + blk.attention(blk.norm1(x).reshape(b * k, s, d)).reshape(b, n, d)
+        t = self.norm_time(x).reshape(b, k, s, d).transpose(1, 2).reshape(b * s, k, d)
+        heads = blk.heads
+        q, kk, v = self.time_qkv(t).reshape(b * s, k, 3, heads, d // heads).permute(2, 0, 3, 1, 4)
+        t = F.scaled_dot_product_attention(q, kk, v).transpose(1, 2).reshape(b * s, k, d)
+        x = x + self.time_proj(t).reshape(b, s, k, d).transpose(1, 2).reshape(b, n, d)
+        return x + blk.mlp(blk.norm2(x))
+
+
+SPACE_TIME_BLOCKS = {"joint": JointSpaceTimeBlock, "divided": DividedSpaceTimeBlock}
 
 
 class TransformerBlock2D(nn.Module):

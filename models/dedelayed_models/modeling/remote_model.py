@@ -1,13 +1,21 @@
 """Remote (cloud-side) delay-conditioned video model (paper section 4.2, Fig. 5, appendix A.1).
 
-    frames (B, K, 3, Hr, Wr) RGB [0,1], the K frames ending at t - tau
-      -> image_backbone per frame: conv stem + MBConv + ReLU linear attention, stride 8
-      -> patch_merge 2x2 (stride 16, d_model)            sequence of K x Hr/16 x Wr/16 tokens
-         (merge_size is configurable: the CPU-sized 'small' preset merges 4x4 so that joint
-         attention over K frames stays affordable on two cores)
-      -> + time_embedding (learned, per frame slot) + depthwise 3-D conv position encoding
-      -> + delay_embedding(delay_ms)                      continuous, any float milliseconds
-      -> vit3d: joint spatio-temporal attention blocks -> norm        = forward_features
+    frames (B, K, 3, Hr, Wr) RGB [0,1], K context frames, oldest first
+      -> encode_frames, once per frame (the cloud caches it per uplinked frame, paper 4.2):
+         image_backbone: conv stem + MBConv + ReLU linear attention, stride 8
+         -> patch_merge 2x2 (stride 16, d_model)          (B, K, d, Hr/16, Wr/16)
+         (merge_size is configurable: 4x4 keeps joint attention affordable on two cores)
+      -> forward_encoded, once per answer:
+         + time_embedding (learned, per frame slot) + depthwise 3-D conv position encoding
+         + delay_embedding(frame_ages_ms[k]) on frame k's tokens: the age of each context frame
+           at the target instant, target time minus that frame's stamp, continuous float ms
+         -> vit3d: space-time attention blocks (joint, or divided space / time) -> norm
+                                                                      = forward_features
+
+Time conditioning: the paper embeds one delay tau for a regular 30 fps context; here every
+frame carries its own age, so a context at any frame rate, with skipped frames, is described
+exactly. For a regular context the K ages are tau + (K-1-k) * frame period
+(``context_ages_ms``): the paper's delay embedding is that special case.
       -> fold time into channels (B, d*K, h16, w16)
          -> features: pre_pool MLP -> adaptive average pool to T1's grid -> post_pool MLP -> z (B, C, h, w)
          -> forward (pretraining only): predictive head -> logits for frame t
@@ -29,10 +37,19 @@ import torch.nn.functional as F
 
 from .config import RemoteConfig
 from .fusion import stage1_grid
-from .layers import (ConvBNAct, EfficientViTBlock, InputNormalize, MBConv, TransformerBlock,
+from .layers import (SPACE_TIME_BLOCKS, ConvBNAct, EfficientViTBlock, InputNormalize, MBConv,
                      adaptive_avg_pool2d_matmul, dims)
 
 DelayLike = Union[float, int, Sequence[float], torch.Tensor]
+AgesLike = Union[Sequence[float], Sequence[Sequence[float]], torch.Tensor]
+
+
+def context_ages_ms(delay_ms: DelayLike, frame_period_ms: float, num_frames: int) -> torch.Tensor:
+    """Ages (B, K) [ms] of a regular context of K frames, frame_period_ms apart, whose newest
+    frame is delay_ms (B,) or a scalar before the target instant; oldest first."""
+    d = torch.as_tensor(delay_ms, dtype=torch.float32).reshape(-1, 1)
+    steps = torch.arange(num_frames - 1, -1, -1, dtype=torch.float32) * float(frame_period_ms)
+    return d + steps
 
 
 class DelayEmbedding(nn.Module):
@@ -65,6 +82,7 @@ class RemoteModel(nn.Module):
                  vit_head_dim: int = 32, vit_mlp_ratio: float = 4.0, num_frames: int = 4,
                  pool_hidden: int = 256, out_channels: int = 96, delay_num_freqs: int = 16,
                  delay_min_period_ms: float = 8.0, delay_max_period_ms: float = 4000.0,
+                 vit_attention: str = "joint",
                  num_classes: int = 19, default_grid_hw: Optional[Tuple[int, int]] = None):
         super().__init__()
         w1, w2 = stage_widths
@@ -87,8 +105,12 @@ class RemoteModel(nn.Module):
         self.pos = nn.Conv3d(d_model, d_model, 3, 1, 1, groups=d_model)
         self.delay_embedding = DelayEmbedding(d_model, delay_num_freqs, delay_min_period_ms,
                                               delay_max_period_ms)
-        self.vit3d = nn.Sequential(*[TransformerBlock(d_model, vit_head_dim, vit_mlp_ratio)
-                                     for _ in range(vit_depth)])
+        if vit_attention not in SPACE_TIME_BLOCKS:
+            raise ValueError(f"vit_attention {vit_attention!r}: choose one of "
+                             f"{sorted(SPACE_TIME_BLOCKS)}")
+        block = SPACE_TIME_BLOCKS[vit_attention]
+        self.vit3d = nn.ModuleList([block(d_model, vit_head_dim, vit_mlp_ratio)
+                                    for _ in range(vit_depth)])
         self.norm = nn.LayerNorm(d_model)
         folded = d_model * num_frames
         self.pre_pool = nn.Sequential(nn.Conv2d(folded, pool_hidden, 1), nn.GELU())
@@ -110,25 +132,30 @@ class RemoteModel(nn.Module):
                    num_frames=cfg.num_frames, pool_hidden=cfg.pool_hidden,
                    out_channels=cfg.out_channels, delay_num_freqs=cfg.delay_num_freqs,
                    delay_min_period_ms=cfg.delay_min_period_ms,
-                   delay_max_period_ms=cfg.delay_max_period_ms, num_classes=cfg.num_classes,
+                   delay_max_period_ms=cfg.delay_max_period_ms,
+                   vit_attention=cfg.vit_attention, num_classes=cfg.num_classes,
                    default_grid_hw=stage1_grid(local_hw) if local_hw else None)
 
-    def _delay_tensor(self, delay_ms: DelayLike, batch: int, device) -> torch.Tensor:
-        d = torch.as_tensor(delay_ms, dtype=torch.float32, device=device).reshape(-1)
-        if d.numel() == 1 and batch != 1:
-            d = d.expand(batch)
-        if d.numel() != batch:
-            raise ValueError(f"delay_ms has {d.numel()} values for a batch of {batch}; "
-                             "pass one delay in milliseconds per sample, shape (B,)")
-        return d
+    def _ages_tensor(self, frame_ages_ms: AgesLike, batch: int, device) -> torch.Tensor:
+        a = torch.as_tensor(frame_ages_ms, dtype=torch.float32, device=device)
+        if a.dim() == 1 and a.numel() == self.num_frames:
+            a = a.reshape(1, -1)
+        if a.dim() != 2 or a.shape[1] != self.num_frames:
+            raise ValueError(f"frame_ages_ms has shape {tuple(a.shape)}; pass (B, {self.num_frames}) "
+                             "ages in milliseconds, target time minus each context frame's stamp, "
+                             "oldest first (context_ages_ms builds them for a regular context)")
+        if a.shape[0] == 1 and batch != 1:
+            a = a.expand(batch, -1)
+        if a.shape[0] != batch:
+            raise ValueError(f"frame_ages_ms has {a.shape[0]} rows for a batch of {batch}")
+        return a
 
-    def forward_features(self, frames: torch.Tensor, delay_ms: DelayLike) -> torch.Tensor:
-        """frames (B, K, 3, Hr, Wr) RGB in [0, 1], oldest first; delay_ms (B,) float milliseconds
-        (or a scalar for the whole batch).
-        Returns (B, d_model, K, h, w), (h, w) = ceil(ceil((Hr, Wr) / 8) / merge_size)."""
-        if frames.dim() != 5 or frames.shape[1] != self.num_frames or frames.shape[2] != 3:
-            raise ValueError(f"frames must be (B, {self.num_frames}, 3, Hr, Wr) RGB in [0, 1], "
-                             f"got {tuple(frames.shape)}")
+    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        """Per-frame part, independent of time: frames (B, K, 3, Hr, Wr) RGB in [0, 1]
+        (any K; the cloud encodes each uplinked frame once, K = 1) -> (B, K, d, h, w),
+        (h, w) = ceil(ceil((Hr, Wr) / 8) / merge_size)."""
+        if frames.dim() != 5 or frames.shape[2] != 3:
+            raise ValueError(f"frames must be (B, K, 3, Hr, Wr) RGB in [0, 1], got {tuple(frames.shape)}")
         b, k, _, hr, wr = dims(frames)
         x = self.image_backbone(frames.reshape(b * k, 3, hr, wr))         # (B*K, w2, Hr/8, Wr/8)
         m = self.merge_size
@@ -136,23 +163,44 @@ class RemoteModel(nn.Module):
         if pad_h or pad_w:                                                # ragged grids merge with ceil
             x = F.pad(x, (0, pad_w, 0, pad_h))
         x = self.patch_merge(x)                                           # (B*K, d, h, w)
-        x = x.reshape(b, k, *dims(x)[1:]).transpose(1, 2)                 # (B, d, K, h, w)
+        return x.reshape(b, k, *dims(x)[1:])
+
+    def forward_encoded(self, encoded: torch.Tensor, frame_ages_ms: AgesLike) -> torch.Tensor:
+        """Per-answer part: encoded (B, K, d, h, w) from ``encode_frames`` (oldest first) and
+        frame_ages_ms (B, K) [ms] -> (B, d_model, K, h, w)."""
+        if encoded.dim() != 5 or encoded.shape[1] != self.num_frames or encoded.shape[2] != self.d_model:
+            raise ValueError(f"encoded must be (B, {self.num_frames}, {self.d_model}, h, w), "
+                             f"got {tuple(encoded.shape)}")
+        b, k = dims(encoded)[:2]
+        ages = self._ages_tensor(frame_ages_ms, b, encoded.device)
+        # One memory layout whatever made `encoded` (a batch, or cached frames stacked), so the
+        # kernels below, and their rounding, are the same on both paths.
+        x = encoded.transpose(1, 2).contiguous()                          # (B, d, K, h, w)
         x = x + self.time_embedding
         x = x + self.pos(x)
+        x = x + self.delay_embedding(ages).reshape(b, k, -1).transpose(1, 2)[..., None, None]
         shape = dims(x)
         tokens = x.flatten(2).transpose(1, 2)                             # (B, K*h*w, d)
-        delay = self.delay_embedding(self._delay_tensor(delay_ms, b, frames.device))
-        tokens = self.norm(self.vit3d(tokens + delay[:, None, :]))
-        return tokens.transpose(1, 2).reshape(shape)
+        for block in self.vit3d:
+            tokens = block(tokens, k)
+        return self.norm(tokens).transpose(1, 2).reshape(shape)
+
+    def forward_features(self, frames: torch.Tensor, frame_ages_ms: AgesLike) -> torch.Tensor:
+        """frames (B, K, 3, Hr, Wr) RGB in [0, 1], oldest first; frame_ages_ms (B, K) [ms].
+        Returns (B, d_model, K, h, w)."""
+        if frames.dim() != 5 or frames.shape[1] != self.num_frames:
+            raise ValueError(f"frames must be (B, {self.num_frames}, 3, Hr, Wr) RGB in [0, 1], "
+                             f"got {tuple(frames.shape)}")
+        return self.forward_encoded(self.encode_frames(frames), frame_ages_ms)
 
     @staticmethod
     def _fold_time(v: torch.Tensor) -> torch.Tensor:
         """(B, d, K, h, w) -> (B, d*K, h, w), channel index = c*K + k as in the paper's einops."""
         return v.flatten(1, 2)
 
-    def features(self, frames: torch.Tensor, delay_ms: DelayLike,
+    def features(self, frames: torch.Tensor, frame_ages_ms: AgesLike,
                  out_hw: Optional[Tuple[int, int]] = None) -> torch.Tensor:
-        """Remote features z sent to the robot: (B, C, *out_hw).
+        """Remote features z sent to the robot: (B, C, *out_hw); frame_ages_ms (B, K) [ms].
 
         out_hw: T1's grid of the robot's local model, (ceil(H/8), ceil(W/8)) for a local input of
         H x W (see ``fusion.stage1_grid``); defaults to the grid of the preset's local resolution.
@@ -161,17 +209,35 @@ class RemoteModel(nn.Module):
         if grid is None:
             raise ValueError("RemoteModel.features needs out_hw (the local T1 grid, see "
                              "stage1_grid) since this model was built without local_hw")
-        v = self.pre_pool(self._fold_time(self.forward_features(frames, delay_ms)))
+        return self.pool_features(self.forward_features(frames, frame_ages_ms), grid)
+
+    def features_from_encoded(self, encoded: torch.Tensor, frame_ages_ms: AgesLike,
+                              out_hw: Optional[Tuple[int, int]] = None) -> torch.Tensor:
+        """``features`` from cached ``encode_frames`` output (B, K, d, h, w): the cloud's answer."""
+        grid = out_hw or self.default_grid_hw
+        if grid is None:
+            raise ValueError("RemoteModel.features_from_encoded needs out_hw (the local T1 grid)")
+        return self.pool_features(self.forward_encoded(encoded, frame_ages_ms), grid)
+
+    def pool_features(self, v: torch.Tensor, grid: Tuple[int, int]) -> torch.Tensor:
+        """(B, d, K, h, w) -> MLP-pool-MLP -> z (B, C, *grid)."""
+        v = self.pre_pool(self._fold_time(v))
         return self.post_pool(adaptive_avg_pool2d_matmul(v, grid))
 
-    def forward(self, frames: torch.Tensor, delay_ms: DelayLike,
+    def forward(self, frames: torch.Tensor, frame_ages_ms: AgesLike,
                 label_hw: Optional[Tuple[int, int]] = None) -> torch.Tensor:
         """Predictive segmentation (pretraining / remote-only baselines): logits for frame t.
 
         Returns (B, num_classes, *label_hw), bilinearly up-sampled from stride 16; label_hw
-        defaults to the remote input size (Hr, Wr). Train against the labels of frame t, i.e.
-        delay_ms after the newest input frame.
+        defaults to the remote input size (Hr, Wr). Train against the labels of the target
+        instant, frame_ages_ms[:, -1] after the newest input frame.
         """
-        logits = self.head(self._fold_time(self.forward_features(frames, delay_ms)))
         size = tuple(label_hw) if label_hw else tuple(frames.shape[-2:])
-        return F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+        return self.segment_encoded(self.encode_frames(frames), frame_ages_ms, size)
+
+    def segment_encoded(self, encoded: torch.Tensor, frame_ages_ms: AgesLike,
+                        label_hw: Tuple[int, int]) -> torch.Tensor:
+        """``forward`` from cached ``encode_frames`` output (B, K, d, h, w): logits
+        (B, num_classes, *label_hw)."""
+        logits = self.head(self._fold_time(self.forward_encoded(encoded, frame_ages_ms)))
+        return F.interpolate(logits, size=tuple(label_hw), mode="bilinear", align_corners=False)

@@ -33,6 +33,8 @@ DEFAULTS: Dict[str, Any] = {
     "init": {
         "local": None,           # checkpoint whose local.* weights start this run (fusion: the local stage)
         "remote": None,          # checkpoint whose remote.* weights start this run (fusion: the remote stage)
+        "remote_warm_start": None,  # checkpoint (any architecture version) whose remote tensors of
+                                    # matching name and shape start the remote; the rest stay fresh
     },
     "data": {
         "train_sequences": 8,    # world seeds from the train range
@@ -40,8 +42,17 @@ DEFAULTS: Dict[str, Any] = {
         "val_sequences": 2,      # world seeds from the disjoint val range
         "val_frames": 24,        # frames per val sequence
         "val_frame_stride": 2,   # validate on every n-th usable frame
-        "motion": 1.0,           # the world's motion knob (1 = calibrated default)
-        "delay_frames_range": [0, 5],  # D drawn per batch, uniform, in frames (paper: 0-5)
+        "motion": 1.0,           # the world's motion knob (1 = calibrated default) for val sequences
+        "train_motion_range": None,  # [lo, hi]: each train sequence's motion uniform in it; None = motion
+        "timing": "paper",       # context timing: "paper" (regular 30 fps context, D frames per batch)
+                                 # or "live" (per-sample ages drawn as a live link makes them)
+        "delay_frames_range": [0, 5],  # paper timing: D drawn per batch, uniform, in frames (paper: 0-5)
+        "live_timing": {         # live timing (data/context_timing.py LiveTimingSampler)
+            "delay_ms_range": [0.0, 600.0],     # newest frame's age at the target, uniform [ms]
+            "context_fps_range": [5.0, 30.0],   # spacing of the context frames, uniform [Hz]
+            "skip_prob": 0.25,                  # chance a gap skips one more context frame
+            "max_skips": 1,                     # most extra frames skipped per gap
+        },
         "uplink_quality": 85,    # WebP quality of remote frames; null = no codec
         "static_clip_prob": 0.0, # remote stage: share of batches whose K frames are copies of t-D
         "cache_dir": None,       # rendered frames are stored here and reused; None = in memory only

@@ -16,6 +16,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from ..data import DelayedClipDataset, WorldSequence, uplink_roundtrip, world_seeds
+from ..data.context_timing import LiveTimingSampler
 
 HW = Tuple[int, int]
 
@@ -37,7 +38,8 @@ class RenderedSource:
         self.name, self.fps, self.num_frames = world.name, world.fps, world.num_frames
         self.motion = world.motion
         self.label_hws = [self.local_hw] + [tuple(h) for h in label_hws if tuple(h) != self.local_hw]
-        key = f"{world.name}-m{world.motion}-n{world.num_frames}-{self.local_hw}-{self.remote_hw}-" \
+        fps_key = "" if world.fps == 30.0 else f"-f{world.fps:g}"     # 30 fps keys predate the rate
+        key = f"{world.name}-m{world.motion}-n{world.num_frames}{fps_key}-{self.local_hw}-{self.remote_hw}-" \
               f"q{uplink_quality}-{self.label_hws}"
         path = None
         if cache_dir:
@@ -80,14 +82,35 @@ class RenderedSource:
         return self.labels[hw][t]
 
 
+def sequence_motion(seed: int, motion_range: Sequence[float]) -> float:
+    """The motion of world sequence ``seed`` when motions are drawn from ``motion_range``:
+    uniform in it, a function of the seed only, rounded to 0.01 (it is part of cache keys)."""
+    lo, hi = (float(v) for v in motion_range)
+    return round(float(np.random.default_rng([seed, 17]).uniform(lo, hi)), 2)
+
+
 def world_sources(split: str, count: int, num_frames: int, *, motion: float, local_hw: HW,
                   remote_hw: HW, uplink_quality: Optional[int], cache_dir: Optional[str] = None,
-                  label_hws: Sequence[HW] = (), start: int = 0) -> list:
-    """``count`` pre-rendered world sequences of ``split`` ('train' / 'val')."""
-    return [RenderedSource(WorldSequence(seed, num_frames=num_frames, motion=motion),
+                  label_hws: Sequence[HW] = (), start: int = 0, fps: Optional[float] = None,
+                  motion_range: Optional[Sequence[float]] = None) -> list:
+    """``count`` pre-rendered world sequences of ``split`` ('train' / 'val'), at ``motion``, or
+    each at its own motion drawn from ``motion_range``; ``fps`` None = the world's default."""
+    extra = {} if fps is None else {"fps": float(fps)}
+    return [RenderedSource(WorldSequence(seed, num_frames=num_frames,
+                                         motion=sequence_motion(seed, motion_range) if motion_range
+                                         else motion, **extra),
                            local_hw=local_hw, remote_hw=remote_hw, uplink_quality=uplink_quality,
                            label_hws=label_hws, cache_dir=cache_dir)
             for seed in world_seeds(split, count, start)]
+
+
+def timing_sampler(data_cfg: Dict) -> Optional[LiveTimingSampler]:
+    """The training config's context-timing sampler: None for the paper's regular timing."""
+    if data_cfg["timing"] == "paper":
+        return None
+    if data_cfg["timing"] == "live":
+        return LiveTimingSampler.from_config(data_cfg["live_timing"])
+    raise ValueError(f"data.timing {data_cfg['timing']!r}: choose 'paper' or 'live'")
 
 
 def build_datasets(cfg: Dict, model_cfg) -> Tuple[DelayedClipDataset, DelayedClipDataset]:
@@ -98,7 +121,8 @@ def build_datasets(cfg: Dict, model_cfg) -> Tuple[DelayedClipDataset, DelayedCli
     lo, hi = d["delay_frames_range"]
     kw = dict(local_hw=model_cfg.local_hw, remote_hw=model_cfg.remote_hw,
               num_remote_frames=model_cfg.remote.num_frames, delay_frames_range=(lo, hi),
-              uplink_quality=None, seed=cfg["seed"])
-    train = DelayedClipDataset(world_sources("train", d["train_sequences"], d["train_frames"], **common), **kw)
+              uplink_quality=None, timing=timing_sampler(d), seed=cfg["seed"])
+    train = DelayedClipDataset(world_sources("train", d["train_sequences"], d["train_frames"],
+                                             motion_range=d["train_motion_range"], **common), **kw)
     val = DelayedClipDataset(world_sources("val", d["val_sequences"], d["val_frames"], **common), **kw)
     return train, val

@@ -28,9 +28,10 @@ import torch.nn.functional as F
 from torch.utils.data import default_collate
 
 from ..classes import IGNORE_ID
-from ..data import DelayBatchSampler
+from ..data import DEFAULT_FPS, DelayBatchSampler, delay_frames_to_ms
 from ..evaluation import SemSegEvaluator
 from ..modeling import build_model, load_checkpoint, prepare_stage, save_checkpoint, trainable_parameters
+from ..modeling.checkpoint import warm_start
 from .config import dump_config, model_config
 from .data import build_datasets
 from .solver import build_optimizer, build_scheduler
@@ -39,7 +40,7 @@ from .solver import build_optimizer, build_scheduler
 class StageModule(nn.Module):
     """What one training stage computes: logits (B, 19, H, W) for the fresh frame's labels.
 
-    image (B, 3, H, W), frames (B, K, 3, Hr, Wr), delay_ms (B,). "remote" uses the predictive head
+    image (B, 3, H, W), frames (B, K, 3, Hr, Wr), frame_ages_ms (B, K). "remote" uses the predictive head
     (up-sampled to H x W), "local" the local model alone, "fusion" local + remote features.
     """
 
@@ -47,12 +48,12 @@ class StageModule(nn.Module):
         super().__init__()
         self.model, self.stage = model, stage
 
-    def forward(self, image: torch.Tensor, frames: torch.Tensor, delay_ms: torch.Tensor) -> torch.Tensor:
+    def forward(self, image: torch.Tensor, frames: torch.Tensor, frame_ages_ms: torch.Tensor) -> torch.Tensor:
         if self.stage == "remote":
-            return self.model.remote(frames, delay_ms, label_hw=tuple(image.shape[-2:]))
+            return self.model.remote(frames, frame_ages_ms, label_hw=tuple(image.shape[-2:]))
         if self.stage == "local":
             return self.model.local(image)
-        return self.model(image, frames, delay_ms)
+        return self.model(image, frames, frame_ages_ms)
 
 
 def _dist_info():
@@ -85,19 +86,36 @@ def _batch(dataset, keys, device) -> Dict[str, torch.Tensor]:
 
 def _train_batches(dataset, sampler: DelayBatchSampler, start_iter: int, rank: int, world: int
                    ) -> Iterator[List]:
-    """This rank's keys for iterations start_iter, start_iter+1, ... (one delay per global batch)."""
+    """This rank's keys for iterations start_iter, start_iter+1, ... (paper timing: one delay per
+    global batch; live timing: one context timing per sample, from (seed, epoch, index))."""
     per_epoch = len(sampler)
     epoch, skip = divmod(start_iter, per_epoch)
     while True:
         sampler.set_epoch(epoch)
         for i, keys in enumerate(sampler):
             if i >= skip:
+                if dataset.timing is not None:   # live timing: one drawn context per sample
+                    keys = [(idx, dataset.draw_timing(idx, epoch)) for idx, _ in keys]
                 yield keys[rank::world]
         epoch, skip = epoch + 1, 0
 
 
+def trained_delay_ms(data_cfg: Dict) -> List[float]:
+    """[lo, hi] newest-frame ages the run trains on [ms]; stored in every checkpoint it writes,
+    so a robot can bound the feature age it fuses by what its model covers."""
+    if data_cfg["timing"] == "live":
+        return [float(v) for v in data_cfg["live_timing"]["delay_ms_range"]]
+    return [delay_frames_to_ms(d, DEFAULT_FPS) for d in data_cfg["delay_frames_range"]]
+
+
+VALIDATION_EPOCH = 1 << 30   # live-timing draws of validation: an epoch training never reaches
+
+
 def validation_keys(dataset, stride: int, delay_range) -> List[tuple]:
-    """Deterministic (index, D) keys: every stride-th sample, D cycling over the delay range."""
+    """Deterministic keys for every stride-th sample: (index, D) with D cycling over the delay
+    range for the paper's timing, (index, ContextTiming) drawn from the index for live timing."""
+    if dataset.timing is not None:
+        return [(i, dataset.draw_timing(i, epoch=VALIDATION_EPOCH)) for i in range(0, len(dataset), stride)]
     lo, hi = delay_range
     return [(i, lo + (j % (hi - lo + 1))) for j, i in enumerate(range(0, len(dataset), stride))]
 
@@ -110,14 +128,10 @@ def validate(module: StageModule, dataset, keys, batch_size: int, device) -> flo
     was_training = module.training
     module.eval()
     mine = keys[rank::world]
-    by_delay: Dict[int, list] = {}
-    for k in mine:
-        by_delay.setdefault(k[1], []).append(k)
-    for group in by_delay.values():
-        for s in range(0, len(group), batch_size):
-            b = _batch(dataset, group[s:s + batch_size], device)
-            logits = module(b["image"], b["remote_frames"], b["delay_ms"].float())
-            evaluator.process(logits.argmax(1).cpu(), b["label"].cpu())
+    for s in range(0, len(mine), batch_size):
+        b = _batch(dataset, mine[s:s + batch_size], device)
+        logits = module(b["image"], b["remote_frames"], b["frame_ages_ms"])
+        evaluator.process(logits.argmax(1).cpu(), b["label"].cpu())
     if world > 1:
         conf = torch.from_numpy(evaluator.confusion).to(device)
         dist.all_reduce(conf)
@@ -132,6 +146,11 @@ def _init_weights(model, init: Dict[str, Optional[str]]) -> None:
         if init.get(part):
             loaded = load_checkpoint(init[part], part=part)
             getattr(model, part).load_state_dict(loaded.model.state_dict(), strict=True)
+    if init.get("remote_warm_start"):
+        report = warm_start(model.remote, init["remote_warm_start"], part="remote")
+        print(f"[init] remote warm start from {init['remote_warm_start']}: "
+              f"{len(report['copied'])} tensors copied, fresh: {report['fresh'] or 'none'}, "
+              f"dropped: {report['dropped'] or 'none'}", flush=True)
 
 
 def train(cfg: Dict, out_dir: str, *, resume: bool = False, stop_at: Optional[int] = None) -> Dict:
@@ -194,11 +213,12 @@ def train(cfg: Dict, out_dir: str, *, resume: bool = False, stop_at: Optional[in
 
     while iteration < end:
         b = _batch(train_ds, next(batches), device)
-        frames = b["remote_frames"]
+        frames, ages = b["remote_frames"], b["frame_ages_ms"]
         if p_static > 0 and torch.rand((), generator=torch.Generator().manual_seed(
                 seed * 1_000_003 + iteration)).item() < p_static:
-            frames = frames[:, -1:].expand_as(frames).contiguous()   # K copies of frame t-D
-        logits = runner(b["image"], frames, b["delay_ms"].float())
+            frames = frames[:, -1:].expand_as(frames).contiguous()   # K copies of the newest frame
+            ages = ages[:, -1:].expand_as(ages).contiguous()         # ... all of its age
+        logits = runner(b["image"], frames, ages)
         loss = F.cross_entropy(logits, b["label"], ignore_index=IGNORE_ID)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -210,7 +230,7 @@ def train(cfg: Dict, out_dir: str, *, resume: bool = False, stop_at: Optional[in
         losses.append(loss.item())
         if bar:
             bar.update(1)
-            bar.set_postfix(loss=f"{losses[-1]:.3f}", D=int(b["delay_frames"][0]))
+            bar.set_postfix(loss=f"{losses[-1]:.3f}", age_ms=f"{float(ages[0, -1]):.0f}")
         if iteration % tc["log_period"] == 0 or iteration == end:
             write({"iteration": iteration, "loss": float(np.mean(losses[-tc["log_period"]:])),
                    "lr": optimizer.param_groups[-1]["lr"], "elapsed_s": round(time.time() - t0, 1)})
@@ -220,7 +240,8 @@ def train(cfg: Dict, out_dir: str, *, resume: bool = False, stop_at: Optional[in
             if bar:
                 bar.write(f"[{stage}] iteration {iteration}: val mIoU {val_miou:.2f}")
         if rank == 0 and (iteration % tc["checkpoint_period"] == 0 or iteration == end):
-            extra = {"stage": stage, "iteration": iteration, "val_mIoU": val_miou, "seed": seed}
+            extra = {"stage": stage, "iteration": iteration, "val_mIoU": val_miou, "seed": seed,
+                     "trained_delay_ms": trained_delay_ms(cfg["data"])}
             save_checkpoint(last_path, model, mcfg, extra=extra)
             torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                         "iteration": iteration,
