@@ -22,7 +22,7 @@ import json
 import os
 import statistics
 import time
-from typing import Dict, Iterator, List, Sequence
+from typing import Dict, Iterator, List
 
 import numpy as np
 import torch

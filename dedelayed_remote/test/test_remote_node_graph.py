@@ -118,6 +118,8 @@ def check_feature_map(msg, robot, stamp, identity):
     assert msg.header.frame_id == f"{robot.strip('/')}_camera"
     assert msg.model_identity == identity
     assert msg.context_frames == config.remote.num_frames
+    stamps = [(t.sec, t.nanosec) for t in msg.context_stamps]
+    assert len(stamps) == msg.context_frames and stamps[-1] == stamp and stamps == sorted(stamps)
     assert (msg.channels, msg.height, msg.width) == (config.local.channels[0],
                                                      *stage1_grid(config.local_hw))
     assert msg.encoding == "float16"

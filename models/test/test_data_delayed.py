@@ -27,6 +27,7 @@ def test_sample_shapes_and_remote_frames_end_at_t_minus_d():
     assert s["label"].shape == LOCAL and s["label"].dtype == torch.int64
     assert s["label_remote"].shape == REMOTE
     assert s["delay_frames"] == 4 and s["delay_ms"] == pytest.approx(delay_frames_to_ms(4))
+    torch.testing.assert_close(s["frame_ages_ms"], torch.tensor([delay_frames_to_ms(5), delay_frames_to_ms(4)]))
     newest = (s["remote_frames"][-1].permute(1, 2, 0) * 255).round().byte().numpy()
     oldest = (s["remote_frames"][0].permute(1, 2, 0) * 255).round().byte().numpy()
     assert np.array_equal(newest, seq.frame(t - 4)) and np.array_equal(oldest, seq.frame(t - 5))

@@ -12,6 +12,7 @@ from dedelayed_models.export import (REMOTE_INPUTS, ROBOT_INPUTS, RemoteFeatures
                                      export_remote_onnx, export_robot_onnx, onnx_max_abs_diff)
 from dedelayed_models.export.onnx_export import main as export_main
 from dedelayed_models.modeling import build_model, get_config, local_identity, remote_identity
+from dedelayed_models.modeling.remote_model import context_ages_ms
 
 CFG = get_config("tiny")
 TOL = 1e-4
@@ -89,10 +90,11 @@ def test_remote_features_onnx_matches_pytorch(model, tmp_path):
     torch.manual_seed(4)
     frames = torch.rand(1, 4, 3, 112, 200)
     for delay in (0.0, 66.7, 165.0):
-        diff = onnx_max_abs_diff(graph, path, (frames, torch.tensor([delay])), REMOTE_INPUTS)
+        ages = context_ages_ms(delay, 33.3, 4)
+        diff = onnx_max_abs_diff(graph, path, (frames, ages), REMOTE_INPUTS)
         assert diff["remote_features"] < TOL
-    a = _run(path, {"frames": frames.numpy(), "delay_ms": np.array([0.0], np.float32)})
-    b = _run(path, {"frames": frames.numpy(), "delay_ms": np.array([132.0], np.float32)})
+    a = _run(path, {"frames": frames.numpy(), "frame_ages_ms": context_ages_ms(0.0, 33.3, 4).numpy()})
+    b = _run(path, {"frames": frames.numpy(), "frame_ages_ms": context_ages_ms(132.0, 33.3, 4).numpy()})
     assert np.abs(a["remote_features"] - b["remote_features"]).max() > 1e-4
 
 

@@ -79,3 +79,18 @@ def test_layer_wise_lr_decay_groups():
     assert scales[-1] == 1.0 and scales[0] == pytest.approx(0.9 ** max(ids.values()))
     assert sum(len(g["params"]) for g in groups) == len(named)
     assert all(g["weight_decay"] == 0.0 for g in groups if g["params"][0].ndim <= 1)
+
+
+def test_live_timing_run_is_reproducible_resumes_exactly_and_records_its_delays(cache_dir, tmp_path):
+    """Per-sample ages (delays, context rates, skips) and per-sequence motions, as the world
+    configs train; the checkpoint says which delays it covers."""
+    cfg = _cfg("remote", cache_dir, "solver.max_iters=4", "train.checkpoint_period=100",
+               "data.timing=live", "data.live_timing.delay_ms_range=[0.0,200.0]",
+               "data.live_timing.context_fps_range=[10.0,30.0]", "data.train_motion_range=[0.5,2.0]",
+               "data.val_frames=14")
+    a, c = str(tmp_path / "a"), str(tmp_path / "c")
+    train(cfg, a)
+    train(cfg, c, stop_at=2)
+    train(cfg, c, resume=True)
+    _assert_same(_weights(os.path.join(a, "model_final.pt")), _weights(os.path.join(c, "model_final.pt")))
+    assert load_checkpoint(os.path.join(a, "model_final.pt")).extra["trained_delay_ms"] == [0.0, 200.0]

@@ -20,7 +20,6 @@ import torch
 
 from ..evaluation.semseg import SemSegEvaluator
 from ..evaluation.sweeps import _batches, eval_dataset
-from ..data import delay_frames_to_ms
 from ..modeling import load_checkpoint
 from ..train.data import world_sources
 from ..transport.feature_codec import ENCODINGS, FLOAT32, decode_features, encode_features
@@ -39,11 +38,10 @@ def encoding_miou(model, dataset, indices: Sequence[int], delay_frames: int,
     """{encoding: {"mIoU", "bytes", "fraction_of_float32", "miou_loss"}} for a DedelayedModel."""
     evaluators = {e: SemSegEvaluator() for e in encodings}
     nbytes: Dict[str, int] = {}
-    delay_ms = delay_frames_to_ms(delay_frames, float(dataset.sources[0].fps))
     for batch in _batches(dataset, indices, delay_frames, batch_size):
         image, frames, label = batch["image"], batch["remote_frames"], batch["label"]
         grid = tuple(model.local.stage1_shape(tuple(image.shape[-2:]))[1:])
-        z = model.remote.features(frames, torch.full((image.shape[0],), delay_ms), grid)
+        z = model.remote.features(frames, batch["frame_ages_ms"], grid)
         for enc in encodings:
             nbytes[enc] = encode_features(z[0].numpy(), enc).nbytes
             logits = model.local(image, _through_link(z, enc))

@@ -5,7 +5,7 @@
 For each preset:
 * parameters of every part (local T1/T2/T3/projections/head; remote backbone, 3-D encoder,
   MLP-pool-MLP, predictive head);
-* MACs counted by ``torch.utils.flop_counter.FlopCounterMode`` (MACs = FLOPs / 2; convolutions,
+* MACs counted by ``torch.utils.flop_counter.FlopCounterMode`` (``macs.count_macs``; MACs = FLOPs / 2; convolutions,
   matmuls and attention only -- element-wise ops are not counted), on the meta device so even
   the paper-sized remote model costs no compute here;
 * CPU latency of the robot path, local-only ``local(x)`` vs fused ``local(x, z)``, batch 1, at two
@@ -27,11 +27,12 @@ from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from torch.utils.flop_counter import FlopCounterMode
 
 from ..classes import NUM_CLASSES
 from ..modeling import (DedelayedModel, build_model, get_config, prepare_stage, scaled_local_hw,
                         stage1_grid)
+from ..modeling.remote_model import context_ages_ms
+from .macs import count_macs
 
 BUDGET_RATIO = 1.05
 
@@ -58,13 +59,6 @@ def part_params(model: DedelayedModel) -> Dict[str, int]:
     }
 
 
-def count_macs(fn) -> int:
-    counter = FlopCounterMode(display=False)
-    with torch.no_grad(), counter:
-        fn()
-    return counter.get_total_flops() // 2
-
-
 def macs(preset: str, resolutions: Sequence[Tuple[int, int]]) -> Dict[str, float]:
     """GMACs per call, computed on the meta device (shapes only, no arithmetic)."""
     cfg = get_config(preset)
@@ -73,7 +67,8 @@ def macs(preset: str, resolutions: Sequence[Tuple[int, int]]) -> Dict[str, float
         frames = torch.rand(1, cfg.remote.num_frames, 3, *cfg.remote_hw)
         one_frame = torch.rand(1, 3, *cfg.remote_hw)
         out = {"remote.features_per_request": count_macs(
-                   lambda: model.remote.features(frames, torch.zeros(1), stage1_grid(cfg.local_hw))),
+                   lambda: model.remote.features(frames, context_ages_ms(0.0, 100.0, cfg.remote.num_frames),
+                                                 stage1_grid(cfg.local_hw))),
                "remote.image_backbone_per_frame": count_macs(lambda: model.remote.image_backbone(one_frame))}
         for hw in resolutions:
             x = torch.rand(1, 3, *hw)
@@ -119,13 +114,13 @@ def train_step_ms(model: DedelayedModel, preset: str, batch: int, reps: int) -> 
     cfg = get_config(preset)
     x = torch.rand(batch, 3, *cfg.local_hw)
     frames = torch.rand(batch, cfg.remote.num_frames, 3, *cfg.remote_hw)
-    delay_ms = torch.rand(batch) * 165.0
+    ages_ms = context_ages_ms(torch.rand(batch) * 600.0, 100.0, cfg.remote.num_frames)
     losses = {
-        "remote": lambda: F.cross_entropy(model.remote(frames, delay_ms), torch.randint(
+        "remote": lambda: F.cross_entropy(model.remote(frames, ages_ms), torch.randint(
             0, NUM_CLASSES, (batch, *cfg.remote_hw))),
         "local": lambda: F.cross_entropy(model.local(x), torch.randint(
             0, NUM_CLASSES, (batch, *cfg.local_hw))),
-        "fusion": lambda: F.cross_entropy(model(x, frames, delay_ms), torch.randint(
+        "fusion": lambda: F.cross_entropy(model(x, frames, ages_ms), torch.randint(
             0, NUM_CLASSES, (batch, *cfg.local_hw))),
     }
     out = {}

@@ -11,7 +11,7 @@ Robot graph -- one engine serves fused and fallback frames:
 
 Remote features graph:
     inputs  frames           (1, K, 3, Hr, Wr)   float32 RGB in [0, 1], oldest first, newest = t - tau
-            delay_ms         (1,)                float32 tau in milliseconds
+            frame_ages_ms    (1, K)              float32 each frame's age at the target [ms]
     output  remote_features  (1, C, h, w)        float32 z for a robot whose local input is H x W
 """
 
@@ -25,11 +25,11 @@ import torch.nn as nn
 from ..modeling.fusion import fuse, stage1_grid
 from ..modeling.layers import dims
 from ..modeling.local_model import LocalModel
-from ..modeling.remote_model import RemoteModel
+from ..modeling.remote_model import RemoteModel, context_ages_ms
 
 ROBOT_INPUTS = ("image", "remote_features", "remote_valid")
 ROBOT_OUTPUTS = ("logits", "class_ids")
-REMOTE_INPUTS = ("frames", "delay_ms")
+REMOTE_INPUTS = ("frames", "frame_ages_ms")
 REMOTE_OUTPUTS = ("remote_features",)
 
 
@@ -52,15 +52,16 @@ class RobotGraph(nn.Module):
 
 
 class RemoteFeaturesGraph(nn.Module):
-    """z = remote.features(frames, delay_ms) at a fixed local T1 grid."""
+    """z = remote.features(frames, frame_ages_ms) at a fixed local T1 grid."""
 
     def __init__(self, remote: RemoteModel, image_hw: Tuple[int, int]):
         super().__init__()
         self.remote = remote
         self.grid_hw = stage1_grid(image_hw)
 
-    def forward(self, frames: torch.Tensor, delay_ms: torch.Tensor) -> torch.Tensor:
-        return self.remote.features(frames, delay_ms, self.grid_hw)
+    def forward(self, frames: torch.Tensor, frame_ages_ms: torch.Tensor) -> torch.Tensor:
+        return self.remote.features(frames, frame_ages_ms, self.grid_hw)
 
     def example_inputs(self, remote_hw: Tuple[int, int]) -> Tuple[torch.Tensor, ...]:
-        return (torch.rand(1, self.remote.num_frames, 3, *remote_hw), torch.tensor([66.0]))
+        k = self.remote.num_frames
+        return (torch.rand(1, k, 3, *remote_hw), context_ages_ms(66.0, 1000.0 / 30.0, k))

@@ -38,10 +38,10 @@ _DESCRIPTIONS = {
     "logits": "per-class scores, NCHW, classes = Cityscapes trainIds",
     "class_ids": "argmax trainId 0-18 per pixel (cast to uint8 for mono8)",
     "frames": "K uplinked frames, oldest first, RGB float32 in [0, 1], N K C H W",
-    "delay_ms": "delay tau in milliseconds the features must predict across",
+    "frame_ages_ms": "each context frame's age at the instant the features describe [ms], N K",
 }
 _LAYOUTS = {"image": "NCHW", "remote_features": "NCHW", "remote_valid": "N", "logits": "NCHW",
-            "class_ids": "NHW", "frames": "NKCHW", "delay_ms": "N"}
+            "class_ids": "NHW", "frames": "NKCHW", "frame_ages_ms": "NK"}
 
 
 def _io_entry(name: str, tensor: torch.Tensor) -> Dict[str, Any]:
