@@ -19,7 +19,7 @@ def robot_model():
 
 def test_robot_model_shapes_and_identities(robot_model):
     assert robot_model.feature_shape == (16, 9, 17)
-    assert robot_model.local_identity.startswith("dedelayed-local-tiny-v1-")
+    assert robot_model.local_identity.startswith("dedelayed-local-tiny-v2-")
     again = RobotModel.random("tiny", seed=3)
     assert again.expected_remote_identity == robot_model.expected_remote_identity
     assert RobotModel.random("tiny", seed=4).expected_remote_identity != again.expected_remote_identity

@@ -96,16 +96,16 @@ def paper_preset_macs(vit_attention_before: str = "joint") -> Dict:
     model encoding all K frames per answer, versus the preset now, with the per-frame cache."""
     cfg = get_config("paper")
     k, (hr, wr) = cfg.remote.num_frames, cfg.remote_hw
-    before = RemoteModel.from_config(dataclasses.replace(cfg.remote, vit_attention=vit_attention_before),
-                                     local_hw=cfg.local_hw).eval()
-    now = RemoteModel.from_config(cfg.remote, local_hw=cfg.local_hw).eval()
-    frames = torch.zeros(1, k, 3, hr, wr)
-    ages = context_ages_ms(100.0, 1000.0 / 30.0, k)
-    backbone = count_macs(lambda: now.encode_frames(frames[:, :1]))
-    with torch.no_grad():
-        encoded = now.encode_frames(frames[:, :1]).expand(1, k, -1, -1, -1).contiguous()
-    uncached_before = count_macs(lambda: before.features(frames, ages))
-    cached_now = backbone + count_macs(lambda: now.features_from_encoded(encoded, ages))
+    with torch.device("meta"):          # shapes only: the count needs no arithmetic
+        before = RemoteModel.from_config(dataclasses.replace(cfg.remote, vit_attention=vit_attention_before),
+                                         local_hw=cfg.local_hw).eval()
+        now = RemoteModel.from_config(cfg.remote, local_hw=cfg.local_hw).eval()
+        frames = torch.zeros(1, k, 3, hr, wr)
+        ages = context_ages_ms(torch.full((1,), 100.0), 1000.0 / 30.0, k)
+        encoded = torch.zeros(1, k, cfg.remote.d_model, *now.encode_frames(frames[:, :1]).shape[-2:])
+        backbone = count_macs(lambda: now.encode_frames(frames[:, :1]))
+        uncached_before = count_macs(lambda: before.features(frames, ages))
+        cached_now = backbone + count_macs(lambda: now.features_from_encoded(encoded, ages))
     return {"preset": "paper", "K": k, "remote_hw": [hr, wr],
             "before": f"{vit_attention_before} attention, all K frames through the backbone per answer",
             "now": f"{cfg.remote.vit_attention} attention, one new frame through the backbone per answer",

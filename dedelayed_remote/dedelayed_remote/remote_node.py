@@ -197,7 +197,7 @@ class RemoteNode(Node):
             if not snapshots:
                 continue   # every pending frame was too old by now
             try:
-                answers = self.server.serve(snapshots)
+                answers = self.server.serve(snapshots, segment=bool(self._segmentation_publishers))
             except Exception as exc:  # noqa: BLE001 -- a failed batch (e.g. CUDA OOM) must not end serving
                 self._warn_throttled("", "forward", f"batched forward of {len(snapshots)} robot(s) "
                                      f"failed, frames dropped: {type(exc).__name__}: {exc}")
@@ -208,20 +208,16 @@ class RemoteNode(Node):
                 self._publish_answer(answer)
             if self._segmentation_publishers:
                 # After the features went out, so the baseline never delays Dedelayed's answer.
-                self._publish_remote_segmentation(snapshots)
+                for answer in answers:
+                    self._publish_remote_segmentation(answer)
 
-    def _publish_remote_segmentation(self, snapshots) -> None:
-        try:
-            class_ids, _ = self.server.remote_segmentation(snapshots)
-        except Exception as exc:  # noqa: BLE001 -- the baseline must never stop the serving loop
-            self._warn_throttled("", "segmentation", f"remote segmentation failed: {exc}")
-            return
-        for snapshot, ids in zip(snapshots, class_ids):
-            msg = Image(height=int(ids.shape[0]), width=int(ids.shape[1]), encoding="mono8",
-                        is_bigendian=0, step=int(ids.shape[1]), data=ids.tobytes())
-            msg.header.stamp.sec, msg.header.stamp.nanosec = snapshot.newest.stamp
-            msg.header.frame_id = snapshot.newest.frame_id
-            self._segmentation_publishers[snapshot.robot].publish(msg)
+    def _publish_remote_segmentation(self, answer: ServedFeatures) -> None:
+        ids, snapshot = answer.class_ids, answer.snapshot
+        msg = Image(height=int(ids.shape[0]), width=int(ids.shape[1]), encoding="mono8",
+                    is_bigendian=0, step=int(ids.shape[1]), data=ids.tobytes())
+        msg.header.stamp.sec, msg.header.stamp.nanosec = snapshot.newest.stamp
+        msg.header.frame_id = snapshot.newest.frame_id
+        self._segmentation_publishers[snapshot.robot].publish(msg)
 
     def _publish_answer(self, answer: ServedFeatures) -> None:
         if answer.encoded is None:

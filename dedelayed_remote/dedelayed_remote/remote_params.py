@@ -37,10 +37,11 @@ PARAMETERS: Dict[str, Tuple[Any, str]] = {
     "local_height": (0, "Robot local model input height [px], sets z's grid (H/8); 0 = preset's."),
     "local_width": (0, "Robot local model input width [px], sets z's grid (W/8); 0 = preset's."),
     "diagnostics_period_s": (1.0, "Period of /diagnostics messages [s]."),
-    "publish_remote_segmentation": (False, "Also publish the cloud's own delay-unaware answer "
+    "publish_remote_segmentation": (False, "Also publish the cloud's own answer "
                                            "<ns>/dedelayed/remote_segmentation (mono8 trainIds at "
-                                           "the local size, predictive head with delay 0; a second "
-                                           "forward pass): the remote-only baseline of the demo."),
+                                           "the local size: the predictive head on the pass that "
+                                           "made z, at the robot's delay): the remote-only "
+                                           "baseline of the demo."),
 }
 
 FLOAT_PARAMETERS = ("max_frame_age_ms", "default_delay_ms", "diagnostics_period_s")

@@ -67,6 +67,7 @@ class ServedFeatures:
     batch_size: int                      # robots in the forward pass that produced it
     forward_ms: float                    # the whole batch's host->device + forward + device->host [ms]
     encode_ms: float                     # this robot's payload encoding [ms]
+    class_ids: Optional[np.ndarray] = None   # (H, W) uint8 remote-only segmentation (serve(segment=True))
 
     @property
     def robot(self) -> str:
@@ -130,18 +131,25 @@ class RemoteServer:
         bit-identical (batching frames would save little: each is a full image)."""
         return self.served.remote.encode_frames(self._to_device(pixels[None, None]))[0, 0]
 
-    def features_for(self, snapshots: Sequence[ContextSnapshot]) -> Tuple[np.ndarray, float]:
+    def features_for(self, snapshots: Sequence[ContextSnapshot], segment: bool = False
+                     ) -> Tuple[np.ndarray, float, Optional[np.ndarray]]:
         """z (B, C, h, w) float32 on the host for the snapshots (each with its own frame ages),
-        and the time of the whole batch: host->device, backbone of new frames, 3-D encoder and
-        pooling, device->host [ms]."""
+        the time of the whole batch (host->device, backbone of new frames, 3-D encoder and
+        pooling, device->host) [ms], and with ``segment`` the remote-only segmentation of the
+        same pass ((B, H, W) uint8 trainIds at local_hw, else None)."""
         start = time.perf_counter()
+        remote = self.served.remote
+        class_ids = None
         with torch.inference_mode():
             encoded = self.encode_contexts(snapshots)
             ages = torch.tensor([s.frame_ages_ms() for s in snapshots], dtype=torch.float32,
                                 device=self.served.device)
-            z = self.served.remote.features_from_encoded(encoded, ages, self.out_hw)
-            z_host = z.float().cpu().numpy()   # synchronises the device, so the timing is real
-        return z_host, (time.perf_counter() - start) * 1e3
+            tokens = remote.forward_encoded(encoded, ages)                 # (B, d, K, h, w)
+            z_host = remote.pool_features(tokens, self.out_hw).float().cpu().numpy()
+            if segment:
+                logits = remote.segment_tokens(tokens, self.local_hw)
+                class_ids = logits.argmax(dim=1).to(torch.uint8).cpu().numpy()
+        return z_host, (time.perf_counter() - start) * 1e3, class_ids
 
     def warm_up(self, delay_ms: float = 0.0) -> float:
         """One answer on a black context (B = 1, not cached); returns its time [ms].
@@ -155,38 +163,18 @@ class RemoteServer:
                                    newest=None, delay_ms=float(delay_ms), real_frames=k)
         cache, self.cache = self.cache, None
         try:
-            return self.features_for([snapshot])[1]
+            return self.features_for([snapshot], segment=True)[1]
         finally:
             self.cache = cache
 
-    def remote_segmentation(self, snapshots: Sequence[ContextSnapshot]) -> Tuple[np.ndarray, float]:
-        """The cloud's own delay-unaware answer: (B, H, W) uint8 trainIds at local_hw, and its ms.
-
-        The predictive head on the same K (cached) frames with the newest frame's age 0, i.e.
-        "what the newest uplinked frame shows", as a plain remote video model would answer.
-        It describes the frame it was computed from; by the time it reaches the robot that frame
-        is a round trip old. Used only as the remote-only baseline of the demo (off by default):
-        it costs a second forward pass.
-        """
-        if not snapshots:
-            return np.zeros((0, *self.local_hw), np.uint8), 0.0
-        start = time.perf_counter()
-        remote = self.served.remote
-        with torch.inference_mode():
-            encoded = self.encode_contexts(snapshots)
-            ages = torch.tensor([[a - s.delay_ms for a in s.frame_ages_ms()] for s in snapshots],
-                                dtype=torch.float32, device=self.served.device)
-            logits = remote.segment_encoded(encoded, ages, self.local_hw)
-            class_ids = logits.argmax(dim=1).to(torch.uint8).cpu().numpy()
-        return class_ids, (time.perf_counter() - start) * 1e3
-
-    def serve(self, snapshots: Sequence[ContextSnapshot]) -> List[ServedFeatures]:
-        """One forward pass for all snapshots (each with its own delay); answers in input order."""
+    def serve(self, snapshots: Sequence[ContextSnapshot], segment: bool = False) -> List[ServedFeatures]:
+        """One batched answer for all snapshots (each with its own frame ages), in input order;
+        ``segment`` adds each robot's remote-only segmentation from the same pass."""
         if not snapshots:
             return []
-        z, forward_ms = self.features_for(snapshots)
+        z, forward_ms, class_ids = self.features_for(snapshots, segment)
         answers = []
-        for snapshot, z_robot in zip(snapshots, z):
+        for i, (snapshot, z_robot) in enumerate(zip(snapshots, z)):
             start = time.perf_counter()
             try:
                 encoded, error = encode_features(z_robot, self.feature_encoding), ""
@@ -194,5 +182,6 @@ class RemoteServer:
                 encoded, error = None, str(exc)
             answers.append(ServedFeatures(snapshot=snapshot, encoded=encoded, error=error,
                                           batch_size=len(snapshots), forward_ms=forward_ms,
-                                          encode_ms=(time.perf_counter() - start) * 1e3))
+                                          encode_ms=(time.perf_counter() - start) * 1e3,
+                                          class_ids=None if class_ids is None else class_ids[i]))
         return answers

@@ -29,7 +29,7 @@ ROBOTS = ("/robot1", "/robot2")
 SEED = 5
 DEFAULT_DELAY_MS = 80.0
 REPORTED_DELAY_MS = 123.5      # float32-exact, so it must come back bit for bit
-WRONG_IDENTITY = "dedelayed-remote-tiny-v1-000000000000"
+WRONG_IDENTITY = "dedelayed-remote-tiny-v2-000000000000"
 
 
 def expected_remote_identity():

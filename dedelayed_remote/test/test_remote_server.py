@@ -161,18 +161,20 @@ def test_bench_measures_cached_and_uncached_answers_side_by_side(served):
     assert row["macs_per_answer_ratio_cached_over_uncached"] < 1.0
 
 
-def test_remote_segmentation_is_the_predictive_head_at_age_zero_at_the_local_size(served):
-    server = RemoteServer(served, local_hw=(64, 128))
+def test_remote_segmentation_is_the_predictive_head_of_the_same_pass_at_the_local_size(served):
+    """The remote-only baseline: the predictive head on the tokens z came from (the robot's
+    delay, so it predicts the same present), at the robot's local size; no second 3-D pass."""
+    server = RemoteServer(served, local_hw=(64, 128), feature_encoding="float32")
     snaps = [snapshot("/a", served, 150.0, 1), snapshot("/b", served, 30.0, 2)]
-    class_ids, ms = server.remote_segmentation(snaps)
-    assert class_ids.shape == (2, 64, 128) and class_ids.dtype == np.uint8 and ms > 0
-    assert class_ids.max() < 19
+    answers = server.serve(snaps, segment=True)
+    class_ids = np.stack([a.class_ids for a in answers])
+    assert class_ids.shape == (2, 64, 128) and class_ids.dtype == np.uint8 and class_ids.max() < 19
     frames = torch.from_numpy(np.stack([np.stack(s.frames) for s in snaps]))
     frames = frames.permute(0, 1, 4, 2, 3).float() / 255.0
+    ages = torch.tensor([s.frame_ages_ms() for s in snaps])
     with torch.inference_mode():
-        # newest frame's age 0 whatever the robots reported: the delay-unaware remote answer
-        ages = torch.tensor([[a - s.delay_ms for a in s.frame_ages_ms()] for s in snaps])
-        assert torch.all(ages[:, -1] == 0) and torch.all(ages[:, 0] > 0)
         expected = served.remote(frames, ages, label_hw=(64, 128)).argmax(1)
     np.testing.assert_array_equal(class_ids, expected.numpy().astype(np.uint8))
-    assert server.remote_segmentation([])[0].shape == (0, 64, 128)
+    plain = server.serve(snaps)
+    assert plain[0].class_ids is None
+    np.testing.assert_array_equal(decode_features(plain[0].encoded), decode_features(answers[0].encoded))

@@ -26,7 +26,8 @@ def model():
     m.train()
     with torch.no_grad():
         for _ in range(2):
-            m(torch.rand(2, 3, *CFG.local_hw), torch.rand(2, 4, 3, *CFG.remote_hw), 40.0)
+            m(torch.rand(2, 3, *CFG.local_hw), torch.rand(2, 4, 3, *CFG.remote_hw),
+              context_ages_ms(40.0, 33.3, 4))
     return m.eval()
 
 
@@ -57,8 +58,8 @@ def test_robot_graph_is_static_named_and_documented(robot_onnx):
         assert json.load(f) == sidecar
     assert [i["name"] for i in sidecar["inputs"]] == list(ROBOT_INPUTS)
     assert sidecar["inputs"][0]["layout"] == "NCHW" and sidecar["outputs"][1]["dtype"] == "int32"
-    assert sidecar["identity"].startswith("dedelayed-local-tiny-v1-")
-    assert sidecar["expected_remote_identity"].startswith("dedelayed-remote-tiny-v1-")
+    assert sidecar["identity"].startswith("dedelayed-local-tiny-v2-")
+    assert sidecar["expected_remote_identity"].startswith("dedelayed-remote-tiny-v2-")
 
 
 def test_robot_onnx_matches_pytorch_fused_and_fallback(model, robot_onnx):

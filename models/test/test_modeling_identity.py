@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from dedelayed_models.modeling import (LocalModel, build_model, get_config, load_checkpoint,
+from dedelayed_models.modeling.remote_model import context_ages_ms
                                        load_weights, local_identity, remote_identity, save_checkpoint)
 
 CFG = get_config("tiny")
@@ -20,8 +21,8 @@ def test_identity_is_stable_readable_and_weight_sensitive():
     a, b = _model(), _model()
     ra, la = remote_identity(a.remote, CFG), local_identity(a.local, CFG)
     assert ra == remote_identity(b.remote, CFG) and la == local_identity(b.local, CFG)
-    assert re.fullmatch(r"dedelayed-remote-tiny-v1-[0-9a-f]{12}", ra)
-    assert re.fullmatch(r"dedelayed-local-tiny-v1-[0-9a-f]{12}", la)
+    assert re.fullmatch(r"dedelayed-remote-tiny-v2-[0-9a-f]{12}", ra)
+    assert re.fullmatch(r"dedelayed-local-tiny-v2-[0-9a-f]{12}", la)
     with torch.no_grad():
         b.remote.vit3d[0].qkv.weight[0, 0] += 1e-3
         b.local.seg_head[1].bias[3] += 1e-3
@@ -41,7 +42,8 @@ def test_checkpoint_round_trip_all_kinds(tmp_path):
     assert loaded.extra == {"stage": "fusion", "step": 7}
     x, frames = torch.rand(1, 3, *CFG.local_hw), torch.rand(1, 4, 3, *CFG.remote_hw)
     with torch.no_grad():
-        assert torch.equal(loaded.model(x, frames, 50.0), model(x, frames, 50.0))
+        ages = context_ages_ms(50.0, 33.3, 4)
+        assert torch.equal(loaded.model(x, frames, ages), model(x, frames, ages))
     robot = load_checkpoint(path, part="local")
     assert isinstance(robot.model, LocalModel) and robot.identity["remote"] == ident["remote"]
     cloud = load_checkpoint(path, part="remote")

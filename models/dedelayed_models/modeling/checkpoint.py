@@ -107,7 +107,9 @@ def warm_start(module: nn.Module, path: Union[str, os.PathLike], *, part: str) -
     {"copied": [...], "fresh": [...] (kept at init), "dropped": [...] (in the file only)}."""
     source = os.fspath(path)
     if not os.path.isfile(source):
-        raise FileNotFoundError(f"warm-start checkpoint {source} not found")
+        raise FileNotFoundError(f"warm-start checkpoint {source} not found; put it there (the "
+                                "stage config says where it comes from) or set "
+                                "init.remote_warm_start=null to start from scratch")
     payload = torch.load(source, map_location="cpu", weights_only=True)
     if not isinstance(payload, dict) or "state_dict" not in payload:
         raise ValueError(f"warm-start checkpoint {source} is not a save_checkpoint file")

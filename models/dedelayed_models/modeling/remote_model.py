@@ -239,5 +239,10 @@ class RemoteModel(nn.Module):
                         label_hw: Tuple[int, int]) -> torch.Tensor:
         """``forward`` from cached ``encode_frames`` output (B, K, d, h, w): logits
         (B, num_classes, *label_hw)."""
-        logits = self.head(self._fold_time(self.forward_encoded(encoded, frame_ages_ms)))
+        return self.segment_tokens(self.forward_encoded(encoded, frame_ages_ms), label_hw)
+
+    def segment_tokens(self, v: torch.Tensor, label_hw: Tuple[int, int]) -> torch.Tensor:
+        """Predictive head on ``forward_encoded`` output (B, d, K, h, w): logits
+        (B, num_classes, *label_hw). The same pass can also give z (``pool_features``)."""
+        logits = self.head(self._fold_time(v))
         return F.interpolate(logits, size=tuple(label_hw), mode="bilinear", align_corners=False)
