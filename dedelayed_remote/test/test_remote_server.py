@@ -59,7 +59,7 @@ def test_batch_of_robots_equals_each_robot_alone_with_its_own_delay(served):
 def test_features_match_the_model_with_each_frames_age(served):
     server = RemoteServer(served, local_hw=(64, 128))
     snaps = [snapshot("/a", served, 33.0, 5), snapshot("/b", served, 99.0, 6, period_ns=200_000_000)]
-    z, forward_ms = server.features_for(snaps)
+    z, forward_ms, _ = server.features_for(snaps)
     k = served.num_frames
     ages = torch.tensor([[33.0 + 100.0 * (k - 1 - i) for i in range(k)],
                          [99.0 + 200.0 * (k - 1 - i) for i in range(k)]])
@@ -87,8 +87,8 @@ def test_feature_cache_gives_the_uncached_features_bit_for_bit_on_a_stream(serve
     answers = 0
     for _ in range(served.num_frames + 3):
         batch = next(stream)
-        z_cached, _ = cached.features_for(batch)
-        z_uncached, _ = uncached.features_for(batch)
+        z_cached = cached.features_for(batch)[0]
+        z_uncached = uncached.features_for(batch)[0]
         assert np.array_equal(z_cached, z_uncached)
         answers += len(batch)
     assert cached.cache.frames_encoded == answers            # one backbone pass per new frame

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from dedelayed_models.modeling import (LocalModel, build_model, get_config, load_checkpoint,
-from dedelayed_models.modeling.remote_model import context_ages_ms
                                        load_weights, local_identity, remote_identity, save_checkpoint)
+from dedelayed_models.modeling.remote_model import context_ages_ms
 
 CFG = get_config("tiny")
 
