@@ -148,8 +148,17 @@ def tau_check(rec: Recording, round_trip_ms: float, frame_period_ms: float) -> d
     estimate = float(np.median(reports)) if reports else None
     expected = round_trip_ms + float(np.median(compute)) if compute else None
     error = None if estimate is None or expected is None else estimate - expected
+    received = sorted(r for _, r, _, _ in rec.features)
+    intervals = [(b - a) * 1e3 for a, b in zip(received, received[1:])]
+    # tau is measured at camera frames: on top of round trip + compute a frame waits for the next
+    # camera frame after the answer arrived (< 1 frame) and for the next answer (< 1 interval).
+    upper = None if expected is None or not intervals else \
+        expected + float(np.median(intervals)) + frame_period_ms
     return {"round_trip_ms": round_trip_ms, "remote_compute_ms": _percentiles(compute),
             "expected_ms": expected, "robot_estimate_ms": estimate,
             "robot_estimate_series_ms": _percentiles(reports), "diagnostics_tau_ms": _percentiles(diag_tau),
             "error_ms": error, "frame_period_ms": frame_period_ms,
-            "within_one_frame": error is not None and abs(error) <= frame_period_ms}
+            "answer_interval_ms": _percentiles(intervals), "upper_bound_ms": upper,
+            "within_one_frame": error is not None and abs(error) <= frame_period_ms,
+            "within_bound": estimate is not None and upper is not None
+            and expected - frame_period_ms <= estimate <= upper}
