@@ -57,7 +57,7 @@ def resolve_models(checkpoint: str, preset: str, seed: int) -> DemoModels:
                              "and cloud serve matching halves")
         config = loaded.config
         checkpoint = os.path.abspath(checkpoint)
-        trained = loaded.extra.get("trained_delay_ms", DEFAULT_LIVE_DELAY_MS_RANGE)
+        trained = loaded.trained_delay_ms
     else:
         config = get_config(preset)
         trained = DEFAULT_LIVE_DELAY_MS_RANGE
@@ -65,4 +65,4 @@ def resolve_models(checkpoint: str, preset: str, seed: int) -> DemoModels:
                       local_hw=tuple(int(v) for v in config.local_hw),
                       remote_hw=tuple(int(v) for v in config.remote_hw),
                       num_frames=int(config.remote.num_frames),
-                      trained_delay_ms=tuple(float(v) for v in trained))
+                      trained_delay_ms=trained)

@@ -50,9 +50,8 @@ class RobotModel:
         if not remote_identity:
             raise ValueError(f"checkpoint {path} does not say which remote model it fuses; set "
                              "the expected_remote_identity parameter")
-        trained = tuple(float(v) for v in loaded.extra.get("trained_delay_ms", DEFAULT_LIVE_DELAY_MS_RANGE))
         return cls(local.eval(), loaded.config, _image_hw(loaded.config, image_hw),
-                   loaded.identity["local"], remote_identity, path, trained)
+                   loaded.identity["local"], remote_identity, path, loaded.trained_delay_ms)
 
     @classmethod
     def random(cls, preset: str, seed: int = 0, image_hw: Tuple[int, int] = (0, 0)) -> "RobotModel":

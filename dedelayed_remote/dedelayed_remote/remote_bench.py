@@ -31,7 +31,7 @@ from dedelayed_models.bench.macs import count_macs
 from dedelayed_models.modeling import get_config
 from dedelayed_models.modeling.remote_model import RemoteModel, context_ages_ms
 
-from .robot_context import ContextSnapshot, UplinkFrame
+from .robot_context import ContextSnapshot, RobotContext, UplinkFrame
 from .remote_server import RemoteServer
 from .served_model import load_served_model
 
@@ -39,25 +39,21 @@ from .served_model import load_served_model
 def snapshot_stream(server: RemoteServer, robots: int, *, rate_hz: float = 10.0, delay_ms: float = 300.0,
                     seed: int = 0) -> Iterator[List[ContextSnapshot]]:
     """Batches of one snapshot per robot; each batch adds one new frame per robot, as at steady
-    state where the cloud keeps up with the camera."""
+    state where the cloud keeps up with the camera. Snapshots come from the node's own
+    ``RobotContext`` (history, padding), fed random frames stamped 1/rate_hz apart."""
     rng = np.random.default_rng(seed)
     k, (hr, wr) = server.served.num_frames, server.served.remote_hw
     period_ns = int(1e9 / rate_hz)
-    history = {r: [] for r in range(robots)}
+    contexts = [RobotContext(f"robot{r}", num_frames=k, default_delay_ms=delay_ms, max_frame_age_ms=0)
+                for r in range(robots)]
     n = 0
     while True:
-        batch = []
-        for r in range(robots):
-            stamp = (n * period_ns // 1_000_000_000, n * period_ns % 1_000_000_000)
-            frame = UplinkFrame(pixels=rng.integers(0, 256, (hr, wr, 3), dtype=np.uint8), stamp=stamp,
-                                frame_id="camera", receive_time_ns=0, arrival_monotonic_ns=0)
-            history[r] = (history[r] + [frame])[-k:]
-            padded = [history[r][0]] * (k - len(history[r])) + history[r]
-            batch.append(ContextSnapshot(robot=f"robot{r}", frames=tuple(f.pixels for f in padded),
-                                         stamps=tuple(f.stamp for f in padded), newest=frame,
-                                         delay_ms=delay_ms, real_frames=len(history[r])))
+        stamp = divmod(n * period_ns, 1_000_000_000)
+        for ctx in contexts:
+            ctx.push(UplinkFrame(pixels=rng.integers(0, 256, (hr, wr, 3), dtype=np.uint8), stamp=stamp,
+                                 frame_id="camera", receive_time_ns=0, arrival_monotonic_ns=0))
         n += 1
-        yield batch
+        yield [ctx.take(0) for ctx in contexts]
 
 
 def answer_cost(served, robots: int = 1, *, repeats: int = 20, rate_hz: float = 10.0) -> Dict:

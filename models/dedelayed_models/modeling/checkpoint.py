@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 
+from ..data.context_timing import DEFAULT_LIVE_DELAY_MS_RANGE
 from .config import ARCH_VERSION, DedelayedConfig, config_from_dict, config_to_dict
 from .dedelayed import DedelayedModel
 from .identity import local_identity, remote_identity
@@ -41,6 +42,13 @@ class LoadedCheckpoint:
     identity: Dict[str, str]          # {"local": ..., "remote": ...} for the parts held
     kind: str                         # what the file held
     extra: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def trained_delay_ms(self) -> Tuple[float, float]:
+        """(lo, hi) newest-frame ages the model was trained for [ms], as the trainer recorded
+        them; files without the record: the default live training range."""
+        lo, hi = self.extra.get("trained_delay_ms", DEFAULT_LIVE_DELAY_MS_RANGE)
+        return (float(lo), float(hi))
 
 
 def _kind_of(model: nn.Module) -> str:
