@@ -11,10 +11,9 @@ import os
 from dataclasses import dataclass
 from typing import Tuple
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-SHIPPED_CHECKPOINT = os.path.join(REPO_ROOT, "models", "dedelayed_models", "checkpoints",
-                                  "dedelayed.pt")
+from dedelayed_models.modeling.checkpoint import SHIPPED_CHECKPOINT_DIR
+
+SHIPPED_CHECKPOINT = os.path.join(SHIPPED_CHECKPOINT_DIR, "dedelayed.pt")
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def _batches(dataset, indices: Sequence[int], delay_frames: int, batch_size: int
         yield default_collate([dataset[(i, delay_frames)] for i in indices[s:s + batch_size]])
 
 
-def _score(evaluator: SemSegEvaluator, logits: torch.Tensor, label: torch.Tensor) -> None:
+def score_logits(evaluator: SemSegEvaluator, logits: torch.Tensor, label: torch.Tensor) -> None:
     if tuple(logits.shape[-2:]) != tuple(label.shape[-2:]):
         logits = F.interpolate(logits, size=tuple(label.shape[-2:]), mode="bilinear", align_corners=False)
     evaluator.process(logits.argmax(1), label)
@@ -64,7 +64,7 @@ def _fps(dataset) -> float:
     return float(dataset.sources[0].fps)
 
 
-def _fused(dedelayed, image: torch.Tensor, encoded: torch.Tensor, ages: torch.Tensor) -> torch.Tensor:
+def fused_logits(dedelayed, image: torch.Tensor, encoded: torch.Tensor, ages: torch.Tensor) -> torch.Tensor:
     z = dedelayed.remote.features_from_encoded(encoded, ages, stage1_grid(tuple(image.shape[-2:])))
     return dedelayed.local(image, z)
 
@@ -83,16 +83,16 @@ def delay_sweep(local, dedelayed, dataset, indices: Sequence[int], delays: Seque
             hw = tuple(label.shape[-2:])
             encoded = remote.encode_frames(b["remote_frames"])          # (B, K, d, h, w)
             if "local image" in ev and local_miou is None:
-                _score(ev["local image"], local(image), label)
+                score_logits(ev["local image"], local(image), label)
             if "remote image" in ev:
                 still = encoded[:, -1:].expand_as(encoded).contiguous()
-                _score(ev["remote image"], remote.segment_encoded(still, torch.zeros_like(ages), hw), label)
+                score_logits(ev["remote image"], remote.segment_encoded(still, torch.zeros_like(ages), hw), label)
             if "remote video" in ev:
-                _score(ev["remote video"], remote.segment_encoded(encoded, ages - ages[:, -1:], hw), label)
+                score_logits(ev["remote video"], remote.segment_encoded(encoded, ages - ages[:, -1:], hw), label)
             if "remote predictive" in ev:
-                _score(ev["remote predictive"], remote.segment_encoded(encoded, ages, hw), label)
+                score_logits(ev["remote predictive"], remote.segment_encoded(encoded, ages, hw), label)
             if "dedelayed" in ev:
-                _score(ev["dedelayed"], _fused(dedelayed, image, encoded, ages), label)
+                score_logits(ev["dedelayed"], fused_logits(dedelayed, image, encoded, ages), label)
         for m in methods:
             if m == "local image":
                 local_miou = local_miou if local_miou is not None else ev[m].evaluate()["mIoU"]
@@ -116,7 +116,7 @@ def jitter_matrix(dedelayed, dataset, indices: Sequence[int], input_delays: Sequ
             encoded = dedelayed.remote.encode_frames(b["remote_frames"])
             for ev, d_in in zip(evs, input_delays):
                 ages_in = ages - ages[:, -1:] + delay_frames_to_ms(d_in, fps)
-                _score(ev, _fused(dedelayed, b["image"], encoded, ages_in), b["label"])
+                score_logits(ev, fused_logits(dedelayed, b["image"], encoded, ages_in), b["label"])
         for i, ev in enumerate(evs):
             rows[i][j] = ev.evaluate()["mIoU"]
     return rows

@@ -28,6 +28,10 @@ from ..data.context_timing import DEFAULT_LIVE_DELAY_MS_RANGE
 from .config import ARCH_VERSION, DedelayedConfig, config_from_dict, config_to_dict
 from .dedelayed import DedelayedModel
 from .identity import local_identity, remote_identity
+
+# The trained checkpoints shipped in the repository: local.pt, dedelayed.pt and their report.
+SHIPPED_CHECKPOINT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                      "checkpoints")
 from .local_model import LocalModel
 from .remote_model import RemoteModel
 

@@ -1,0 +1,131 @@
+"""How much of Dedelayed's offline gain survives the robot's own output lag.
+
+``python -m dedelayed_models.evaluation.output_lag --seed 1000000 --frames 400 --delays 2 3``
+
+The offline sweeps (``sweeps.py``) score the output computed from frame t against the label of
+frame t. A running robot cannot do that: its output for frame t is published some tens of ms
+after t, so streaming scoring (``streaming.py``, what the demo reports) pairs the label of each
+camera instant with the output of an *earlier* frame. Whenever the robot's latency is above zero
+and below one frame period, that is exactly the previous frame: a lag of one frame period
+(100 ms at 10 fps) for local-only and Dedelayed alike.
+
+This script scores both ways on one world sequence (by default the demo's: same seed, camera
+size and rate), for each delay D in frames:
+
+- ``now``: output from frame t (context ending at t-D, ages to t) vs the label of frame t;
+- ``lagged``: output from frame t-L (context ending at t-L-D, ages to t-L) vs the label of
+  frame t, with L = ``--lag-frames`` (1 = the demo at 10 fps);
+- ``lag-aware``: the image of frame t-L and the same context, but the remote asked to predict
+  for the instant the output is used (ages to t, i.e. delay D + L): what the robot does when it
+  adds its output lag to the delay it reports. A fusion trained with ``output_lag_prob`` > 0
+  learned this case.
+
+It prints one JSON line per delay and writes them to ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Dict, List, Sequence, Tuple
+
+import torch
+from torch.utils.data import default_collate
+
+from ..data import world_seeds
+from ..data.context_timing import ContextTiming
+from ..data.uplink import WEBP_QUALITY
+from ..data.world.sequence import WorldSequence
+from ..modeling import load_checkpoint
+from ..modeling.checkpoint import SHIPPED_CHECKPOINT_DIR
+from ..train.data import RenderedSource
+from .semseg import SemSegEvaluator
+from .sweeps import eval_dataset, score_logits, fused_logits
+
+METHODS = ("local image", "remote predictive", "dedelayed")
+WHEN = ("now", "lagged", "lag-aware")
+
+
+def lagged_pairs(dataset, lag_frames: int, stride: int) -> List[Tuple[int, int]]:
+    """(index of frame t, index of frame t - lag) for every scored t with both in ``dataset``."""
+    position = {key: i for i, key in enumerate(dataset.index)}
+    pairs = [(position[(s, t)], position[(s, t - lag_frames)]) for s, t in dataset.index
+             if (s, t - lag_frames) in position]
+    return pairs[::stride]
+
+
+@torch.no_grad()
+def output_lag_sweep(local, dedelayed, dataset, pairs: Sequence[Tuple[int, int]],
+                     delays: Sequence[int], lag_frames: int, batch_size: int = 8
+                     ) -> Dict[int, Dict[str, float]]:
+    """{D: {"<method> <when>": mIoU %}} for every method, WHEN and delay D [frames]."""
+    k = dataset.k
+    out = {}
+    for delay in delays:
+        specs = {"now": (0, ContextTiming.regular(delay, k)), "lagged": (1, ContextTiming.regular(delay, k)),
+                 "lag-aware": (0, ContextTiming(delay + lag_frames, (1,) * (k - 1), image_lag_frames=lag_frames))}
+        ev = {f"{m} {when}": SemSegEvaluator() for m in METHODS for when in WHEN}
+        for s in range(0, len(pairs), batch_size):
+            chunk = pairs[s:s + batch_size]
+            label = default_collate([dataset[(i, delay)] for i, _ in chunk])["label"]
+            for when, (column, timing) in specs.items():
+                b = default_collate([dataset[(pair[column], timing)] for pair in chunk])
+                encoded = dedelayed.remote.encode_frames(b["remote_frames"])
+                ages = b["frame_ages_ms"]
+                score_logits(ev[f"local image {when}"], local(b["image"]), label)
+                score_logits(ev[f"remote predictive {when}"],
+                             dedelayed.remote.segment_encoded(encoded, ages, tuple(label.shape[-2:])), label)
+                score_logits(ev[f"dedelayed {when}"], fused_logits(dedelayed, b["image"], encoded, ages), label)
+        out[int(delay)] = {k_: e.evaluate()["mIoU"] for k_, e in ev.items()}
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m dedelayed_models.evaluation.output_lag", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoints", default=None, help="folder with local.pt and dedelayed.pt "
+                   "(default: the shipped checkpoints)")
+    p.add_argument("--dedelayed", default=None, help="fused checkpoint to use instead of <checkpoints>/dedelayed.pt")
+    p.add_argument("--seed", type=int, default=world_seeds("val", 1)[0], help="world seed (default: the demo's)")
+    p.add_argument("--frames", type=int, default=400, help="frames of the sequence (the demo drives 400)")
+    p.add_argument("--fps", type=float, default=10.0, help="camera rate [frames/s] (the demo's default)")
+    p.add_argument("--camera-hw", default="auto", help="camera HxW; auto = the remote input size, as the demo")
+    p.add_argument("--motion", type=float, default=1.0)
+    p.add_argument("--delays", type=int, nargs="+", default=[2, 3], help="delays D [frames]")
+    p.add_argument("--lag-frames", type=int, default=1, help="output lag L [frames]")
+    p.add_argument("--frame-stride", type=int, default=2, help="score every n-th frame")
+    p.add_argument("--cache-dir", default=None, help="rendered-frame cache")
+    p.add_argument("--json", default=None, help="write the results here")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    folder = args.checkpoints or SHIPPED_CHECKPOINT_DIR
+    local = load_checkpoint(f"{folder}/local.pt", part="local").model
+    loaded = load_checkpoint(args.dedelayed or f"{folder}/dedelayed.pt")
+    dedelayed, cfg = loaded.model, loaded.config
+    camera_hw = tuple(cfg.remote_hw) if args.camera_hw == "auto" else \
+        tuple(int(v) for v in args.camera_hw.lower().split("x"))
+    world = WorldSequence(args.seed, num_frames=args.frames, motion=args.motion, fps=args.fps,
+                          camera_hw=camera_hw)
+    source = RenderedSource(world, local_hw=cfg.local_hw, remote_hw=cfg.remote_hw,
+                            uplink_quality=WEBP_QUALITY, cache_dir=args.cache_dir)
+    dataset = eval_dataset([source], cfg, max(args.delays) + args.lag_frames)
+    pairs = lagged_pairs(dataset, args.lag_frames, args.frame_stride)
+    print(f"{world.name}: {args.frames} frames at {args.fps:g} fps, camera {camera_hw[0]}x{camera_hw[1]}, "
+          f"lag {args.lag_frames} frame(s), {len(pairs)} scored frames", flush=True)
+    results = output_lag_sweep(local, dedelayed, dataset, pairs, args.delays, args.lag_frames)
+    for delay, row in results.items():
+        gain_now = row["dedelayed now"] - row["local image now"]
+        gain_lagged = row["dedelayed lagged"] - row["local image lagged"]
+        gain_aware = row["dedelayed lag-aware"] - row["local image lagged"]
+        print(json.dumps({"delay_frames": delay, "gain_now": round(gain_now, 2),
+                          "gain_lagged": round(gain_lagged, 2), "gain_lag_aware": round(gain_aware, 2),
+                          **{k: round(v, 2) for k, v in row.items()}}),
+              flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"setup": vars(args), "scored_frames": len(pairs), "mIoU": results}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
