@@ -53,3 +53,27 @@ def test_dataset_with_live_timing_serves_the_drawn_context_and_its_ages():
     with pytest.raises(ValueError, match="longer sequences"):
         DelayedClipDataset([WorldSequence(1_000_021, num_frames=24, camera_hw=REMOTE)], local_hw=LOCAL,
                            remote_hw=REMOTE, num_remote_frames=2, timing=LiveTimingSampler())
+
+
+def test_output_lag_moves_the_local_image_one_camera_frame_before_the_target():
+    sampler = LiveTimingSampler(output_lag_prob=1.0)
+    rng = np.random.default_rng(3)
+    draws = [sampler.draw(rng, 2, 30.0) for _ in range(500)]
+    base_gaps = {t.image_lag_frames for t in draws}
+    assert base_gaps == set(range(1, 7))                                # one frame at 30 .. 5 fps
+    assert all(t.image_lag_frames in (g, g // 2) for t in draws for g in t.gaps_frames)
+    assert all(t.delay_frames >= t.image_lag_frames for t in draws)     # image never older than context
+    assert max(t.history_frames for t in draws) <= sampler.max_history_frames(2, 30.0)
+    no_lag = LiveTimingSampler()
+    assert all(no_lag.draw(rng, 2, 30.0).image_lag_frames == 0 for _ in range(100))
+    with pytest.raises(ValueError, match="image_lag_frames"):
+        ContextTiming(delay_frames=1, gaps_frames=(1,), image_lag_frames=2)
+
+    seq = WorldSequence(1_000_020, num_frames=36, camera_hw=REMOTE)
+    ds = DelayedClipDataset([seq], local_hw=LOCAL, remote_hw=REMOTE, num_remote_frames=2,
+                            uplink_quality=None, timing=sampler, seed=1)
+    s = ds[(20, ContextTiming(delay_frames=4, gaps_frames=(3,), image_lag_frames=3))]
+    t = s["frame_index"]
+    image = (s["image"].permute(1, 2, 0) * 255).round().byte().numpy()
+    assert np.array_equal(image, seq.frame(t - 3, LOCAL))               # the image lags the target ...
+    assert np.array_equal(s["label"].numpy(), seq.label(t, LOCAL))      # ... the label is the target's

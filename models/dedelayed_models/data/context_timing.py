@@ -14,6 +14,11 @@ them:
   nearest to it), context rate uniform over ``context_fps_range`` (5-30 fps: the source frames
   nearest to that spacing), and each gap skips ``max_skips`` more context frames with
   probability ``skip_prob`` each (the cloud answered late and dropped one).
+* Output lag (``output_lag_prob``): a running robot answers frame t after t, so its output is
+  used until the next frame's replaces it, and streaming scoring pairs each camera instant with
+  the previous frame's output. With this probability a draw moves the local image one camera
+  frame (one context spacing) before the target: the fusion learns to segment the instant its
+  output is used from the previous frame plus remote features predicted for that instant.
 * The paper's configuration (``timing: paper`` in the training configs) is the special case of
   a regular context one source frame apart and an integer delay of 0-5 frames drawn per batch:
   ``ContextTiming.regular(D, K)``.
@@ -37,10 +42,18 @@ DEFAULT_LIVE_SKIP_PROB = 0.25
 class ContextTiming:
     """A context of K = len(gaps_frames) + 1 frames: newest one ``delay_frames`` source frames
     before the target frame t, each older one ``gaps_frames[i]`` frames before the next
-    (gaps oldest first)."""
+    (gaps oldest first). The local image is ``image_lag_frames`` before t (0: the target frame
+    itself; never before the newest context frame)."""
 
     delay_frames: int
     gaps_frames: Tuple[int, ...]
+    image_lag_frames: int = 0
+
+    def __post_init__(self):
+        if not 0 <= self.image_lag_frames <= self.delay_frames:
+            raise ValueError(f"image_lag_frames must be in 0..delay_frames ({self.delay_frames}), "
+                             f"got {self.image_lag_frames}: the local image is never older than "
+                             f"the newest context frame")
 
     @classmethod
     def regular(cls, delay_frames: int, num_frames: int, stride_frames: int = 1) -> "ContextTiming":
@@ -79,6 +92,7 @@ class LiveTimingSampler:
     context_fps_range: Tuple[float, float] = DEFAULT_LIVE_CONTEXT_FPS_RANGE
     skip_prob: float = DEFAULT_LIVE_SKIP_PROB
     max_skips: int = 1
+    output_lag_prob: float = 0.0
 
     def __post_init__(self):
         lo, hi = self.delay_ms_range
@@ -87,6 +101,8 @@ class LiveTimingSampler:
             raise ValueError(f"delay_ms_range must be 0 <= lo <= hi [ms], got {self.delay_ms_range}")
         if not 0 < flo <= fhi:
             raise ValueError(f"context_fps_range must be 0 < lo <= hi [Hz], got {self.context_fps_range}")
+        if not 0 <= self.output_lag_prob <= 1:
+            raise ValueError(f"output_lag_prob must be in [0, 1], got {self.output_lag_prob}")
         if not 0 <= self.skip_prob <= 1 or self.max_skips < 0:
             raise ValueError(f"skip_prob must be in [0, 1] and max_skips >= 0, got "
                              f"{self.skip_prob}, {self.max_skips}")
@@ -98,8 +114,10 @@ class LiveTimingSampler:
         """The oldest context frame any draw can need, in source frames before t."""
         period = frame_period_ms(source_fps)
         delay = int(round(self.delay_ms_range[1] / period))
-        gap = self._gap_frames(self.context_fps_range[0], source_fps) * (1 + self.max_skips)
-        return delay + (num_frames - 1) * gap
+        base = self._gap_frames(self.context_fps_range[0], source_fps)
+        if self.output_lag_prob > 0:
+            delay = max(delay, base)          # a lagged draw's newest frame is >= one spacing old
+        return delay + (num_frames - 1) * base * (1 + self.max_skips)
 
     def draw(self, rng: np.random.Generator, num_frames: int, source_fps: float) -> ContextTiming:
         delay_ms = rng.uniform(*self.delay_ms_range)
@@ -107,11 +125,15 @@ class LiveTimingSampler:
         base = self._gap_frames(rng.uniform(*self.context_fps_range), source_fps)
         gaps = tuple(base * (1 + int(rng.binomial(self.max_skips, self.skip_prob)))
                      for _ in range(num_frames - 1))
+        if self.output_lag_prob > 0 and rng.uniform() < self.output_lag_prob:
+            # One camera frame of output lag; the newest context frame is at least that old.
+            return ContextTiming(max(delay, base), gaps, image_lag_frames=base)
         return ContextTiming(delay, gaps)
 
     @classmethod
     def from_config(cls, cfg: dict) -> "LiveTimingSampler":
         return cls(delay_ms_range=tuple(float(v) for v in cfg["delay_ms_range"]),
                    context_fps_range=tuple(float(v) for v in cfg["context_fps_range"]),
-                   skip_prob=float(cfg["skip_prob"]), max_skips=int(cfg["max_skips"]))
+                   skip_prob=float(cfg["skip_prob"]), max_skips=int(cfg["max_skips"]),
+                   output_lag_prob=float(cfg.get("output_lag_prob", 0.0)))
 

@@ -142,7 +142,8 @@ class DelayedClipDataset(Dataset):
                 frame = uplink_roundtrip(frame, self.uplink_quality)
             remote.append(_to_tensor(frame))
         sample = {
-            "image": _to_tensor(resize_image(src.frame(t, self.local_hw), self.local_hw)),
+            "image": _to_tensor(resize_image(src.frame(t - timing.image_lag_frames, self.local_hw),
+                                             self.local_hw)),
             "remote_frames": torch.stack(remote),
             "delay_frames": int(delay),
             "delay_ms": float(delay_frames_to_ms(delay, src.fps)),

@@ -52,6 +52,8 @@ DEFAULTS: Dict[str, Any] = {
             "context_fps_range": [5.0, 30.0],   # spacing of the context frames, uniform [Hz]
             "skip_prob": 0.25,                  # chance a gap skips one more context frame
             "max_skips": 1,                     # most extra frames skipped per gap
+            "output_lag_prob": 0.0,             # chance the local image is one camera frame before
+                                                # the target (the robot's output lag; fusion stage)
         },
         "uplink_quality": 85,    # WebP quality of remote frames; null = no codec
         "static_clip_prob": 0.0, # remote stage: share of batches whose K frames are copies of t-D
