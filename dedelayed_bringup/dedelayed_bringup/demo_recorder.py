@@ -25,14 +25,15 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
-from dedelayed_models.transport import link_qos
+from dedelayed_link import (DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, LOCAL_ONLY_TOPIC, REMOTE_SEGMENTATION,
+                            SEGMENTATION_TOPIC, robot_topic)
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
 # Keep every message: the recorder must see each output, not the newest one.
 RECORD_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
                         history=HistoryPolicy.KEEP_LAST)
 # FeatureMap and DelayReport: read as the robot and the cloud read them (the link contract).
-NEWEST_QOS = link_qos.newest_reliable()
+NEWEST_QOS = FEATURES.qos_profile()
 STREAMS = ("dedelayed", "local_only", "remote_only")
 
 
@@ -72,18 +73,17 @@ class DemoRecorder:
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=int(domain_id))
         self.node = Node("demo_recorder", context=self.context)
-        ns = namespace.rstrip("/")
-        topics = {"dedelayed": f"{ns}/dedelayed/segmentation",
-                  "local_only": f"{ns}/dedelayed/segmentation/local_only",
-                  "remote_only": f"{ns}/dedelayed/remote_segmentation"}
+        topics = {"dedelayed": robot_topic(namespace, SEGMENTATION_TOPIC),
+                  "local_only": robot_topic(namespace, LOCAL_ONLY_TOPIC),
+                  "remote_only": robot_topic(namespace, REMOTE_SEGMENTATION.name)}
         for stream, topic in topics.items():
             self.node.create_subscription(Image, topic, lambda m, s=stream: self._on_output(s, m),
                                           RECORD_QOS)
         self.node.create_subscription(Image, truth_topic, self._on_truth, RECORD_QOS)
-        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 50)
-        self.node.create_subscription(DelayReport, f"{ns}/dedelayed/delay_report",
+        self.node.create_subscription(DiagnosticArray, DIAGNOSTICS_TOPIC, self._on_diagnostics, 50)
+        self.node.create_subscription(DelayReport, robot_topic(namespace, DELAY_REPORT.name),
                                       self._on_delay_report, NEWEST_QOS)
-        self.node.create_subscription(FeatureMap, f"{ns}/dedelayed/remote_features",
+        self.node.create_subscription(FeatureMap, robot_topic(namespace, FEATURES.name),
                                       self._on_features, NEWEST_QOS)
         self._set_parameters = self.node.create_client(
             SetParameters, f"{emulator_node}/set_parameters")

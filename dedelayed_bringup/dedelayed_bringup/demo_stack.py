@@ -9,13 +9,14 @@ tens of ms to tau. ``prefixes`` lets a test put robot and cloud into network nam
 from dataclasses import dataclass
 from typing import Dict, List, Sequence
 
+from dedelayed_link import REMOTE_SEGMENTATION
+
 from .demo_models import DemoModels
 from .link_emulator_params import DEFAULT_DOWNLINK_TOPICS
 from .stack import NodeProcess
 
 NAMESPACE = "/robot1"
 EMULATOR_NODE = f"{NAMESPACE}/link_emulator"
-REMOTE_SEGMENTATION_TOPIC = "dedelayed/remote_segmentation|sensor_msgs/msg/Image|reliable"
 # What each node prints once it is ready to work (waited for before the drive starts).
 READY_LINES = {"cloud": r"serving ", "link": r"relaying robot domain", "robot": r"segmenting "}
 
@@ -55,7 +56,7 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
         "link", module="dedelayed_bringup.link_emulator_node", namespace=NAMESPACE,
         env=env_for("link", robot_domain), prefix=prefixes.get("link", ()),
         parameters={"robot_domain_id": robot_domain, "cloud_domain_id": cloud_domain,
-                    "downlink_topics": [*DEFAULT_DOWNLINK_TOPICS, REMOTE_SEGMENTATION_TOPIC],
+                    "downlink_topics": [*DEFAULT_DOWNLINK_TOPICS, REMOTE_SEGMENTATION.relay_spec],
                     **{f"{d}_{k}": float(v) for d in ("uplink", "downlink")
                        for k, v in (("delay_ms", link.delay_ms), ("jitter_ms", link.jitter_ms),
                                     ("loss", link.loss))},

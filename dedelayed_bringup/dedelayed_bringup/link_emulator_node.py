@@ -20,7 +20,7 @@ import threading
 import time
 from functools import partial
 
-from dedelayed_models.process_signals import sigint_raises_keyboard_interrupt
+from dedelayed_link.ros_main import sigint_raises_keyboard_interrupt
 
 from dedelayed_bringup.delivery_scheduler import DeliveryScheduler
 from dedelayed_bringup.link_emulator_params import NODE_NAME, PARAMETER_BY_NAME, PARAMETERS

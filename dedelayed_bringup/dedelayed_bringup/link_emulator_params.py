@@ -6,17 +6,14 @@ same defaults, and the README table is written from them; a test checks the firs
 
 from typing import NamedTuple
 
+from dedelayed_link.contract import DOWN, LINK_TOPICS, UP
+
 NODE_NAME = "link_emulator"
 
-DEFAULT_UPLINK_TOPICS = [
-    "dedelayed/uplink/compressed|sensor_msgs/msg/CompressedImage|sensor",
-    "dedelayed/delay_report|dedelayed_msgs/msg/DelayReport|reliable",
-]
-# FeatureMaps are ~1.2 MB: best effort loses most of them between processes (relay_topics.py),
-# so the cloud publishes them reliable (keep last 1) and the relay reads them reliable.
-DEFAULT_DOWNLINK_TOPICS = [
-    "dedelayed/remote_features|dedelayed_msgs/msg/FeatureMap|reliable",
-]
+# The link contract's topics, as relay specs (FeatureMaps are ~1.2 MB: best effort loses most of
+# them between processes, so the cloud publishes them reliable and the relay reads them reliable).
+DEFAULT_UPLINK_TOPICS = [t.relay_spec for t in LINK_TOPICS if t.direction == UP]
+DEFAULT_DOWNLINK_TOPICS = [t.relay_spec for t in LINK_TOPICS if t.direction == DOWN]
 
 
 class LinkParameter(NamedTuple):

@@ -20,6 +20,7 @@ import threading
 from typing import Dict, NamedTuple
 
 from dedelayed_bringup.link_model import DROP_REASONS
+from dedelayed_link import FEATURES
 
 QOS_NAMES = ("sensor", "reliable")
 
@@ -63,7 +64,7 @@ def parse_topic_spec(spec: str) -> TopicSpec:
     if len(parts) != 3 or not all(parts):
         raise ValueError(
             f"relay topic '{spec}' is not 'topic|package/msg/Type|qos', e.g. "
-            "'dedelayed/remote_features|dedelayed_msgs/msg/FeatureMap|sensor'")
+            f"'{FEATURES.relay_spec}'")
     topic, type_name, qos = parts
     if qos not in QOS_NAMES:
         raise ValueError(f"relay topic '{spec}': QoS '{qos}' is unknown; use one of {QOS_NAMES}")

@@ -23,13 +23,13 @@ import threading
 import time
 
 import numpy as np
-import rclpy
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
+from dedelayed_link import CAMERA_TOPIC
+from dedelayed_link.ros_main import run_nodes
 from dedelayed_local.image_codec import fill_image_msg
 from dedelayed_models.data import WorldSequence, world_seeds
 
@@ -49,7 +49,7 @@ PARAMETERS = (
     ("frame_id", "camera", "header.frame_id of every frame"),
     ("video_path", "", "play this video file instead of the synthetic world; empty = the world"),
     ("label_dir", "", "the video's label folder (<frame:06d>.png trainIds); empty = no labels"),
-    ("image_topic", "/camera/image_raw", "camera output (rgb8)"),
+    ("image_topic", CAMERA_TOPIC, "camera output (rgb8)"),
     ("ground_truth_topic", "/camera/ground_truth", "exact labels output (mono8 trainIds)"),
 )
 # Ground truth is for evaluation: reliable, so a recorder never misses an instant.
@@ -163,23 +163,7 @@ class SyntheticCamera(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = SyntheticCamera()
-    except (ValueError, IndexError, FileNotFoundError) as exc:
-        rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {exc}")
-        rclpy.try_shutdown()
-        return 1
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_nodes(lambda: [SyntheticCamera()], name=NODE_NAME, args=args)
 
 
 if __name__ == "__main__":

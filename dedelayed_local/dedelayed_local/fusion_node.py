@@ -10,6 +10,8 @@ import threading
 from rclpy.node import Node
 from rclpy.time import Time
 
+from dedelayed_link import DELAY_REPORT, FEATURES
+
 from dedelayed_local import qos
 from dedelayed_local.delay_tracking import DelayEstimator
 from dedelayed_local.feature_store import FeatureStore, FusionDecision
@@ -18,8 +20,8 @@ from dedelayed_models.transport.feature_msg import encoded_from_feature_map
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
 PARAMETERS = (
-    ("features_topic", "dedelayed/remote_features", "FeatureMap input from the cloud"),
-    ("delay_report_topic", "dedelayed/delay_report", "DelayReport output to the cloud"),
+    ("features_topic", FEATURES.name, "FeatureMap input from the cloud"),
+    ("delay_report_topic", DELAY_REPORT.name, "DelayReport output to the cloud"),
     ("expected_remote_identity", "",
      "remote model identity to accept; empty = the one stored in the local checkpoint"),
     ("max_feature_age_ms", 0.0,

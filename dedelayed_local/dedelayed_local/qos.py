@@ -1,9 +1,9 @@
-"""QoS profiles of the robot's topics (one place; DESIGN.md section 4)."""
+"""QoS profiles of the robot's topics (one place; the link's come from the link contract)."""
 
 from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
                        qos_profile_sensor_data)
 
-from dedelayed_models.transport import link_qos
+from dedelayed_link import DELAY_REPORT, FEATURES
 
 # Camera frames and uplink: sensor data (best effort, shallow): a late frame is worthless.
 SENSOR = qos_profile_sensor_data
@@ -18,9 +18,9 @@ def sensor_with_depth(depth: int) -> QoSProfile:
 
 
 # Remote features and the delay report: the link contract shared with the cloud
-# (dedelayed_models.transport.link_qos: newest only, reliable).
-FEATURES = link_qos.newest_reliable()
-REPORT = link_qos.newest_reliable()
+# (dedelayed_link.contract: newest only, reliable).
+FEATURES = FEATURES.qos_profile()
+REPORT = DELAY_REPORT.qos_profile()
 # Segmentation outputs: reliable so default-QoS subscribers (planners, RViz) match.
 OUTPUT = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE,
                     history=HistoryPolicy.KEEP_LAST)

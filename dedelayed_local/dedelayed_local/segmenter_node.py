@@ -16,6 +16,9 @@ from rclpy.time import Time
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
+from dedelayed_link import (CAMERA_TOPIC, CLASS_NAMES_TOPIC, DIAGNOSTICS_TOPIC, LOCAL_ONLY_TOPIC,
+                            OVERLAY_TOPIC, SEGMENTATION_TOPIC)
+
 from dedelayed_local import qos
 from dedelayed_local.backends import BACKENDS, create_backend
 from dedelayed_local.delay_tracking import ModeEpisodes
@@ -28,12 +31,12 @@ from dedelayed_local.stats import RateMeter, StageTimes
 from dedelayed_models.classes import CLASS_NAMES, IGNORE_ID, PALETTE_RGB
 
 PARAMETERS = (
-    ("image_topic", "/camera/image_raw", "camera input (sensor_msgs/Image rgb8/bgr8/mono8)"),
-    ("segmentation_topic", "dedelayed/segmentation", "mono8 trainIds output"),
-    ("overlay_topic", "dedelayed/segmentation/overlay", "rgb8 colour overlay output"),
-    ("local_only_topic", "dedelayed/segmentation/local_only",
+    ("image_topic", CAMERA_TOPIC, "camera input (sensor_msgs/Image rgb8/bgr8/mono8)"),
+    ("segmentation_topic", SEGMENTATION_TOPIC, "mono8 trainIds output"),
+    ("overlay_topic", OVERLAY_TOPIC, "rgb8 colour overlay output"),
+    ("local_only_topic", LOCAL_ONLY_TOPIC,
      "the same frame segmented without remote features (when publish_local_only)"),
-    ("class_names_topic", "dedelayed/class_names", "JSON class table, latched"),
+    ("class_names_topic", CLASS_NAMES_TOPIC, "JSON class table, latched"),
     ("checkpoint", "", "local or dedelayed checkpoint (.pt); empty = random weights of `preset`"),
     ("preset", "small", "model preset used when checkpoint is empty (tiny/small/paper)"),
     ("seed", 0, "seed of the random weights when checkpoint is empty"),
@@ -103,7 +106,7 @@ class LocalSegmenterNode(Node):
                              if p["publish_overlay"] else None)
         self._local_only_pub = (self.create_publisher(Image, p["local_only_topic"], qos.OUTPUT)
                                 if p["publish_local_only"] else None)
-        self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._diag_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
         self._names_pub = self.create_publisher(String, p["class_names_topic"], qos.LATCHED)
         self._names_pub.publish(String(data=json.dumps({
             "ignore_id": IGNORE_ID,

@@ -11,6 +11,8 @@ from sensor_msgs.msg import CompressedImage, Image
 
 import cv2
 
+from dedelayed_link import CAMERA_TOPIC, UPLINK
+
 from dedelayed_local import qos
 from dedelayed_local.image_codec import ImageDecodeError, image_msg_to_rgb
 from dedelayed_local.ros_params import declare_parameters
@@ -19,8 +21,8 @@ from dedelayed_models.data.uplink import WEBP_QUALITY, encode_uplink
 UPLINK_FORMAT = "rgb8; webp compressed rgb8"
 
 PARAMETERS = (
-    ("image_topic", "/camera/image_raw", "camera input (sensor_msgs/Image)"),
-    ("uplink_topic", "dedelayed/uplink/compressed", "WebP frames to the cloud"),
+    ("image_topic", CAMERA_TOPIC, "camera input (sensor_msgs/Image)"),
+    ("uplink_topic", UPLINK.name, "WebP frames to the cloud"),
     ("remote_height", 256, "frame height sent to the cloud [px] (the remote model's input)"),
     ("remote_width", 512, "frame width sent to the cloud [px]"),
     ("webp_quality", WEBP_QUALITY, "WebP quality 0-100 (paper: 85)"),

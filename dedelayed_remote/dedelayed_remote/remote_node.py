@@ -1,11 +1,12 @@
 """Cloud node: serves delay-conditioned remote features z to one or many robots.
 
-Per robot namespace <ns> ('' = the node's own, relative names):
-    in   <ns>/dedelayed/uplink/compressed   sensor_msgs/CompressedImage (WebP), sensor-data QoS
-    in   <ns>/dedelayed/delay_report        dedelayed_msgs/DelayReport, reliable, depth 1
-    out  <ns>/dedelayed/remote_features     dedelayed_msgs/FeatureMap, best effort, keep last 1
-    out  /diagnostics                       diagnostic_msgs/DiagnosticArray every diagnostics_period_s
-    out  <ns>/dedelayed/remote_segmentation sensor_msgs/Image mono8 (publish_remote_segmentation only)
+Per robot namespace <ns> ('' = the node's own, relative names), the link contract
+(dedelayed_link.contract: names, types, QoS):
+    in   <ns>/UPLINK                 sensor_msgs/CompressedImage (WebP)
+    in   <ns>/DELAY_REPORT           dedelayed_msgs/DelayReport
+    out  <ns>/FEATURES               dedelayed_msgs/FeatureMap
+    out  <ns>/REMOTE_SEGMENTATION    sensor_msgs/Image mono8 (publish_remote_segmentation only)
+    out  /diagnostics                diagnostic_msgs/DiagnosticArray every diagnostics_period_s
 
 ROS plumbing only: callbacks decode frames into the per-robot contexts (robot_context.py), one
 callback group per robot so robots decode in parallel but each robot's frames stay in order; one
@@ -21,41 +22,26 @@ import threading
 import time
 from typing import Dict
 
-import rclpy
 from builtin_interfaces.msg import Time as TimeMsg
-from rclpy.signals import SignalHandlerOptions
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.exceptions import ParameterException
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 
-from dedelayed_models.process_signals import sigint_raises_keyboard_interrupt
-from dedelayed_models.transport import link_qos
+from dedelayed_link import DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, REMOTE_SEGMENTATION, UPLINK, robot_topic
+from dedelayed_link.ros_main import run_nodes
 from dedelayed_models.transport.feature_msg import fill_feature_map
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
 from .remote_diagnostics import RemoteDiagnostics, robot_label
-from .remote_params import (FLOAT_PARAMETERS, NODE_NAME, PARAMETERS, RemoteNodeSettings,
-                            robot_topic)
+from .remote_params import FLOAT_PARAMETERS, NODE_NAME, PARAMETERS, RemoteNodeSettings
 from .remote_server import RemoteServer, ServedFeatures
 from .robot_context import RobotContextSet, UplinkFrame, prepare_uplink_frame
 from .served_model import load_served_model
 
-UPLINK_TOPIC = "dedelayed/uplink/compressed"
-DELAY_REPORT_TOPIC = "dedelayed/delay_report"
-FEATURES_TOPIC = "dedelayed/remote_features"
-REMOTE_SEGMENTATION_TOPIC = "dedelayed/remote_segmentation"
 WARN_PERIOD_S = 5.0  # per robot and kind: a broken uplink at 30 fps must not flood the log
-
-# The link contract shared with the robot (newest only, reliable): one definition for both sides.
-FEATURES_QOS = link_qos.newest_reliable()
-DELAY_REPORT_QOS = link_qos.newest_reliable()
-
 
 class RemoteNode(Node):
     def __init__(self, **kwargs):
@@ -85,17 +71,17 @@ class RemoteNode(Node):
             # while each robot's frames stay in arrival order (the context rules need that).
             group = MutuallyExclusiveCallbackGroup()
             self._feature_publishers[robot] = self.create_publisher(
-                FeatureMap, robot_topic(robot, FEATURES_TOPIC), FEATURES_QOS)
+                FeatureMap, robot_topic(robot, FEATURES.name), FEATURES.qos_profile())
             if s.publish_remote_segmentation:
                 self._segmentation_publishers[robot] = self.create_publisher(
-                    Image, robot_topic(robot, REMOTE_SEGMENTATION_TOPIC), FEATURES_QOS)
-            self.create_subscription(CompressedImage, robot_topic(robot, UPLINK_TOPIC),
+                    Image, robot_topic(robot, REMOTE_SEGMENTATION.name), REMOTE_SEGMENTATION.qos_profile())
+            self.create_subscription(CompressedImage, robot_topic(robot, UPLINK.name),
                                      lambda msg, info, r=robot: self._on_uplink(r, msg, info),
-                                     qos_profile_sensor_data, callback_group=group)
-            self.create_subscription(DelayReport, robot_topic(robot, DELAY_REPORT_TOPIC),
+                                     UPLINK.qos_profile(), callback_group=group)
+            self.create_subscription(DelayReport, robot_topic(robot, DELAY_REPORT.name),
                                      lambda msg, r=robot: self._on_delay_report(r, msg),
-                                     DELAY_REPORT_QOS, callback_group=group)
-        self._diagnostics_publisher = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+                                     DELAY_REPORT.qos_profile(), callback_group=group)
+        self._diagnostics_publisher = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
         self.create_timer(s.diagnostics_period_s, self._publish_diagnostics,
                           callback_group=MutuallyExclusiveCallbackGroup())
         self._stop = threading.Event()
@@ -249,31 +235,10 @@ class RemoteNode(Node):
 
 
 def main(args=None) -> int:
-    sigint_raises_keyboard_interrupt()
-    # No rclpy signal handler: SIGINT raises KeyboardInterrupt in spin(), so the executor and
-    # the inference worker stop before the context does (no publish into a dead context).
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    node = None
-    try:
-        node = RemoteNode()
-    except (ValueError, RuntimeError, KeyError, FileNotFoundError, ParameterException) as exc:
-        # A wrong parameter or a missing checkpoint: one line that names it, no traceback.
-        rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {exc}")
-        rclpy.try_shutdown()
-        return 1
     # WebP decoding releases the GIL: one thread per robot (+ diagnostics) decodes in parallel.
-    executor = MultiThreadedExecutor(num_threads=min(len(node.settings.robot_namespaces) + 1,
-                                                     max(2, os.cpu_count() or 2)))
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_nodes(lambda: [RemoteNode()], name=NODE_NAME, args=args,
+                     num_threads=lambda nodes: min(len(nodes[0].settings.robot_namespaces) + 1,
+                                                   max(2, os.cpu_count() or 2)))
 
 
 if __name__ == "__main__":

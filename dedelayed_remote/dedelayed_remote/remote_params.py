@@ -61,11 +61,6 @@ def normalize_namespace(namespace: str) -> str:
     return text
 
 
-def robot_topic(namespace: str, name: str) -> str:
-    """Topic of `name` (e.g. 'dedelayed/uplink/compressed') for a robot namespace."""
-    return f"{namespace}/{name}" if namespace else name
-
-
 @dataclass(frozen=True)
 class RemoteNodeSettings:
     checkpoint: str

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from dedelayed_remote.remote_params import (NODE_NAME, PARAMETERS, RemoteNodeSettings,
-                                            normalize_namespace, robot_topic)
+                                            normalize_namespace)
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -41,6 +41,7 @@ def test_settings_default_and_normalise_namespaces():
     assert s.max_frame_age_ms == 300.0 and isinstance(s.max_frame_age_ms, float)
     assert s.local_hw((64, 128)) == (64, 128)
     assert RemoteNodeSettings.from_values({"local_height": 96, "local_width": 160}).local_hw((64, 128)) == (96, 160)
+    from dedelayed_link import robot_topic
     assert robot_topic("/robot1", "dedelayed/delay_report") == "/robot1/dedelayed/delay_report"
     assert robot_topic("", "dedelayed/delay_report") == "dedelayed/delay_report"
 

@@ -15,10 +15,10 @@ from typing import Dict
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
 from dedelayed_bringup.stack import NodeProcess, Stack
+from dedelayed_link import FEATURES, SEGMENTATION_TOPIC, robot_topic
 from dedelayed_models.data import WorldSequence
 from dedelayed_models.data.timing import DEFAULT_FPS
 from dedelayed_models.modeling import get_config
@@ -68,11 +68,10 @@ def peak_memory(preset: str, camera_hw, duration_s: float = 10.0,
         try:
             node = Node("dedelayed_bench_camera", context=context)
             pub = node.create_publisher(Image, CAMERA_TOPIC, 10)
-            node.create_subscription(Image, f"{NAMESPACE}/dedelayed/segmentation",
+            node.create_subscription(Image, robot_topic(NAMESPACE, SEGMENTATION_TOPIC),
                                      lambda _m: _count(counts, "segmentations"), 10)
-            node.create_subscription(FeatureMap, f"{NAMESPACE}/dedelayed/remote_features",
-                                     lambda _m: _count(counts, "feature_maps"),
-                                     qos_profile_sensor_data)  # FeatureMaps are best effort
+            node.create_subscription(FeatureMap, robot_topic(NAMESPACE, FEATURES.name),
+                                     lambda _m: _count(counts, "feature_maps"), FEATURES.qos_profile())
             executor = SingleThreadedExecutor(context=context)
             executor.add_node(node)
             _wait_for_subscriber(pub, executor, start_timeout_s)

@@ -1,0 +1,71 @@
+"""The link contract has one home (dedelayed_link.contract): every YAML file and README that
+names a link topic or a robot output spells it as the contract does, and every node default
+and emulator relay spec is derived from it."""
+
+import glob
+import os
+import re
+
+import yaml
+
+from dedelayed_link import contract
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KNOWN_TOPICS = {t.name for t in contract.ALL_LINK_TOPICS} | {
+    contract.SEGMENTATION_TOPIC, contract.OVERLAY_TOPIC, contract.LOCAL_ONLY_TOPIC,
+    contract.CLASS_NAMES_TOPIC}
+# "dedelayed/<words>" in prose or YAML; "dedelayed/tools/..." is a checkout path, not a topic.
+TOPIC_LIKE = re.compile(r"(?<![\w.-])/?(?:[\w]+/)*?(dedelayed/(?!tools/)[a-z_]+(?:/[a-z_]+)*)")
+
+
+def _documents():
+    patterns = ["README.md", "*/README.md", "docs/*.md", "*/config/*.yaml"]
+    return sorted(p for pat in patterns for p in glob.glob(os.path.join(REPO, pat)))
+
+
+def test_every_topic_named_in_yaml_and_readmes_is_spelled_as_the_contract():
+    wrong = []
+    for path in _documents():
+        for line_no, line in enumerate(open(path, encoding="utf-8"), 1):
+            for match in TOPIC_LIKE.finditer(line):
+                if match.group(1) not in KNOWN_TOPICS:
+                    wrong.append(f"{os.path.relpath(path, REPO)}:{line_no}: {match.group(1)}")
+    assert not wrong, ("topic names that the link contract (dedelayed_link/contract.py) does not "
+                       "define; fix the spelling or add the topic there:\n" + "\n".join(wrong))
+
+
+def test_emulator_yaml_relays_exactly_the_contract():
+    cfg = yaml.safe_load(open(os.path.join(REPO, "dedelayed_bringup", "config", "link_emulator.yaml")))
+    params = next(iter(cfg.values()))["ros__parameters"]
+    assert params["uplink_topics"] == [t.relay_spec for t in contract.LINK_TOPICS if t.direction == contract.UP]
+    assert params["downlink_topics"] == [t.relay_spec for t in contract.LINK_TOPICS
+                                         if t.direction == contract.DOWN]
+
+
+def test_robot_yaml_topics_are_the_contract_names():
+    cfg = yaml.safe_load(open(os.path.join(REPO, "dedelayed_local", "config", "robot.yaml")))
+    values = {k: v for node in cfg.values() for k, v in node["ros__parameters"].items()
+              if k.endswith("_topic")}
+    assert values["features_topic"] == contract.FEATURES.name
+    assert values["delay_report_topic"] == contract.DELAY_REPORT.name
+    assert values["uplink_topic"] == contract.UPLINK.name
+    assert values["segmentation_topic"] == contract.SEGMENTATION_TOPIC
+    assert values["image_topic"] == contract.CAMERA_TOPIC
+
+
+def test_contract_topics_are_relative_and_typed():
+    for topic in contract.ALL_LINK_TOPICS:
+        assert not topic.name.startswith("/"), f"{topic.name}: link topics resolve under the robot namespace"
+        package, kind, name = topic.msg_type.split("/")
+        assert kind == "msg" and package and name
+        assert topic.direction in (contract.UP, contract.DOWN)
+    assert contract.robot_topic("/robot1/", contract.FEATURES.name) == "/robot1/dedelayed/remote_features"
+
+
+def test_models_package_imports_no_ros():
+    offenders = []
+    for path in glob.glob(os.path.join(REPO, "models", "dedelayed_models", "**", "*.py"), recursive=True):
+        text = open(path, encoding="utf-8").read()
+        if re.search(r"^\s*(from|import)\s+(rclpy|dedelayed_link|dedelayed_msgs|sensor_msgs)\b", text, re.M):
+            offenders.append(os.path.relpath(path, REPO))
+    assert not offenders, f"dedelayed_models must stay ROS-free: {offenders}"
