@@ -24,5 +24,6 @@ setup(
     entry_points={"console_scripts": [
         "link_emulator = dedelayed_bringup.link_emulator_node:main",
         "synthetic_camera = dedelayed_bringup.synthetic_camera_node:main",
+        "recorder = dedelayed_bringup.recorder_node:main",
     ]},
 )

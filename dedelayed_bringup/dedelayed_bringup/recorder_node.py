@@ -1,0 +1,109 @@
+"""`recorder`: records a robot's drive into one rosbag2-compatible MCAP file.
+
+    ros2 run dedelayed_bringup recorder --ros-args -r __ns:=/robot1 \
+        -p output_path:=drive.mcap -p max_duration_s:=600.0
+    # without ros2: python -m dedelayed_bringup.recorder_node --ros-args ...   (same arguments)
+
+Records ``topics`` (default: camera, the three segmentations, the overlay, FeatureMaps without
+their payload, DelayReports, /diagnostics) until Ctrl-C or a bound (``max_duration_s``,
+``max_size_mb``), then closes the file (summary, rosbag2 metadata, footer) and exits 0. Killed
+without a chance to close, the file still holds every whole chunk (``mcap_bag.read_bag``).
+Open it in Foxglove (config/foxglove_layout.json) or with ``ros2 bag info`` / ``ros2 bag play``.
+"""
+
+import os
+import sys
+import time
+
+import rclpy
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
+
+from dedelayed_local.ros_params import declare_parameters
+from dedelayed_models.process_signals import sigint_raises_keyboard_interrupt
+
+from dedelayed_bringup.mcap_bag import COMPRESSIONS, BagWriter
+from dedelayed_bringup.topic_recorder import RECORDED_TOPICS, TopicRecorder
+
+NODE_NAME = "dedelayed_recorder"
+PARAMETERS = (
+    ("topics", RECORDED_TOPICS, "topics recorded, each 'topic|package/msg/Type|qos' with qos "
+                                "'sensor' (the publisher offers best effort) or 'reliable'; "
+                                "relative names resolve under `namespace`"),
+    ("namespace", "", "robot namespace that relative topics resolve under, e.g. /robot1; "
+                      "empty = this node's namespace (-r __ns:=/robot1)"),
+    ("output_path", "", "MCAP file written; empty = dedelayed_<date>_<time>.mcap in the "
+                        "working directory"),
+    ("max_duration_s", 0.0, "stop and close the file after this long [s]; 0 = until Ctrl-C"),
+    ("max_size_mb", 0.0, "stop and close the file once it holds this much [MB, 1e6 B]; "
+                         "0 = unbounded"),
+    ("record_feature_payload", False, "also record FeatureMap payloads (data); false = every "
+                                      "other field, the payload left empty"),
+    ("compression", "zstd", "chunk compression: zstd, lz4 or none"),
+    ("chunk_size_kb", 1024, "MCAP chunk size [KiB]: what a crash can lose at most"),
+)
+LIMIT_CHECK_PERIOD_S = 0.5
+
+
+class RecorderNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__(NODE_NAME, **kwargs)
+        p = self.params = declare_parameters(self, PARAMETERS)
+        if p["compression"] not in COMPRESSIONS:
+            raise ValueError(f"compression '{p['compression']}' is unknown; use one of "
+                             f"{sorted(COMPRESSIONS)}")
+        if p["max_duration_s"] < 0 or p["max_size_mb"] < 0:
+            raise ValueError(f"max_duration_s {p['max_duration_s']} and max_size_mb "
+                             f"{p['max_size_mb']} must be >= 0 (0 = unbounded)")
+        path = p["output_path"] or time.strftime("dedelayed_%Y%m%d_%H%M%S.mcap")
+        self.writer = BagWriter(path, compression=p["compression"],
+                                chunk_size_bytes=int(p["chunk_size_kb"]) * 1024,
+                                max_duration_s=p["max_duration_s"],
+                                max_size_bytes=int(p["max_size_mb"] * 1e6))
+        self.recorder = TopicRecorder(self, p["topics"], self.writer, namespace=p["namespace"],
+                                      record_feature_payload=p["record_feature_payload"])
+        self.stopped_by = ""
+        self.create_timer(LIMIT_CHECK_PERIOD_S, self._check_limits)
+        self.get_logger().info(f"recording {len(self.recorder.topics)} topics to "
+                               f"{self.writer.path}: {', '.join(self.recorder.topics)}")
+
+    def _check_limits(self) -> None:
+        self.stopped_by = self.stopped_by or self.writer.limit_reached()
+
+    def close(self) -> None:
+        self.writer.close()
+        counts = self.writer.message_counts()
+        self.get_logger().info(
+            f"closed {self.writer.path}: {sum(counts.values())} messages, "
+            f"{os.path.getsize(self.writer.path)} B"
+            + (f" ({self.stopped_by})" if self.stopped_by else ""))
+
+
+def main(args=None) -> int:
+    sigint_raises_keyboard_interrupt()
+    rclpy.init(args=args if args is not None else sys.argv,
+               signal_handler_options=SignalHandlerOptions.NO)
+    try:
+        node = RecorderNode()
+    except (ValueError, OSError) as exc:
+        rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {exc}")
+        rclpy.try_shutdown()
+        return 1
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    try:
+        while rclpy.ok() and not node.stopped_by:
+            executor.spin_once(timeout_sec=0.2)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        executor.shutdown()
+        node.close()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Records ROS topics into a rosbag2-compatible MCAP file (mcap_bag.BagWriter), as rosbag2 does.
+
+Each topic is subscribed as serialised bytes (``raw=True``: the CDR bytes the publisher sent,
+never re-encoded) with its message info; a message is written with the DDS receive time as log
+time and the publisher's source time as publish time. A channel is registered at a topic's
+first message, with the QoS its publishers offer then (``ros2 bag play`` offers the same).
+FeatureMap payloads (``data``, ~37 kB-1.2 MB each) are left out unless asked for: the rest of
+the message (stamp, delay, identity, shape, timing) is what a drive review needs.
+
+Used by the ``recorder`` executable (recorder_node.py) and by the demo's recorder, which adds
+its own handlers to score the outputs it records.
+"""
+
+import time
+from typing import Callable, Dict, Iterable, List, Optional
+
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.serialization import deserialize_message, serialize_message
+
+from dedelayed_bringup.mcap_bag import BagWriter, qos_dict
+from dedelayed_bringup.relay_topics import TopicSpec, parse_topic_spec
+
+# What a drive is: camera, truth (synthetic camera only), the three outputs, the overlay,
+# the link traffic the robot sees and /diagnostics. Relative names resolve under the robot's
+# namespace. "topic|package/msg/Type|qos", qos = what the publisher offers (sensor = best effort).
+RECORDED_TOPICS = [
+    "/camera/image_raw|sensor_msgs/msg/Image|sensor",
+    "/camera/ground_truth|sensor_msgs/msg/Image|reliable",
+    "dedelayed/segmentation|sensor_msgs/msg/Image|reliable",
+    "dedelayed/segmentation/overlay|sensor_msgs/msg/Image|reliable",
+    "dedelayed/segmentation/local_only|sensor_msgs/msg/Image|reliable",
+    "dedelayed/remote_segmentation|sensor_msgs/msg/Image|reliable",
+    "dedelayed/remote_features|dedelayed_msgs/msg/FeatureMap|reliable",
+    "dedelayed/delay_report|dedelayed_msgs/msg/DelayReport|reliable",
+    "/diagnostics|diagnostic_msgs/msg/DiagnosticArray|reliable",
+]
+# Payload fields left empty unless record_feature_payload (type -> field name).
+PAYLOAD_FIELDS = {"dedelayed_msgs/msg/FeatureMap": "data"}
+# Every message must reach the file: a reader queue deep enough for a writer's stall.
+RECORD_DEPTH = 100
+
+Handler = Callable[[object, float], None]   # (deserialised message, received time [s])
+
+
+def record_qos(qos: str) -> QoSProfile:
+    """Reader QoS for a topic whose publisher offers ``qos`` ('sensor' or 'reliable')."""
+    reliability = (ReliabilityPolicy.BEST_EFFORT if qos == "sensor"
+                   else ReliabilityPolicy.RELIABLE)
+    return QoSProfile(depth=RECORD_DEPTH, history=HistoryPolicy.KEEP_LAST,
+                      reliability=reliability)
+
+
+def resolve_topic(topic: str, namespace: str) -> str:
+    """A relative ``topic`` under ``namespace`` ('' = leave it to the node's namespace)."""
+    if topic.startswith("/") or not namespace:
+        return topic
+    return f"/{namespace.strip('/')}/{topic}" if namespace.strip("/") else f"/{topic}"
+
+
+class TopicRecorder:
+    """Subscribes ``node`` to every spec and writes each message to ``writer``.
+
+    handlers: absolute topic -> ``handler(message, received_s)``, called after the message is
+    written (the demo scores what it records). Callbacks run on the node's executor; run that
+    executor single-threaded (BagWriter is not thread safe).
+    """
+
+    def __init__(self, node: Node, specs: Iterable[str], writer: BagWriter, *,
+                 namespace: str = "", record_feature_payload: bool = False,
+                 handlers: Optional[Dict[str, Handler]] = None):
+        self.node = node
+        self.writer = writer
+        self.record_feature_payload = bool(record_feature_payload)
+        self.handlers = dict(handlers or {})
+        self.topics: List[str] = []
+        for text in specs:
+            spec = parse_topic_spec(text)
+            topic = node.resolve_topic_name(resolve_topic(spec.topic, namespace))
+            self.topics.append(topic)
+            node.create_subscription(
+                spec.msg_type, topic,
+                lambda data, info, s=spec, t=topic: self._on_message(s, t, data, info),
+                record_qos(spec.qos), raw=True)
+        unknown = set(self.handlers) - set(self.topics)
+        if unknown:
+            raise ValueError(f"handlers for topics that are not recorded: {sorted(unknown)}; "
+                             f"recorded: {self.topics}")
+
+    def _offered_qos(self, topic: str) -> list:
+        return [qos_dict(info.qos_profile)
+                for info in self.node.get_publishers_info_by_topic(topic)]
+
+    def _on_message(self, spec: TopicSpec, topic: str, data: bytes, info: dict) -> None:
+        received_ns = int(info.get("received_timestamp") or 0) or time.time_ns()
+        if not self.writer.has_topic(topic):
+            self.writer.add_topic(topic, spec.type_name, self._offered_qos(topic))
+        handler = self.handlers.get(topic)
+        payload_field = PAYLOAD_FIELDS.get(spec.type_name)
+        message = None
+        if handler is not None or (payload_field and not self.record_feature_payload):
+            message = deserialize_message(data, spec.msg_type)
+        stored = data
+        if payload_field and not self.record_feature_payload:
+            kept = getattr(message, payload_field)
+            setattr(message, payload_field, [])
+            stored = serialize_message(message)
+            setattr(message, payload_field, kept)
+        if not self.writer.closed:
+            self.writer.write(topic, stored, received_ns, int(info.get("source_timestamp") or 0))
+        if handler is not None:
+            handler(message, received_ns * 1e-9)
