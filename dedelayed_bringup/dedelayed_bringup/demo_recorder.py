@@ -5,6 +5,11 @@ own rclpy Context and executor thread. Receive times are taken on the same clock
 stamps frames with (the robot's system clock), so "finished by then" in the streaming score is
 exact up to this process's own callback latency, which all three outputs share.
 
+Everything it hears is also written, as received, to a rosbag2-compatible MCAP file
+(``topic_recorder.TopicRecorder``, the ``recorder`` executable's path): the camera, the truth,
+the three outputs, the overlay, FeatureMaps (without payload), DelayReports and /diagnostics.
+The scores are computed from the very messages the bag holds, with the bag's receive times.
+
 It also cuts and restores the link: ``set_link_up`` calls the link emulator's parameter service
 (``link_up``), and the times of those calls are what the report shades as the outage.
 """
@@ -22,19 +27,20 @@ from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from dedelayed_link import (DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, LOCAL_ONLY_TOPIC, REMOTE_SEGMENTATION,
-                            SEGMENTATION_TOPIC, robot_topic)
+                            SEGMENTATION_TOPIC)
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
-# Keep every message: the recorder must see each output, not the newest one.
-RECORD_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
-                        history=HistoryPolicy.KEEP_LAST)
-# FeatureMap and DelayReport: read as the robot and the cloud read them (the link contract).
-NEWEST_QOS = FEATURES.qos_profile()
+from .mcap_bag import BagWriter
+from .topic_recorder import RECORDED_TOPICS, TopicRecorder, resolve_topic
+
 STREAMS = ("dedelayed", "local_only", "remote_only")
+# Recorded topic (relative ones under the robot namespace) -> the output stream it carries.
+STREAM_TOPICS = {"dedelayed": SEGMENTATION_TOPIC, "local_only": LOCAL_ONLY_TOPIC,
+                 "remote_only": REMOTE_SEGMENTATION.name}
+TRUTH_TOPIC = "/camera/ground_truth"
 
 
 @dataclass
@@ -51,6 +57,8 @@ class Recording:
     # behind the previous batch, forward, encode) -- what the robot's tau really contains.
     features: List[tuple] = field(default_factory=list)
     link_events: List[tuple] = field(default_factory=list)    # (time_s, link_up)
+    # the MCAP file of the drive: {"path", "size_bytes", "messages": {topic: count}}
+    bag: Dict[str, object] = field(default_factory=dict)
 
 
 def _time_s(time_msg) -> float:
@@ -66,25 +74,22 @@ def _pixels(msg: Image) -> np.ndarray:
 
 
 class DemoRecorder:
-    def __init__(self, domain_id: int, namespace: str, emulator_node: str,
-                 truth_topic: str = "/camera/ground_truth"):
+    def __init__(self, domain_id: int, namespace: str, emulator_node: str, bag_path: str):
         self.recording = Recording()
         self._lock = threading.Lock()
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=int(domain_id))
         self.node = Node("demo_recorder", context=self.context)
-        topics = {"dedelayed": robot_topic(namespace, SEGMENTATION_TOPIC),
-                  "local_only": robot_topic(namespace, LOCAL_ONLY_TOPIC),
-                  "remote_only": robot_topic(namespace, REMOTE_SEGMENTATION.name)}
-        for stream, topic in topics.items():
-            self.node.create_subscription(Image, topic, lambda m, s=stream: self._on_output(s, m),
-                                          RECORD_QOS)
-        self.node.create_subscription(Image, truth_topic, self._on_truth, RECORD_QOS)
-        self.node.create_subscription(DiagnosticArray, DIAGNOSTICS_TOPIC, self._on_diagnostics, 50)
-        self.node.create_subscription(DelayReport, robot_topic(namespace, DELAY_REPORT.name),
-                                      self._on_delay_report, NEWEST_QOS)
-        self.node.create_subscription(FeatureMap, robot_topic(namespace, FEATURES.name),
-                                      self._on_features, NEWEST_QOS)
+        ns = namespace.rstrip("/")
+        handlers = {resolve_topic(topic, ns): (lambda m, t, s=stream: self._on_output(s, m, t))
+                    for stream, topic in STREAM_TOPICS.items()}
+        handlers.update({
+            TRUTH_TOPIC: self._on_truth, DIAGNOSTICS_TOPIC: self._on_diagnostics,
+            resolve_topic(DELAY_REPORT.name, ns): self._on_delay_report,
+            resolve_topic(FEATURES.name, ns): self._on_features})
+        self.bag = BagWriter(bag_path)
+        self.topic_recorder = TopicRecorder(self.node, RECORDED_TOPICS, self.bag, namespace=ns,
+                                            handlers=handlers)
         self._set_parameters = self.node.create_client(
             SetParameters, f"{emulator_node}/set_parameters")
         self.executor = SingleThreadedExecutor(context=self.context)
@@ -93,18 +98,16 @@ class DemoRecorder:
                                          name="demo_recorder")
         self._spinner.start()
 
-    # -- callbacks ---------------------------------------------------------------------------
-    def _on_output(self, stream: str, msg: Image) -> None:
-        received = time.time()
+    # -- callbacks (received_s: the receive time the bag holds as log time) --------------------
+    def _on_output(self, stream: str, msg: Image, received_s: float) -> None:
         with self._lock:
-            self.recording.outputs[stream].append((_stamp_s(msg.header), received, _pixels(msg)))
+            self.recording.outputs[stream].append((_stamp_s(msg.header), received_s, _pixels(msg)))
 
-    def _on_truth(self, msg: Image) -> None:
+    def _on_truth(self, msg: Image, received_s: float) -> None:
         with self._lock:
             self.recording.truth.append((_stamp_s(msg.header), _pixels(msg)))
 
-    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
-        received = time.time()
+    def _on_diagnostics(self, msg: DiagnosticArray, received_s: float) -> None:
         for status in msg.status:
             if not status.name.endswith(": segmentation"):
                 continue  # the emulator's and the cloud's statuses live here too
@@ -112,20 +115,20 @@ class DemoRecorder:
             tau = values.get("tau_ms", "")
             with self._lock:
                 self.recording.diagnostics.append({
-                    "time_s": received, "mode": values.get("mode", ""),
+                    "time_s": received_s, "mode": values.get("mode", ""),
                     "reason": values.get("reason", ""), "tau_ms": float(tau) if tau else None,
                     "fused_frames": int(values.get("fused_frames", 0)),
                     "local_only_frames": int(values.get("local_only_frames", 0))})
 
-    def _on_delay_report(self, msg: DelayReport) -> None:
+    def _on_delay_report(self, msg: DelayReport, received_s: float) -> None:
         with self._lock:
-            self.recording.delay_reports.append((time.time(), float(msg.observed_delay_ms),
+            self.recording.delay_reports.append((received_s, float(msg.observed_delay_ms),
                                                  float(msg.delay_jitter_ms), int(msg.window_size)))
 
-    def _on_features(self, msg: FeatureMap) -> None:
+    def _on_features(self, msg: FeatureMap, received_s: float) -> None:
         with self._lock:
             held_ms = (_time_s(msg.remote_publish_time) - _time_s(msg.remote_receive_time)) * 1e3
-            self.recording.features.append((_stamp_s(msg.header), time.time(), held_ms,
+            self.recording.features.append((_stamp_s(msg.header), received_s, held_ms,
                                             float(msg.delay_ms)))
 
     # -- control -----------------------------------------------------------------------------
@@ -159,8 +162,12 @@ class DemoRecorder:
             return self.recording.diagnostics[-1] if self.recording.diagnostics else None
 
     def close(self) -> Recording:
+        """Stop listening, close the bag (summary, rosbag2 metadata, footer); the recording."""
         self.executor.shutdown(timeout_sec=2.0)
         self.node.destroy_node()
         self.context.try_shutdown()
         self._spinner.join(timeout=2.0)
+        self.bag.close()
+        self.recording.bag = {"path": self.bag.path, "size_bytes": self.bag.size_bytes,
+                              "messages": self.bag.message_counts()}
         return self.recording

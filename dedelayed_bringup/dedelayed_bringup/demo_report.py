@@ -1,4 +1,5 @@
-"""Writes demo_out/: figures.json, report.md, streaming_miou.png, tau_histogram.png, overlays.png.
+"""Writes demo_out/: figures.json, report.md, streaming_miou.png, tau_histogram.png, overlays.png
+(drive.mcap, the recorded drive, is written by the recorder; its size is reported here).
 
 Also prints the summary table to the terminal. Every number comes from the recording.
 """
@@ -48,6 +49,7 @@ def write_report(args, models, link, rec, *, cut_s, restore_s, cpu_cores, wall_s
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "load_average_1_5_15": [round(v, 2) for v in load]},
         "wall_time_s": round(time.time() - wall_start, 1),
+        "bag": _bag_figures(rec, truth_times),
     }
     os.makedirs(args.out, exist_ok=True)
     _plots(args, rec, figures, phases, modes)
@@ -59,7 +61,24 @@ def write_report(args, models, link, rec, *, cut_s, restore_s, cpu_cores, wall_s
     print("\n" + table + "\n")
     print(f"[demo] wrote {args.out}/report.md, figures.json, streaming_miou.png, "
           f"tau_histogram.png, overlays.png in {figures['wall_time_s']:.0f} s")
+    bag = figures["bag"]
+    if bag:
+        print(f"[demo] drive recorded: {bag['path']} ({bag['size_bytes'] / 1e6:.1f} MB, "
+              f"{bag['bytes_per_drive_s'] / 1e6:.2f} MB per second of drive, "
+              f"{sum(bag['messages'].values())} messages on {len(bag['messages'])} topics)")
     return figures
+
+
+def _bag_figures(rec, truth_times) -> dict:
+    """The bag's path, size, size per second of drive (camera span) and messages per topic."""
+    if not rec.bag:
+        return {}
+    drive_s = max(truth_times[-1] - truth_times[0], 1e-3)
+    scored = {"truth": len(rec.truth), **{s: len(rec.outputs[s]) for s in LABELS},
+              "features": len(rec.features), "delay_reports": len(rec.delay_reports)}
+    return {**rec.bag, "drive_s": round(drive_s, 3),
+            "bytes_per_drive_s": round(rec.bag["size_bytes"] / drive_s),
+            "scored_messages": scored}
 
 
 def summary_table(fig) -> str:

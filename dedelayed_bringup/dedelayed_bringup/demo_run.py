@@ -7,7 +7,8 @@
    large-data DDS profile; the recorder listens in the robot's domain.
 2. the synthetic camera plays one validation drive in real time; half-way through, the link
    is cut for ``--outage-s`` seconds (the emulator's run-time ``link_up`` switch).
-3. everything is stopped, the recording scored (demo_scoring.py) and written (demo_report.py).
+3. everything is stopped, the recording scored (demo_scoring.py) and written (demo_report.py);
+   the drive itself is in ``<out>/drive.mcap`` (rosbag2-compatible MCAP, demo_recorder.py).
 """
 
 import argparse
@@ -21,6 +22,8 @@ from .demo_stack import (EMULATOR_NODE, NAMESPACE, READY_LINES, LinkSettings, ca
                          system_processes)
 from .stack import Stack, StackError
 from .transport import same_host_profile_env, unicast_profile_env
+
+BAG_NAME = "drive.mcap"   # the recorded drive, in --out
 
 
 def parse_args(argv):
@@ -153,7 +156,8 @@ def run(args) -> dict:
     with Stack(specs, output=output) as system:
         for name, pattern in READY_LINES.items():
             system.wait_for_output(name, pattern, timeout_s=180)
-        recorder = DemoRecorder(robot_domain, NAMESPACE, EMULATOR_NODE)
+        recorder = DemoRecorder(robot_domain, NAMESPACE, EMULATOR_NODE,
+                                bag_path=os.path.join(args.out, BAG_NAME))
         camera = camera_process(seed=args.seed, motion=args.motion, fps=args.fps,
                                 camera_hw=args.camera_hw, duration_s=args.duration_s,
                                 robot_domain=robot_domain, env={**env, **(envs or {}).get("robot", {})},

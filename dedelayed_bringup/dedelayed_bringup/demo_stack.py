@@ -68,7 +68,7 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
         env=env_for("robot", robot_domain), prefix=prefixes.get("robot", ()),
         arguments=["--without-uplink"],
         # A deep camera queue: the demo scores every frame, and 2 shared cores stall now and then.
-        parameters={**weights, "publish_local_only": True, "publish_overlay": False,
+        parameters={**weights, "publish_local_only": True, "publish_overlay": True,
                     "image_queue_depth": 60,
                     "diagnostics_period_s": 0.2, "max_feature_age_ms": float(max_feature_age_ms),
                     "remote_height": models.remote_hw[0], "remote_width": models.remote_hw[1]})

@@ -3,9 +3,10 @@
     ros2 launch dedelayed_bringup robot.launch.py namespace:=robot1 cloud_address:=10.0.0.2 \
         checkpoint:=/opt/dedelayed/small.pt backend:=tensorrt device:=cuda
 
-All node parameters come from `params_file` (default: dedelayed_local/config/robot.yaml); the
-arguments below override the ones people change most. Without launch_ros (pip-only machines)
-`make demo` / dedelayed_bringup.stack start the same executable with the same YAML.
+All node parameters come from `params_file` (default: dedelayed_local/config/robot.yaml). The
+override arguments below default to empty and are passed on only when given, so a value in
+your params file is obeyed unless you also give it here. Without launch_ros (pip-only
+machines) `make demo` / dedelayed_bringup.stack start the same executable with the same YAML.
 """
 
 
@@ -13,26 +14,31 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 ARGUMENTS = (
     ("namespace", "", "robot namespace, e.g. robot1 (one per robot served by a cloud)"),
     ("params_file", PathJoinSubstitution([FindPackageShare("dedelayed_local"), "config",
                                           "robot.yaml"]), "robot parameter YAML"),
-    ("checkpoint", "", "local/dedelayed checkpoint (.pt); empty = the YAML's value"),
-    ("onnx_path", "", "robot ONNX graph; empty = exported from the checkpoint"),
-    ("engine_path", "", "TensorRT engine file; empty = cached by ONNX hash, TensorRT, GPU"),
-    ("backend", "auto", "tensorrt, onnxruntime, torch or auto"),
-    ("device", "cpu", "cpu or cuda (torch / onnxruntime backends)"),
-    ("image_topic", "/camera/image_raw", "camera topic (sensor_msgs/Image)"),
     ("cloud_address", "", "cloud host address(es), comma separated: DDS unicast peers "
                           "(no multicast); empty = default DDS discovery"),
-    ("use_sim_time", "false", "use /clock"),
 )
 
-# Launch arguments that override the same-named node parameter when not empty.
-OVERRIDES = ("checkpoint", "onnx_path", "engine_path", "backend", "device", "image_topic")
+# Launch arguments that override the same-named node parameter when given:
+# (name, type, description).
+OVERRIDES = (
+    ("checkpoint", "str", "local/dedelayed checkpoint (.pt)"),
+    ("onnx_path", "str", "robot ONNX graph"),
+    ("engine_path", "str", "TensorRT engine file"),
+    ("backend", "str", "tensorrt, onnxruntime, torch or auto"),
+    ("device", "str", "cpu or cuda (torch / onnxruntime backends)"),
+    ("image_topic", "str", "camera topic (sensor_msgs/Image)"),
+    ("max_feature_age_ms", "float", "older features are not fused [ms]; 0 = the largest delay "
+                                    "the checkpoint was trained for"),
+    ("remote_height", "int", "uplinked frame height [px]; 0 = the checkpoint's remote input"),
+    ("remote_width", "int", "uplinked frame width [px]; 0 = the checkpoint's remote input"),
+    ("use_sim_time", "bool", "use /clock"),
+)
 
 
 def _peer_environment(context):
@@ -45,18 +51,20 @@ def _peer_environment(context):
 
 
 def _robot_node(context):
-    overrides = {name: ParameterValue(LaunchConfiguration(name), value_type=str)
-                 for name in OVERRIDES if LaunchConfiguration(name).perform(context)}
-    overrides["use_sim_time"] = ParameterValue(LaunchConfiguration("use_sim_time"),
-                                               value_type=bool)
+    from dedelayed_bringup.launch_arguments import given_overrides
+
+    overrides = given_overrides({name: LaunchConfiguration(name).perform(context)
+                                 for name, _, _ in OVERRIDES}, OVERRIDES)
     return [Node(package="dedelayed_local", executable="robot",
                  namespace=LaunchConfiguration("namespace"),
-                 parameters=[LaunchConfiguration("params_file"), overrides],
+                 parameters=[LaunchConfiguration("params_file")] + ([overrides] if overrides else []),
                  output="screen", emulate_tty=True)]
 
 
 def generate_launch_description():
+    from dedelayed_bringup.launch_arguments import declared_arguments
+
     return LaunchDescription(
         [DeclareLaunchArgument(name, default_value=default, description=description)
-         for name, default, description in ARGUMENTS]
+         for name, default, description in ARGUMENTS + tuple(declared_arguments(OVERRIDES))]
         + [OpaqueFunction(function=_peer_environment), OpaqueFunction(function=_robot_node)])

@@ -23,7 +23,9 @@ def build_nodes(with_uplink: bool) -> list:
     segmenter = LocalSegmenterNode()
     fusion = FusionNode(segmenter.robot_model)
     segmenter.use_fusion(fusion)
-    return [segmenter, fusion] + ([UplinkNode()] if with_uplink else [])
+    # the uplink sends frames at the checkpoint's remote input where its size parameters are 0
+    remote_hw = tuple(segmenter.robot_model.config.remote_hw)
+    return [segmenter, fusion] + ([UplinkNode(remote_hw=remote_hw)] if with_uplink else [])
 
 
 def main(args=None) -> int:

@@ -23,17 +23,29 @@ UPLINK_FORMAT = "rgb8; webp compressed rgb8"
 PARAMETERS = (
     ("image_topic", CAMERA_TOPIC, "camera input (sensor_msgs/Image)"),
     ("uplink_topic", UPLINK.name, "WebP frames to the cloud"),
-    ("remote_height", 256, "frame height sent to the cloud [px] (the remote model's input)"),
-    ("remote_width", 512, "frame width sent to the cloud [px]"),
+    ("remote_height", 0, "frame height sent to the cloud [px] (the remote model's input); "
+                         "0 = the robot checkpoint's remote input"),
+    ("remote_width", 0, "frame width sent to the cloud [px]; 0 = the robot checkpoint's "
+                        "remote input"),
     ("webp_quality", WEBP_QUALITY, "WebP quality 0-100 (paper: 85)"),
     ("max_rate_hz", 0.0, "uplink at most this many frames per second; 0 = every frame"),
 )
 
 
 class UplinkNode(Node):
-    def __init__(self, **kwargs):
+    def __init__(self, remote_hw=(0, 0), **kwargs):
+        """remote_hw: (H, W) [px] the robot's checkpoint says its remote model takes, used where
+        remote_height / remote_width are 0."""
         super().__init__("dedelayed_uplink", **kwargs)
         self.params = declare_parameters(self, PARAMETERS)
+        for key, size in zip(("remote_height", "remote_width"), remote_hw):
+            self.params[key] = self.params[key] or int(size)
+        if min(self.params["remote_height"], self.params["remote_width"]) <= 0:
+            raise ValueError(
+                f"remote_height {self.params['remote_height']} x remote_width "
+                f"{self.params['remote_width']}: 0 means the robot checkpoint's remote input, "
+                "which only the `robot` executable (it loads the checkpoint) knows; give both "
+                "as the cloud model's input size [px]")
         if not 0 <= self.params["webp_quality"] <= 100:
             raise ValueError(f"webp_quality {self.params['webp_quality']} must be within 0-100")
         self._min_period_s = (1.0 / self.params["max_rate_hz"]) if self.params["max_rate_hz"] > 0 else 0.0
