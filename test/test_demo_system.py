@@ -23,6 +23,7 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.ros]
 
 DRIVE_S, OUTAGE_S = 20.0, 3.0
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +95,15 @@ def test_drive_bag_reads_back_into_ros_messages_that_match_the_report(demo):
     assert counts["/camera/image_raw"] >= 0.98 * scored["truth"], counts
     assert abs(counts[f"{ns}/segmentation/overlay"] - scored["dedelayed"]) <= 1, counts
     assert counts["/diagnostics"] >= demo["settings"]["duration_s"], counts
+    for topic in ("/camera/ground_truth", f"{ns}/segmentation/local_only",
+                  f"{ns}/remote_segmentation"):   # class colours, written by the recorder
+        assert counts[f"{topic}/colour"] == counts[topic], counts
+    layout = json.loads(open(os.path.join(REPO, "dedelayed_bringup", "config",
+                                          "foxglove_layout.json")).read())
+    shown = {c["imageMode"]["imageTopic"] for c in layout["configById"].values() if "imageMode" in c}
+    shown |= {p["value"].split(".")[0] for c in layout["configById"].values()
+              for p in c.get("paths", [])}
+    assert shown <= set(counts), f"the Foxglove layout shows topics the bag lacks: {shown - set(counts)}"
     modes = set()
     for topic, messages in contents.by_topic().items():
         msg_type = import_message_type(contents.type_of(topic))

@@ -34,7 +34,7 @@ from dedelayed_link import (DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, LOCAL_ONL
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
 from .mcap_bag import BagWriter
-from .topic_recorder import RECORDED_TOPICS, TopicRecorder, resolve_topic
+from .topic_recorder import COLOUR_TOPICS, RECORDED_TOPICS, TopicRecorder, resolve_topic
 
 STREAMS = ("dedelayed", "local_only", "remote_only")
 # Recorded topic (relative ones under the robot namespace) -> the output stream it carries.
@@ -89,7 +89,7 @@ class DemoRecorder:
             resolve_topic(FEATURES.name, ns): self._on_features})
         self.bag = BagWriter(bag_path)
         self.topic_recorder = TopicRecorder(self.node, RECORDED_TOPICS, self.bag, namespace=ns,
-                                            handlers=handlers)
+                                            handlers=handlers, colour_topics=COLOUR_TOPICS)
         self._set_parameters = self.node.create_client(
             SetParameters, f"{emulator_node}/set_parameters")
         self.executor = SingleThreadedExecutor(context=self.context)

@@ -24,7 +24,7 @@ from dedelayed_local.ros_params import declare_parameters
 from dedelayed_models.process_signals import sigint_raises_keyboard_interrupt
 
 from dedelayed_bringup.mcap_bag import COMPRESSIONS, BagWriter
-from dedelayed_bringup.topic_recorder import RECORDED_TOPICS, TopicRecorder
+from dedelayed_bringup.topic_recorder import COLOUR_TOPICS, RECORDED_TOPICS, TopicRecorder
 
 NODE_NAME = "dedelayed_recorder"
 PARAMETERS = (
@@ -38,6 +38,8 @@ PARAMETERS = (
     ("max_duration_s", 0.0, "stop and close the file after this long [s]; 0 = until Ctrl-C"),
     ("max_size_mb", 0.0, "stop and close the file once it holds this much [MB, 1e6 B]; "
                          "0 = unbounded"),
+    ("colour_topics", COLOUR_TOPICS, "recorded class-id images (mono8) also written in class "
+                                     "colours as <topic>/colour (rgb8, in the file only)"),
     ("record_feature_payload", False, "also record FeatureMap payloads (data); false = every "
                                       "other field, the payload left empty"),
     ("compression", "zstd", "chunk compression: zstd, lz4 or none"),
@@ -62,7 +64,8 @@ class RecorderNode(Node):
                                 max_duration_s=p["max_duration_s"],
                                 max_size_bytes=int(p["max_size_mb"] * 1e6))
         self.recorder = TopicRecorder(self, p["topics"], self.writer, namespace=p["namespace"],
-                                      record_feature_payload=p["record_feature_payload"])
+                                      record_feature_payload=p["record_feature_payload"],
+                                      colour_topics=[t for t in p["colour_topics"] if t])
         self.stopped_by = ""
         self.create_timer(LIMIT_CHECK_PERIOD_S, self._check_limits)
         self.get_logger().info(f"recording {len(self.recorder.topics)} topics to "

@@ -7,6 +7,11 @@ first message, with the QoS its publishers offer then (``ros2 bag play`` offers 
 FeatureMap payloads (``data``, ~37 kB-1.2 MB each) are left out unless asked for: the rest of
 the message (stamp, delay, identity, shape, timing) is what a drive review needs.
 
+Class-id images (mono8 trainIds: ground truth, local-only, remote-only) look black in a
+viewer, so for each of ``colour_topics`` the recorder also writes ``<topic>/colour``: the same
+header, the ids in the project's class colours (rgb8, ``segmenter_core.colorize``). Those
+channels exist only in the file, never on the ROS graph.
+
 Used by the ``recorder`` executable (recorder_node.py) and by the demo's recorder, which adds
 its own handlers to score the outputs it records.
 """
@@ -35,6 +40,11 @@ RECORDED_TOPICS = [
     "dedelayed/delay_report|dedelayed_msgs/msg/DelayReport|reliable",
     "/diagnostics|diagnostic_msgs/msg/DiagnosticArray|reliable",
 ]
+# Class-id images the recorder also writes in class colours, as <topic>/colour.
+COLOUR_TOPICS = ["/camera/ground_truth", "dedelayed/segmentation/local_only",
+                 "dedelayed/remote_segmentation"]
+COLOUR_SUFFIX = "/colour"
+IMAGE_TYPE = "sensor_msgs/msg/Image"
 # Payload fields left empty unless record_feature_payload (type -> field name).
 PAYLOAD_FIELDS = {"dedelayed_msgs/msg/FeatureMap": "data"}
 # Every message must reach the file: a reader queue deep enough for a writer's stall.
@@ -68,11 +78,14 @@ class TopicRecorder:
 
     def __init__(self, node: Node, specs: Iterable[str], writer: BagWriter, *,
                  namespace: str = "", record_feature_payload: bool = False,
-                 handlers: Optional[Dict[str, Handler]] = None):
+                 handlers: Optional[Dict[str, Handler]] = None,
+                 colour_topics: Iterable[str] = ()):
         self.node = node
         self.writer = writer
         self.record_feature_payload = bool(record_feature_payload)
         self.handlers = dict(handlers or {})
+        self.colour_topics = {node.resolve_topic_name(resolve_topic(t, namespace))
+                              for t in colour_topics}
         self.topics: List[str] = []
         for text in specs:
             spec = parse_topic_spec(text)
@@ -86,6 +99,10 @@ class TopicRecorder:
         if unknown:
             raise ValueError(f"handlers for topics that are not recorded: {sorted(unknown)}; "
                              f"recorded: {self.topics}")
+        if self.colour_topics - set(self.topics):
+            node.get_logger().info(f"not colouring {sorted(self.colour_topics - set(self.topics))}: "
+                                   "not among the recorded topics")
+            self.colour_topics &= set(self.topics)
 
     def _offered_qos(self, topic: str) -> list:
         return [qos_dict(info.qos_profile)
@@ -97,8 +114,9 @@ class TopicRecorder:
             self.writer.add_topic(topic, spec.type_name, self._offered_qos(topic))
         handler = self.handlers.get(topic)
         payload_field = PAYLOAD_FIELDS.get(spec.type_name)
+        colour = topic in self.colour_topics
         message = None
-        if handler is not None or (payload_field and not self.record_feature_payload):
+        if handler is not None or colour or (payload_field and not self.record_feature_payload):
             message = deserialize_message(data, spec.msg_type)
         stored = data
         if payload_field and not self.record_feature_payload:
@@ -106,7 +124,27 @@ class TopicRecorder:
             setattr(message, payload_field, [])
             stored = serialize_message(message)
             setattr(message, payload_field, kept)
-        if not self.writer.closed:
-            self.writer.write(topic, stored, received_ns, int(info.get("source_timestamp") or 0))
+        if self.writer.closed:
+            return
+        sent_ns = int(info.get("source_timestamp") or 0)
+        self.writer.write(topic, stored, received_ns, sent_ns)
+        if colour:
+            self._write_colour(topic + COLOUR_SUFFIX, message, received_ns, sent_ns)
         if handler is not None:
             handler(message, received_ns * 1e-9)
+
+    def _write_colour(self, topic: str, ids_msg, received_ns: int, sent_ns: int) -> None:
+        import numpy as np
+        from sensor_msgs.msg import Image
+
+        from dedelayed_local.image_codec import fill_image_msg
+        from dedelayed_models.classes import colorize
+
+        if ids_msg.encoding != "mono8":
+            return
+        ids = np.frombuffer(bytes(ids_msg.data), np.uint8).reshape(
+            ids_msg.height, ids_msg.step)[:, :ids_msg.width]
+        out = fill_image_msg(Image(header=ids_msg.header), colorize(ids), "rgb8")
+        if not self.writer.has_topic(topic):
+            self.writer.add_topic(topic, IMAGE_TYPE)
+        self.writer.write(topic, serialize_message(out), received_ns, sent_ns)

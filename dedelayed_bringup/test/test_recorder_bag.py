@@ -67,9 +67,9 @@ class _Drive:
     def matched(self) -> bool:
         return all(p.get_subscription_count() > 0 for p in self.pubs)
 
-    def run(self, duration_s: float) -> None:
+    def run(self, duration_s: float, until=lambda: False) -> None:
         end = time.monotonic() + duration_s
-        while time.monotonic() < end:
+        while time.monotonic() < end and not until():
             now = time.time()
             for msg in (self.image, self.features):
                 msg.header.stamp.sec, msg.header.stamp.nanosec = int(now), int(now % 1 * 1e9)
@@ -129,21 +129,22 @@ def test_recorder_stops_at_its_duration_bound_and_closes_a_complete_bag(ros_doma
         stack.wait_for_output("recorder", "recording 3 topics", timeout_s=30)
         drive = _Drive(probe)
         assert wait_until(drive.matched, 20.0), stack.output_of("recorder")
-        drive.run(6.0)
         process = stack.children["recorder"].process
-        assert wait_until(lambda: process.poll() is not None, 10.0), "the bound did not stop it"
+        drive.run(10.0, until=lambda: process.poll() is not None)
+        assert process.poll() is not None, "the 4 s bound did not stop it within 10 s"
         assert process.returncode == 0, stack.output_of("recorder")
         assert "max_duration_s 4 s reached" in stack.output_of("recorder")
     contents = read_bag(str(path))
     assert contents.complete and not contents.stopped_by, contents.stopped_by
     counts = contents.counts()
     assert set(counts) == {"/camera/image_raw", FEATURES, "/diagnostics"}, counts
-    # 4 s of 20 / 10 / 5 Hz (less discovery at the start)
-    assert 50 <= counts["/camera/image_raw"] <= 90, counts
-    assert counts[FEATURES] >= 25 and counts["/diagnostics"] >= 12, counts
+    # at most 4 s (counted from the recorder's start, before discovery) of 20 / 10 / 5 Hz
+    assert 10 <= counts["/camera/image_raw"] <= 4.0 * 20 + 2, counts
+    assert counts[FEATURES] >= 5 and counts["/diagnostics"] >= 2, counts
     _check_messages(contents, record_payload=True)
     meta = yaml.safe_load(contents.metadata[METADATA_NAME]["serialized_metadata"])
     assert meta["version"] == 9 and meta["storage_identifier"] == "mcap"
+    assert 0 < meta["duration"]["nanoseconds"] <= 4.0e9
     assert meta["message_count"] == sum(counts.values())
     assert {t["topic_metadata"]["name"]: t["message_count"]
             for t in meta["topics_with_message_count"]} == counts
@@ -173,3 +174,14 @@ def test_sigkill_mid_drive_leaves_every_whole_chunk_readable(ros_domain_id, tmp_
     assert counts.get("/camera/image_raw", 0) >= sent - 12, (counts, sent, size,
                                                              contents.stopped_by)
     _check_messages(contents, record_payload=False)
+
+
+def test_recorder_yaml_lists_every_declared_parameter_with_its_default():
+    import yaml
+
+    from dedelayed_bringup.recorder_node import NODE_NAME, PARAMETERS
+
+    path = os.path.join(os.path.dirname(__file__), "..", "config", "recorder.yaml")
+    in_yaml = yaml.safe_load(open(path))[f"/**/{NODE_NAME}"]["ros__parameters"]
+    assert in_yaml == {name: default for name, default, _ in PARAMETERS}
+    assert all(description for _, _, description in PARAMETERS)
