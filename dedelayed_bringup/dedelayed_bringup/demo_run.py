@@ -166,8 +166,11 @@ def run(args) -> dict:
             with Stack([camera], output=output) as camera_stack:
                 camera_stack.wait_for_output("camera", "playing", timeout_s=120)
                 started = time.time()
-                cpu_start = {n: _cpu_seconds(c.process.pid)
-                             for n, c in {**system.children, **camera_stack.children}.items()}
+                # "recorder": this process (its recorder thread writes the bag; the loop sleeps)
+                pids = {"recorder": os.getpid(), **{n: c.process.pid for n, c in
+                                                    {**system.children,
+                                                     **camera_stack.children}.items()}}
+                cpu_start = {n: _cpu_seconds(pid) for n, pid in pids.items()}
                 cut_at = started + (args.duration_s - args.outage_s) / 2
                 end = started + args.duration_s + 2.0   # + the last frames' answers
                 next_progress = started
@@ -187,8 +190,7 @@ def run(args) -> dict:
                         next_progress += 5.0
                     time.sleep(0.02)
                 drive_s = time.time() - started
-                cpu = {n: (_cpu_seconds(c.process.pid) - cpu_start[n]) / drive_s
-                       for n, c in {**system.children, **camera_stack.children}.items()}
+                cpu = {n: (_cpu_seconds(pid) - cpu_start[n]) / drive_s for n, pid in pids.items()}
         finally:
             recording = recorder.close()
     print(f"[demo] stopped every node; scoring {len(recording.truth)} ground-truth frames")
