@@ -63,11 +63,11 @@ def parse_topic_spec(spec: str) -> TopicSpec:
     parts = [p.strip() for p in spec.split("|")]
     if len(parts) != 3 or not all(parts):
         raise ValueError(
-            f"relay topic '{spec}' is not 'topic|package/msg/Type|qos', e.g. "
+            f"topic spec '{spec}' is not 'topic|package/msg/Type|qos', e.g. "
             f"'{FEATURES.relay_spec}'")
     topic, type_name, qos = parts
     if qos not in QOS_NAMES:
-        raise ValueError(f"relay topic '{spec}': QoS '{qos}' is unknown; use one of {QOS_NAMES}")
+        raise ValueError(f"topic spec '{spec}': QoS '{qos}' is unknown; use one of {QOS_NAMES}")
     return TopicSpec(topic, type_name, import_message_type(type_name), qos)
 
 
