@@ -20,3 +20,24 @@ def test_robot_yaml_matches_declared_parameters():
         declared = {name: default for name, default, _ in module.PARAMETERS}
         assert in_yaml == declared, node
         assert all(description for _, _, description in module.PARAMETERS)
+
+
+def test_uplink_size_defaults_to_the_checkpoints_remote_input(ros_context):
+    """robot.yaml's remote_height/width 0: the robot sends frames at the size its checkpoint's
+    remote model takes (192x384 for the shipped one), so the cloud never resizes them."""
+    from dedelayed_local.robot_model import RobotModel
+    from dedelayed_local.uplink_node import UplinkNode
+
+    shipped = os.path.join(os.path.dirname(__file__), "..", "..", "models", "dedelayed_models",
+                           "checkpoints", "dedelayed.pt")
+    if not os.path.isfile(shipped):
+        pytest.skip("needs the shipped checkpoint models/dedelayed_models/checkpoints/dedelayed.pt")
+    remote_hw = tuple(RobotModel.from_checkpoint(shipped).config.remote_hw)
+    assert remote_hw == (192, 384)
+    node = UplinkNode(remote_hw=remote_hw, context=ros_context)
+    try:
+        assert (node.params["remote_height"], node.params["remote_width"]) == remote_hw
+    finally:
+        node.destroy_node()
+    with pytest.raises(ValueError, match="remote_height 0 x remote_width 0.*give both"):
+        UplinkNode(context=ros_context)
