@@ -87,6 +87,7 @@ class TopicRecorder:
         self.colour_topics = {node.resolve_topic_name(resolve_topic(t, namespace))
                               for t in colour_topics}
         self.topics: List[str] = []
+        self.undecodable = 0   # messages written as received that did not deserialise
         for text in specs:
             spec = parse_topic_spec(text)
             topic = node.resolve_topic_name(resolve_topic(spec.topic, namespace))
@@ -109,25 +110,34 @@ class TopicRecorder:
                 for info in self.node.get_publishers_info_by_topic(topic)]
 
     def _on_message(self, spec: TopicSpec, topic: str, data: bytes, info: dict) -> None:
+        if self.writer.closed:
+            return
         received_ns = int(info.get("received_timestamp") or 0) or time.time_ns()
+        sent_ns = int(info.get("source_timestamp") or 0)
         if not self.writer.has_topic(topic):
             self.writer.add_topic(topic, spec.type_name, self._offered_qos(topic))
         handler = self.handlers.get(topic)
-        payload_field = PAYLOAD_FIELDS.get(spec.type_name)
         colour = topic in self.colour_topics
+        strip = PAYLOAD_FIELDS.get(spec.type_name) if not self.record_feature_payload else None
         message = None
-        if handler is not None or colour or (payload_field and not self.record_feature_payload):
-            message = deserialize_message(data, spec.msg_type)
+        if handler is not None or colour or strip:
+            try:
+                message = deserialize_message(data, spec.msg_type)
+            except Exception as error:  # noqa: BLE001 - whatever a peer sent, keep recording
+                self.undecodable += 1
+                self.node.get_logger().warning(
+                    f"{topic}: a message that does not deserialise as {spec.type_name} ({error}) "
+                    f"is recorded as received ({self.undecodable} so far)",
+                    throttle_duration_sec=5.0)
         stored = data
-        if payload_field and not self.record_feature_payload:
-            kept = getattr(message, payload_field)
-            setattr(message, payload_field, [])
+        if message is not None and strip:
+            kept = getattr(message, strip)
+            setattr(message, strip, [])
             stored = serialize_message(message)
-            setattr(message, payload_field, kept)
-        if self.writer.closed:
-            return
-        sent_ns = int(info.get("source_timestamp") or 0)
+            setattr(message, strip, kept)
         self.writer.write(topic, stored, received_ns, sent_ns)
+        if message is None:
+            return
         if colour:
             self._write_colour(topic + COLOUR_SUFFIX, message, received_ns, sent_ns)
         if handler is not None:

@@ -24,6 +24,7 @@ TOPICS = ["/camera/image_raw|sensor_msgs/msg/Image|sensor",
           "dedelayed/remote_features|dedelayed_msgs/msg/FeatureMap|reliable",
           "/diagnostics|diagnostic_msgs/msg/DiagnosticArray|reliable"]
 FEATURES = f"{NAMESPACE}/dedelayed/remote_features"
+JUNK, JUNK_MESSAGES = b"\x00\x01\x00\x00" + b"\xff" * 12, 3   # not a FeatureMap in CDR
 
 
 def _recorder(path, **parameters):
@@ -130,6 +131,8 @@ def test_recorder_stops_at_its_duration_bound_and_closes_a_complete_bag(ros_doma
         drive = _Drive(probe)
         assert wait_until(drive.matched, 20.0), stack.output_of("recorder")
         process = stack.children["recorder"].process
+        for _ in range(JUNK_MESSAGES):   # a peer's malformed bytes: recorded, nothing stops
+            drive.pubs[1].publish(JUNK)
         drive.run(10.0, until=lambda: process.poll() is not None)
         assert process.poll() is not None, "the 4 s bound did not stop it within 10 s"
         assert process.returncode == 0, stack.output_of("recorder")
@@ -141,6 +144,9 @@ def test_recorder_stops_at_its_duration_bound_and_closes_a_complete_bag(ros_doma
     # at most 4 s (counted from the recorder's start, before discovery) of 20 / 10 / 5 Hz
     assert 10 <= counts["/camera/image_raw"] <= 4.0 * 20 + 2, counts
     assert counts[FEATURES] >= 5 and counts["/diagnostics"] >= 2, counts
+    junk = [m for m in contents.by_topic()[FEATURES] if m.data == JUNK]
+    assert len(junk) == JUNK_MESSAGES, counts
+    contents.messages = [m for m in contents.messages if m.data != JUNK]
     _check_messages(contents, record_payload=True)
     meta = yaml.safe_load(contents.metadata[METADATA_NAME]["serialized_metadata"])
     assert meta["version"] == 9 and meta["storage_identifier"] == "mcap"
@@ -162,7 +168,12 @@ def test_sigkill_mid_drive_leaves_every_whole_chunk_readable(ros_domain_id, tmp_
         stack.wait_for_output("recorder", "recording 3 topics", timeout_s=30)
         drive = _Drive(probe)
         assert wait_until(drive.matched, 20.0), stack.output_of("recorder")
-        drive.run(3.0)
+        drive.run(1.0)
+        for _ in range(JUNK_MESSAGES):   # deserialised here (to drop the payload): logged, kept
+            drive.pubs[1].publish(JUNK)
+        drive.run(2.0)
+        assert "does not deserialise as dedelayed_msgs/msg/FeatureMap" in stack.output_of(
+            "recorder")
         os.killpg(stack.children["recorder"].process.pid, signal.SIGKILL)
         assert wait_until(lambda: stack.children["recorder"].process.poll() is not None, 5.0)
         sent = drive.sent
@@ -173,6 +184,8 @@ def test_sigkill_mid_drive_leaves_every_whole_chunk_readable(ros_domain_id, tmp_
     # 64 KiB chunks of ~37 kB frames (compressed): all but the last chunk or two survive
     assert counts.get("/camera/image_raw", 0) >= sent - 12, (counts, sent, size,
                                                              contents.stopped_by)
+    assert sum(m.data == JUNK for m in contents.messages) == JUNK_MESSAGES
+    contents.messages = [m for m in contents.messages if m.data != JUNK]
     _check_messages(contents, record_payload=False)
 
 
