@@ -95,7 +95,7 @@ def test_drive_bag_reads_back_into_ros_messages_that_match_the_report(demo):
     assert counts["/camera/image_raw"] >= 0.98 * scored["truth"], counts
     assert abs(counts[f"{ns}/segmentation/overlay"] - scored["dedelayed"]) <= 1, counts
     assert counts["/diagnostics"] >= demo["settings"]["duration_s"], counts
-    for topic in ("/camera/ground_truth", f"{ns}/segmentation/local_only",
+    for topic in (f"{ns}/segmentation/local_only",
                   f"{ns}/remote_segmentation"):   # class colours, written by the recorder
         assert counts[f"{topic}/colour"] == counts[topic], counts
     layout = json.loads(open(os.path.join(REPO, "dedelayed_bringup", "config",

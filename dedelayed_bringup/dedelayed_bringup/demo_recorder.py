@@ -74,7 +74,8 @@ def _pixels(msg: Image) -> np.ndarray:
 
 
 class DemoRecorder:
-    def __init__(self, domain_id: int, namespace: str, emulator_node: str, bag_path: str):
+    def __init__(self, domain_id: int, namespace: str, emulator_node: str, bag_path: str,
+                 record_feature_payload: bool = False):
         self.recording = Recording()
         self._lock = threading.Lock()
         self.context = rclpy.Context()
@@ -89,7 +90,8 @@ class DemoRecorder:
             resolve_topic(FEATURES.name, ns): self._on_features})
         self.bag = BagWriter(bag_path)
         self.topic_recorder = TopicRecorder(self.node, RECORDED_TOPICS, self.bag, namespace=ns,
-                                            handlers=handlers, colour_topics=COLOUR_TOPICS)
+                                            handlers=handlers, colour_topics=COLOUR_TOPICS,
+                                            record_feature_payload=record_feature_payload)
         self._set_parameters = self.node.create_client(
             SetParameters, f"{emulator_node}/set_parameters")
         self.executor = SingleThreadedExecutor(context=self.context)

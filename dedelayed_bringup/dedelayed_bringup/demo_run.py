@@ -67,6 +67,8 @@ def parse_args(argv):
     p.add_argument("--cloud-address", default="", help="the cloud namespace's IPv4 address")
     p.add_argument("--robot-address", default="", help="the robot namespace's IPv4 address")
     p.add_argument("--quiet", action="store_true", help="do not echo the nodes' own log lines")
+    p.add_argument("--record-feature-payload", action="store_true",
+                   help="drive.mcap: also record FeatureMap payloads (default: every other field)")
     p.add_argument("--sweep-rtt-ms", type=float, nargs="+", default=None, metavar="RTT",
                    help="live delay sweep: one drive per round trip [ms] (no outage, "
                         "--sweep-jitter-ms), then a table, JSON and PNG of streaming mIoU "
@@ -157,7 +159,8 @@ def run(args) -> dict:
         for name, pattern in READY_LINES.items():
             system.wait_for_output(name, pattern, timeout_s=180)
         recorder = DemoRecorder(robot_domain, NAMESPACE, EMULATOR_NODE,
-                                bag_path=os.path.join(args.out, BAG_NAME))
+                                bag_path=os.path.join(args.out, BAG_NAME),
+                                record_feature_payload=args.record_feature_payload)
         camera = camera_process(seed=args.seed, motion=args.motion, fps=args.fps,
                                 camera_hw=args.camera_hw, duration_s=args.duration_s,
                                 robot_domain=robot_domain, env={**env, **(envs or {}).get("robot", {})},

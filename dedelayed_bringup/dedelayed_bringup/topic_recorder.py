@@ -7,10 +7,10 @@ first message, with the QoS its publishers offer then (``ros2 bag play`` offers 
 FeatureMap payloads (``data``, ~37 kB-1.2 MB each) are left out unless asked for: the rest of
 the message (stamp, delay, identity, shape, timing) is what a drive review needs.
 
-Class-id images (mono8 trainIds: ground truth, local-only, remote-only) look black in a
-viewer, so for each of ``colour_topics`` the recorder also writes ``<topic>/colour``: the same
-header, the ids in the project's class colours (rgb8, ``segmenter_core.colorize``). Those
-channels exist only in the file, never on the ROS graph.
+Class-id images (mono8 trainIds: local-only, remote-only) look black in a viewer, so for each
+of ``colour_topics`` the recorder also writes ``<topic>/colour``: the same header, the ids in
+the project's class colours (rgb8, ``dedelayed_models.classes.colorize``). Those channels
+exist only in the file, never on the ROS graph.
 
 Used by the ``recorder`` executable (recorder_node.py) and by the demo's recorder, which adds
 its own handlers to score the outputs it records.
@@ -41,8 +41,7 @@ RECORDED_TOPICS = [
     "/diagnostics|diagnostic_msgs/msg/DiagnosticArray|reliable",
 ]
 # Class-id images the recorder also writes in class colours, as <topic>/colour.
-COLOUR_TOPICS = ["/camera/ground_truth", "dedelayed/segmentation/local_only",
-                 "dedelayed/remote_segmentation"]
+COLOUR_TOPICS = ["dedelayed/segmentation/local_only", "dedelayed/remote_segmentation"]
 COLOUR_SUFFIX = "/colour"
 IMAGE_TYPE = "sensor_msgs/msg/Image"
 # Payload fields left empty unless record_feature_payload (type -> field name).
