@@ -33,13 +33,13 @@ PARAMETERS = (
                                 "relative names resolve under `namespace`"),
     ("namespace", "", "robot namespace that relative topics resolve under, e.g. /robot1; "
                       "empty = this node's namespace (-r __ns:=/robot1)"),
-    ("output_path", "", "MCAP file written; empty = dedelayed_<date>_<time>.mcap in the "
+    ("output_path", "", "MCAP file written; empty = `dedelayed_<date>_<time>.mcap` in the "
                         "working directory"),
     ("max_duration_s", 0.0, "stop and close the file after this long [s]; 0 = until Ctrl-C"),
     ("max_size_mb", 0.0, "stop and close the file once it holds this much [MB, 1e6 B]; "
                          "0 = unbounded"),
     ("colour_topics", COLOUR_TOPICS, "recorded class-id images (mono8) also written in class "
-                                     "colours as <topic>/colour (rgb8, in the file only)"),
+                                     "colours as `<topic>/colour` (rgb8, in the file only)"),
     ("record_feature_payload", False, "also record FeatureMap payloads (data); false = every "
                                       "other field, the payload left empty"),
     ("compression", "zstd", "chunk compression: zstd, lz4 or none"),
