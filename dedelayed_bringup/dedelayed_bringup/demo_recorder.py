@@ -34,13 +34,13 @@ from dedelayed_link import (DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, LOCAL_ONL
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
 from .mcap_bag import BagWriter
-from .topic_recorder import COLOUR_TOPICS, RECORDED_TOPICS, TopicRecorder, resolve_topic
+from .topic_recorder import (COLOUR_TOPICS, GROUND_TRUTH_TOPIC, RECORDED_TOPICS, TopicRecorder,
+                             resolve_topic)
 
 STREAMS = ("dedelayed", "local_only", "remote_only")
 # Recorded topic (relative ones under the robot namespace) -> the output stream it carries.
 STREAM_TOPICS = {"dedelayed": SEGMENTATION_TOPIC, "local_only": LOCAL_ONLY_TOPIC,
                  "remote_only": REMOTE_SEGMENTATION.name}
-TRUTH_TOPIC = "/camera/ground_truth"
 
 
 @dataclass
@@ -85,7 +85,7 @@ class DemoRecorder:
         handlers = {resolve_topic(topic, ns): (lambda m, t, s=stream: self._on_output(s, m, t))
                     for stream, topic in STREAM_TOPICS.items()}
         handlers.update({
-            TRUTH_TOPIC: self._on_truth, DIAGNOSTICS_TOPIC: self._on_diagnostics,
+            GROUND_TRUTH_TOPIC: self._on_truth, DIAGNOSTICS_TOPIC: self._on_diagnostics,
             resolve_topic(DELAY_REPORT.name, ns): self._on_delay_report,
             resolve_topic(FEATURES.name, ns): self._on_features})
         self.bag = BagWriter(bag_path)

@@ -15,13 +15,10 @@ import os
 import sys
 import time
 
-import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.signals import SignalHandlerOptions
 
+from dedelayed_link.ros_main import run_nodes
 from dedelayed_local.ros_params import declare_parameters
-from dedelayed_models.process_signals import sigint_raises_keyboard_interrupt
 
 from dedelayed_bringup.mcap_bag import COMPRESSIONS, BagWriter
 from dedelayed_bringup.topic_recorder import COLOUR_TOPICS, RECORDED_TOPICS, TopicRecorder
@@ -72,9 +69,15 @@ class RecorderNode(Node):
                                f"{self.writer.path}: {', '.join(self.recorder.topics)}")
 
     def _check_limits(self) -> None:
-        self.stopped_by = self.stopped_by or self.writer.limit_reached()
+        self.stopped_by = self.writer.limit_reached()
+        if self.stopped_by:
+            self.close()
+            self.context.try_shutdown()   # ends the spin (run_nodes), then destroy_node
 
     def close(self) -> None:
+        """Close the file (summary, rosbag2 metadata, footer), once."""
+        if self.writer.closed:
+            return
         self.writer.close()
         counts = self.writer.message_counts()
         self.get_logger().info(
@@ -82,30 +85,13 @@ class RecorderNode(Node):
             f"{os.path.getsize(self.writer.path)} B"
             + (f" ({self.stopped_by})" if self.stopped_by else ""))
 
+    def destroy_node(self):
+        self.close()
+        return super().destroy_node()
+
 
 def main(args=None) -> int:
-    sigint_raises_keyboard_interrupt()
-    rclpy.init(args=args if args is not None else sys.argv,
-               signal_handler_options=SignalHandlerOptions.NO)
-    try:
-        node = RecorderNode()
-    except (ValueError, OSError) as exc:
-        rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {exc}")
-        rclpy.try_shutdown()
-        return 1
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    try:
-        while rclpy.ok() and not node.stopped_by:
-            executor.spin_once(timeout_sec=0.2)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        executor.shutdown()
-        node.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_nodes(lambda: [RecorderNode()], name=NODE_NAME, args=args)
 
 
 if __name__ == "__main__":

@@ -23,27 +23,28 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message, serialize_message
 
+from dedelayed_link import (CAMERA_TOPIC, DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, LOCAL_ONLY_TOPIC,
+                            OVERLAY_TOPIC, REMOTE_SEGMENTATION, SEGMENTATION_TOPIC)
+
 from dedelayed_bringup.mcap_bag import BagWriter, qos_dict
 from dedelayed_bringup.relay_topics import TopicSpec, parse_topic_spec
 
 # What a drive is: camera, truth (synthetic camera only), the three outputs, the overlay,
 # the link traffic the robot sees and /diagnostics. Relative names resolve under the robot's
 # namespace. "topic|package/msg/Type|qos", qos = what the publisher offers (sensor = best effort).
+IMAGE_TYPE = "sensor_msgs/msg/Image"
+GROUND_TRUTH_TOPIC = "/camera/ground_truth"   # the synthetic camera's exact labels
 RECORDED_TOPICS = [
-    "/camera/image_raw|sensor_msgs/msg/Image|sensor",
-    "/camera/ground_truth|sensor_msgs/msg/Image|reliable",
-    "dedelayed/segmentation|sensor_msgs/msg/Image|reliable",
-    "dedelayed/segmentation/overlay|sensor_msgs/msg/Image|reliable",
-    "dedelayed/segmentation/local_only|sensor_msgs/msg/Image|reliable",
-    "dedelayed/remote_segmentation|sensor_msgs/msg/Image|reliable",
-    "dedelayed/remote_features|dedelayed_msgs/msg/FeatureMap|reliable",
-    "dedelayed/delay_report|dedelayed_msgs/msg/DelayReport|reliable",
-    "/diagnostics|diagnostic_msgs/msg/DiagnosticArray|reliable",
+    f"{CAMERA_TOPIC}|{IMAGE_TYPE}|sensor",
+    f"{GROUND_TRUTH_TOPIC}|{IMAGE_TYPE}|reliable",
+    *(f"{name}|{IMAGE_TYPE}|reliable" for name in (SEGMENTATION_TOPIC, OVERLAY_TOPIC,
+                                                  LOCAL_ONLY_TOPIC)),
+    REMOTE_SEGMENTATION.relay_spec, FEATURES.relay_spec, DELAY_REPORT.relay_spec,
+    f"{DIAGNOSTICS_TOPIC}|diagnostic_msgs/msg/DiagnosticArray|reliable",
 ]
 # Class-id images the recorder also writes in class colours, as <topic>/colour.
-COLOUR_TOPICS = ["dedelayed/segmentation/local_only", "dedelayed/remote_segmentation"]
+COLOUR_TOPICS = [LOCAL_ONLY_TOPIC, REMOTE_SEGMENTATION.name]
 COLOUR_SUFFIX = "/colour"
-IMAGE_TYPE = "sensor_msgs/msg/Image"
 # Payload fields left empty unless record_feature_payload (type -> field name).
 PAYLOAD_FIELDS = {"dedelayed_msgs/msg/FeatureMap": "data"}
 # Every message must reach the file: a reader queue deep enough for a writer's stall.
