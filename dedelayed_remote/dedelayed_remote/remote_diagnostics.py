@@ -1,7 +1,8 @@
 """What the remote node reports on /diagnostics, computed without ROS.
 
 One status per robot (rates of frames in and features out over the last period, frames dropped
-as superseded / stale / undecodable, the delay used, the last batch) and one for the server
+as superseded / stale / refused (per kind), the delay used and reports clamped or refused, the
+last batch) and one for the server
 (model identity and source, device, batches per second, forward time). The node turns the
 ``Status`` tuples into diagnostic_msgs; levels follow diagnostic_msgs (0 OK, 1 WARN, 2 ERROR).
 """
@@ -84,18 +85,26 @@ class RemoteDiagnostics:
             if robot in identity_mismatch:
                 level, message = WARN, (f"robot expects remote model {identity_mismatch[robot]}, this "
                                         f"node serves {self.identity}: the robot will not fuse")
-            elif delta("frames_undecodable") > 0:
-                level, message = WARN, "undecodable uplink frames dropped"
+            elif delta("frames_refused") > 0:
+                kinds = [k[len("refused_"):] for k in c if k.startswith("refused_") and delta(k) > 0]
+                level, message = WARN, f"uplink frames refused ({', '.join(kinds)})"
+            elif delta("delays_clamped") > 0 or delta("delays_refused") > 0:
+                level, message = WARN, "delay reports outside the model's range"
             elif delta("frames_received") > 0 and out_hz == 0 and previous:
                 level, message = WARN, "frames arrive but no features were sent this period"
             values = [("frames_in_hz", f"{frames_in_hz:.2f}"), ("features_out_hz", f"{out_hz:.2f}"),
                       ("frames_received", str(int(c["frames_received"]))),
                       ("frames_superseded", str(int(c["frames_superseded"]))),
                       ("frames_stale", str(int(c["frames_stale"]))),
-                      ("frames_undecodable", str(int(c["frames_undecodable"]))),
+                      ("frames_refused", str(int(c["frames_refused"]))),
+                      *((k, str(int(n))) for k, n in c.items() if k.startswith("refused_")),
+                      ("decode_superseded", str(int(c.get("decode_superseded", 0)))),
                       ("frames_out_of_order", str(int(c["frames_out_of_order"]))),
                       ("history_restarts", str(int(c["history_restarts"]))),
                       ("delay_ms", f"{c['delay_ms']:.1f}"),
+                      ("delays_clamped", str(int(c["delays_clamped"]))),
+                      ("delays_refused", str(int(c["delays_refused"]))),
+                      ("identity_changes", str(int(c["identity_changes"]))),
                       ("last_compute_ms", f"{compute.get(robot, float('nan')):.1f}")]
             if robot in errors:
                 values.append(("last_encode_error", errors[robot]))

@@ -8,10 +8,12 @@ Per robot namespace <ns> ('' = the node's own, relative names), the link contrac
     out  <ns>/REMOTE_SEGMENTATION    sensor_msgs/Image mono8 (publish_remote_segmentation only)
     out  /diagnostics                diagnostic_msgs/DiagnosticArray every diagnostics_period_s
 
-ROS plumbing only: callbacks decode frames into the per-robot contexts (robot_context.py), one
-callback group per robot so robots decode in parallel but each robot's frames stay in order; one
-worker thread, not the executor, runs the batched forward (remote_server.py), so callbacks keep
-replacing pending frames while the model computes. Parameters: remote_params.py, README.md.
+ROS plumbing only: callbacks hand uplink payloads to per-robot decoder threads
+(uplink_decoder.py: WebP header checked before decoding, newest only), which push frames into
+the per-robot contexts (robot_context.py); one worker thread, not the executor, runs the batched
+forward (remote_server.py), so callbacks keep replacing pending frames while the model computes.
+Trouble is logged once per episode (dedelayed_models.episode_log). Parameters: remote_params.py,
+README.md.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import os
 import sys
 import threading
 import time
-from typing import Dict
 
 from builtin_interfaces.msg import Time as TimeMsg
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -32,16 +33,18 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from dedelayed_link import DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, REMOTE_SEGMENTATION, UPLINK, robot_topic
 from dedelayed_link.ros_main import run_nodes
+from dedelayed_models.episode_log import EpisodeLog
 from dedelayed_models.transport.feature_msg import fill_feature_map
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
 from .remote_diagnostics import RemoteDiagnostics, robot_label
 from .remote_params import FLOAT_PARAMETERS, NODE_NAME, PARAMETERS, RemoteNodeSettings
 from .remote_server import RemoteServer, ServedFeatures
-from .robot_context import RobotContextSet, UplinkFrame, prepare_uplink_frame
+from .robot_context import (DELAY_ADOPTED, DELAY_CLAMPED, DELAY_REFUSED, RobotContextSet,
+                            UplinkFrame)
 from .served_model import load_served_model
+from .uplink_decoder import UplinkDecoder, UplinkPayload
 
-WARN_PERIOD_S = 5.0  # per robot and kind: a broken uplink at 30 fps must not flood the log
 
 class RemoteNode(Node):
     def __init__(self, **kwargs):
@@ -54,21 +57,25 @@ class RemoteNode(Node):
         self.server = RemoteServer(self.served, local_hw=s.local_hw(self.served.config.local_hw),
                                    feature_encoding=s.feature_encoding)
         warm_up_ms = self.server.warm_up(s.default_delay_ms)
+        self.max_delay_ms = s.delay_bound_ms(self.served.trained_delay_ms)
         self.contexts = RobotContextSet(s.robot_namespaces, num_frames=self.served.num_frames,
                                         default_delay_ms=s.default_delay_ms,
-                                        max_frame_age_ms=s.max_frame_age_ms)
+                                        max_frame_age_ms=s.max_frame_age_ms,
+                                        max_delay_ms=self.max_delay_ms)
         self.diagnostics = RemoteDiagnostics(node_name=self.get_name(), identity=self.served.identity,
                                              source=self.served.source, device=str(self.served.device))
         # Every key exists from the start: callbacks of several threads only update values,
         # so the diagnostics timer can iterate safely.
-        self._expected_identity: Dict[str, str] = {r: "" for r in s.robot_namespaces}
-        self._last_warning: Dict[tuple, float] = {}
+        self._expected_identity = {r: None for r in s.robot_namespaces}
         self._warned_size = set()
+        self.episodes = EpisodeLog(warn=self.get_logger().warning, info=self.get_logger().info)
+        self.decoder = UplinkDecoder(s.robot_namespaces, self.served.remote_hw,
+                                     s.max_uplink_pixels, on_decoded=self._on_decoded,
+                                     on_refused=self._on_refused, on_error=self._on_decode_error)
         self._feature_publishers = {}
         self._segmentation_publishers = {}
         for robot in s.robot_namespaces:
-            # One group per robot: with a multi-threaded executor robots decode in parallel
-            # while each robot's frames stay in arrival order (the context rules need that).
+            # One group per robot: each robot's frames reach its decoder in arrival order.
             group = MutuallyExclusiveCallbackGroup()
             self._feature_publishers[robot] = self.create_publisher(
                 FeatureMap, robot_topic(robot, FEATURES.name), FEATURES.qos_profile())
@@ -105,12 +112,6 @@ class RemoteNode(Node):
             values[name] = self.declare_parameter(name, default, descriptor).value
         return values
 
-    def _warn_throttled(self, robot: str, kind: str, text: str) -> None:
-        now = time.monotonic()
-        if now - self._last_warning.get((robot, kind), -WARN_PERIOD_S) >= WARN_PERIOD_S:
-            self._last_warning[(robot, kind)] = now
-            self.get_logger().warning(text)
-
     # --- callbacks (executor thread) -------------------------------------------------------
 
     def _on_uplink(self, robot: str, msg: CompressedImage, info=None) -> None:
@@ -122,48 +123,76 @@ class RemoteNode(Node):
         if 0 < received_ns <= receive_time_ns:
             arrival_monotonic_ns -= receive_time_ns - received_ns
             receive_time_ns = received_ns
-        try:
-            pixels, decode_ms, decoded_hw = prepare_uplink_frame(msg.data, self.served.remote_hw)
-        except ValueError as exc:
-            count = self.contexts.count_undecodable(robot)
-            self._warn_throttled(robot, "decode", f"robot {robot_label(robot)}: dropped undecodable "
-                                 f"uplink frame (format '{msg.format}', {count} so far): {exc}")
-            return
+        stamp = (int(msg.header.stamp.sec), int(msg.header.stamp.nanosec))
+        self.decoder.submit(robot, UplinkPayload(
+            data=bytes(msg.data), stamp=stamp, frame_id=msg.header.frame_id,
+            receive_time_ns=receive_time_ns, arrival_monotonic_ns=arrival_monotonic_ns))
+
+    # --- decoded or refused (the robot's decoder thread) -----------------------------------
+
+    def _on_decoded(self, robot, payload, pixels, decode_ms, decoded_hw) -> None:
         if decoded_hw != self.served.remote_hw and robot not in self._warned_size:
             self._warned_size.add(robot)
             self.get_logger().warning(
                 f"robot {robot_label(robot)} uplinks {decoded_hw[0]}x{decoded_hw[1]} frames; the "
                 f"remote model takes {self.served.remote_hw[0]}x{self.served.remote_hw[1]}, so the "
                 "cloud resizes every frame; set the robot uplink size to save bandwidth and time")
-        stamp = (int(msg.header.stamp.sec), int(msg.header.stamp.nanosec))
-        frame = UplinkFrame(pixels=pixels, stamp=stamp, frame_id=msg.header.frame_id,
-                            receive_time_ns=receive_time_ns,
-                            arrival_monotonic_ns=arrival_monotonic_ns, decode_ms=decode_ms)
-        self.contexts.push_frame(robot, frame)
+        self.episodes.end("uplink_refused", f"robot {robot_label(robot)}", "a frame decoded")
+        self.contexts.push_frame(robot, UplinkFrame(
+            pixels=pixels, stamp=payload.stamp, frame_id=payload.frame_id,
+            receive_time_ns=payload.receive_time_ns,
+            arrival_monotonic_ns=payload.arrival_monotonic_ns, decode_ms=decode_ms))
+
+    def _on_refused(self, robot, payload, refusal) -> None:
+        count = self.contexts.count_refused(robot, refusal.kind)
+        self.episodes.event("uplink_refused", f"dropped uplink frame ({refusal.kind}, "
+                            f"{count} of this kind so far): {refusal}",
+                            subject=f"robot {robot_label(robot)}")
+
+    def _on_decode_error(self, robot, exc) -> None:
+        self.episodes.event("uplink_decode_error", f"{type(exc).__name__}: {exc}",
+                            subject=f"robot {robot_label(robot)}")
 
     def _on_delay_report(self, robot: str, msg: DelayReport) -> None:
-        adopted, _ = self.contexts.report_delay(robot, msg.observed_delay_ms, msg.window_size,
+        outcome, _ = self.contexts.report_delay(robot, msg.observed_delay_ms, msg.window_size,
                                                 msg.expected_model_identity)
-        if not adopted and msg.window_size > 0:
-            self._warn_throttled(robot, "delay", f"robot {robot_label(robot)} reported delay "
-                                 f"{msg.observed_delay_ms} ms; keeping the previous delay (a delay "
-                                 "must be finite and >= 0)")
-        expected = msg.expected_model_identity
-        if expected != self._expected_identity[robot]:
-            self._expected_identity[robot] = expected
-            if expected and expected != self.served.identity:
-                self.get_logger().warning(
-                    f"robot {robot_label(robot)} expects remote model {expected} but this node "
-                    f"serves {self.served.identity} ({self.served.source}); the robot will refuse "
-                    "these features. Serve the checkpoint its local model was fused with.")
-            elif expected:
-                self.get_logger().info(f"robot {robot_label(robot)} accepts this node's model "
-                                       f"{expected}")
+        who = f"robot {robot_label(robot)}"
+        if outcome == DELAY_CLAMPED:
+            self.episodes.event("delay_clamped", f"reported delay {msg.observed_delay_ms} ms is "
+                                f"above max_delay_ms {self.max_delay_ms:g} (the range the model "
+                                f"covers); conditioning on {self.max_delay_ms:g} ms", subject=who)
+        elif outcome == DELAY_REFUSED:
+            self.episodes.event("delay_refused", f"reported delay {msg.observed_delay_ms} ms; "
+                                "keeping the previous delay (a delay must be finite and >= 0)",
+                                subject=who)
+        elif outcome == DELAY_ADOPTED:
+            for kind in ("delay_clamped", "delay_refused"):
+                self.episodes.end(kind, who, "a delay in range was reported")
+        expected, previous = msg.expected_model_identity, self._expected_identity[robot]
+        if expected == previous:
+            return
+        self._expected_identity[robot] = expected
+        mismatch = bool(expected) and expected != self.served.identity
+        text = (f"expects remote model {expected} but this node serves {self.served.identity} "
+                f"({self.served.source}); the robot will refuse these features. Serve the "
+                "checkpoint its local model was fused with." if mismatch else
+                f"accepts this node's model {expected}" if expected else
+                "reports no expected remote model")
+        if previous is None and mismatch:   # the robot's first report: one line
+            self.get_logger().warning(f"{who} {text}")
+        elif previous is None:
+            self.get_logger().info(f"{who} {text}")
+        else:
+            self.episodes.event("identity_changed", f"now {text}", subject=who)
 
     def _publish_diagnostics(self) -> None:
+        self.episodes.flush()
         mismatch = {r: e for r, e in self._expected_identity.items()
                     if e and e != self.served.identity}
-        statuses = self.diagnostics.statuses(self.contexts.counters(), time.monotonic(), mismatch)
+        counters = self.contexts.counters()
+        for robot, values in counters.items():
+            values.update(self.decoder.counters(robot))
+        statuses = self.diagnostics.statuses(counters, time.monotonic(), mismatch)
         array = DiagnosticArray()
         array.header.stamp = self.get_clock().now().to_msg()
         for status in statuses:
@@ -185,8 +214,8 @@ class RemoteNode(Node):
             try:
                 answers = self.server.serve(snapshots, segment=bool(self._segmentation_publishers))
             except Exception as exc:  # noqa: BLE001 -- a failed batch (e.g. CUDA OOM) must not end serving
-                self._warn_throttled("", "forward", f"batched forward of {len(snapshots)} robot(s) "
-                                     f"failed, frames dropped: {type(exc).__name__}: {exc}")
+                self.episodes.event("forward_failed", f"batched forward of {len(snapshots)} "
+                                    f"robot(s) failed, frames dropped: {type(exc).__name__}: {exc}")
                 continue
             if answers:
                 self.diagnostics.record_batch(answers[0].batch_size, answers[0].forward_ms)
@@ -208,8 +237,8 @@ class RemoteNode(Node):
     def _publish_answer(self, answer: ServedFeatures) -> None:
         if answer.encoded is None:
             self.diagnostics.record_answer(answer.robot, answer.compute_ms, answer.error)
-            self._warn_throttled(answer.robot, "encode", f"robot {robot_label(answer.robot)}: "
-                                 f"features not sent: {answer.error}")
+            self.episodes.event("features_not_sent", answer.error,
+                                subject=f"robot {robot_label(answer.robot)}")
             return
         newest = answer.snapshot.newest
         msg = fill_feature_map(FeatureMap(), answer.encoded)
@@ -228,6 +257,7 @@ class RemoteNode(Node):
 
     def destroy_node(self):
         self._stop.set()
+        self.decoder.stop()
         self.contexts.stop()
         if self._worker.is_alive():
             self._worker.join(timeout=30.0)
@@ -235,7 +265,7 @@ class RemoteNode(Node):
 
 
 def main(args=None) -> int:
-    # WebP decoding releases the GIL: one thread per robot (+ diagnostics) decodes in parallel.
+    # Decoding has its own threads; one executor thread per robot (+ diagnostics) hands over.
     return run_nodes(lambda: [RemoteNode()], name=NODE_NAME, args=args,
                      num_threads=lambda nodes: min(len(nodes[0].settings.robot_namespaces) + 1,
                                                    max(2, os.cpu_count() or 2)))

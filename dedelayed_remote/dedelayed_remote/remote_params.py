@@ -34,6 +34,12 @@ PARAMETERS: Dict[str, Tuple[Any, str]] = {
                                 "context when its stamps jump by more than this [ms]; <= 0 "
                                 "disables both."),
     "default_delay_ms": (100.0, "Delay to condition on before a robot's first DelayReport [ms]."),
+    "max_delay_ms": (0.0, "Largest delay a DelayReport may set [ms]: a larger one is clamped to "
+                          "it (and said), a negative or non-finite one refused; 0 = the largest "
+                          "delay the checkpoint was trained for (600 ms without a record)."),
+    "max_uplink_pixels": (4_194_304, "Largest uplink frame accepted [px, height x width], read "
+                                     "from the WebP header before decoding; larger ones are "
+                                     "refused unread (default 2048 x 2048)."),
     "local_height": (0, "Robot local model input height [px], sets z's grid (H/8); 0 = preset's."),
     "local_width": (0, "Robot local model input width [px], sets z's grid (W/8); 0 = preset's."),
     "diagnostics_period_s": (1.0, "Period of /diagnostics messages [s]."),
@@ -44,7 +50,7 @@ PARAMETERS: Dict[str, Tuple[Any, str]] = {
                                            "baseline of the demo."),
 }
 
-FLOAT_PARAMETERS = ("max_frame_age_ms", "default_delay_ms", "diagnostics_period_s")
+FLOAT_PARAMETERS = ("max_frame_age_ms", "default_delay_ms", "max_delay_ms", "diagnostics_period_s")
 
 _NAMESPACE = re.compile(r"^(/[A-Za-z_][A-Za-z0-9_]*)+$")
 
@@ -72,6 +78,8 @@ class RemoteNodeSettings:
     robot_namespaces: List[str]
     max_frame_age_ms: float
     default_delay_ms: float
+    max_delay_ms: float
+    max_uplink_pixels: int
     local_height: int
     local_width: int
     diagnostics_period_s: float
@@ -102,6 +110,12 @@ class RemoteNodeSettings:
                              f"{v['publish_remote_segmentation']!r}")
         if v["default_delay_ms"] < 0:
             raise ValueError(f"default_delay_ms must be >= 0, got {v['default_delay_ms']}")
+        if v["max_delay_ms"] < 0:
+            raise ValueError(f"max_delay_ms must be >= 0 (0 = the model's trained range), got "
+                             f"{v['max_delay_ms']}")
+        if v["max_uplink_pixels"] < 1:
+            raise ValueError(f"max_uplink_pixels must be >= 1 [px], got {v['max_uplink_pixels']}; "
+                             "e.g. 4194304 for 2048 x 2048")
         if v["diagnostics_period_s"] <= 0:
             raise ValueError(f"diagnostics_period_s must be > 0, got {v['diagnostics_period_s']}")
         namespaces = [normalize_namespace(n) for n in (v["robot_namespaces"] or [])]
@@ -111,6 +125,10 @@ class RemoteNodeSettings:
             raise ValueError(f"robot_namespaces names a robot twice: {namespaces}")
         v["robot_namespaces"] = namespaces
         return cls(**v)
+
+    def delay_bound_ms(self, trained_delay_ms: Tuple[float, float]) -> float:
+        """The largest delay a DelayReport may set [ms]: max_delay_ms, or the trained range's."""
+        return self.max_delay_ms if self.max_delay_ms > 0 else float(trained_delay_ms[1])
 
     def local_hw(self, preset_local_hw: Tuple[int, int]) -> Tuple[int, int]:
         if self.local_height > 0:

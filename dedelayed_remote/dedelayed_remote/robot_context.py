@@ -22,22 +22,24 @@ Rules (DESIGN.md section 4: "drops stale frames rather than queueing, always wor
   dropped (``frames_out_of_order``) when it is at most max_frame_age_ms older, otherwise the
   robot restarted or its sim time was reset, and the history restarts from this frame.
 
-Plain Python (numpy, cv2, no rclpy), so every rule is tested without a ROS graph.
+* Delay: a DelayReport sets the delay to condition on within [0, max_delay_ms] (the range the
+  model covers): a larger finite one is clamped to max_delay_ms, a negative or non-finite one
+  refused (the previous delay stays).
+
+Plain Python (numpy, no rclpy), so every rule is tested without a ROS graph.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Deque, Dict, List, Optional, Tuple
 
-import cv2
 import numpy as np
 
-from dedelayed_models.data.uplink import decode_uplink
+from dedelayed_models.data.webp_header import REFUSAL_KINDS
 
 Stamp = Tuple[int, int]  # builtin_interfaces/Time as (sec, nanosec), echoed exactly
 
@@ -58,6 +60,11 @@ class UplinkFrame:
     decode_ms: float = 0.0           # WebP decode + resize time [ms]
 
 
+# What became of a DelayReport (RobotContext.report_delay).
+DELAY_ADOPTED, DELAY_CLAMPED, DELAY_REFUSED, DELAY_NO_SAMPLES = ("adopted", "clamped",
+                                                                 "refused", "no_samples")
+
+
 @dataclass(frozen=True)
 class ContextSnapshot:
     """What one robot contributes to a batch: K frames oldest first, ending at its newest frame."""
@@ -76,36 +83,21 @@ class ContextSnapshot:
         return tuple(self.delay_ms + (newest_ns - stamp_to_ns(s)) / 1e6 for s in self.stamps)
 
 
-def prepare_uplink_frame(data: bytes, remote_hw: Tuple[int, int]) -> Tuple[np.ndarray, float, Tuple[int, int]]:
-    """WebP bytes -> ((Hr, Wr, 3) uint8 RGB, decode_ms, decoded (H, W)).
-
-    The robot's uplink already resizes to the remote resolution; a frame of another size is
-    resized here (area interpolation, as for a down-scale) so the model still gets its input size.
-    Raises ValueError for bytes that are not an image.
-    """
-    start = time.perf_counter()
-    try:
-        rgb = decode_uplink(bytes(data))
-    except cv2.error as exc:   # OpenCV's own exception for malformed headers; one error kind out
-        raise ValueError(f"uplink payload of {len(data)} bytes could not be decoded: {exc}") from exc
-    decoded_hw = (int(rgb.shape[0]), int(rgb.shape[1]))
-    height, width = int(remote_hw[0]), int(remote_hw[1])
-    if decoded_hw != (height, width):
-        rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(rgb), (time.perf_counter() - start) * 1e3, decoded_hw
-
-
 class RobotContext:
     """One robot's K-frame history, pending slot, delay and counters (not thread-safe alone)."""
 
     def __init__(self, robot: str, *, num_frames: int, default_delay_ms: float,
-                 max_frame_age_ms: float):
+                 max_frame_age_ms: float, max_delay_ms: float = float("inf")):
         if num_frames < 1:
             raise ValueError(f"num_frames must be >= 1, got {num_frames}")
         self.robot = robot
         self.num_frames = int(num_frames)
         self.max_frame_age_ms = float(max_frame_age_ms)
         self.delay_ms = float(default_delay_ms)
+        self.max_delay_ms = float(max_delay_ms)
+        self.delays_clamped = 0         # DelayReports above max_delay_ms, used as max_delay_ms
+        self.delays_refused = 0         # negative or non-finite DelayReports, ignored
+        self.identity_changes = 0       # the identity the robot accepts changed (first one too)
         self.delay_reported = False
         self.expected_identity = ""
         self.history: Deque[UplinkFrame] = deque(maxlen=self.num_frames)
@@ -114,7 +106,7 @@ class RobotContext:
         self.frames_superseded = 0      # replaced in the pending slot before any forward pass
         self.frames_stale = 0           # dropped by the max_frame_age_ms arrival rule
         self.frames_out_of_order = 0    # stamp not after the newest one (repeat or reordered)
-        self.frames_undecodable = 0     # counted by the caller that failed to decode them
+        self.frames_refused = {kind: 0 for kind in REFUSAL_KINDS}  # by the caller's decoder
         self.frames_taken = 0           # handed to a forward pass
         self.history_restarts = 0
 
@@ -159,41 +151,53 @@ class RobotContext:
                                stamps=tuple(f.stamp for f in padded), newest=frame,
                                delay_ms=self.delay_ms, real_frames=len(history))
 
-    def report_delay(self, observed_delay_ms: float, window_size: int) -> bool:
-        """Adopt a DelayReport's delay; False (delay unchanged) for reports without samples or
-        with a negative / non-finite delay."""
+    def report_delay(self, observed_delay_ms: float, window_size: int) -> str:
+        """Take a DelayReport's delay: DELAY_ADOPTED, DELAY_CLAMPED (above max_delay_ms: that is
+        used), DELAY_REFUSED (negative / non-finite: unchanged) or DELAY_NO_SAMPLES."""
         value = float(observed_delay_ms)
-        if window_size <= 0 or not math.isfinite(value) or value < 0:
-            return False
+        if window_size <= 0:
+            return DELAY_NO_SAMPLES
+        if not math.isfinite(value) or value < 0:
+            self.delays_refused += 1
+            return DELAY_REFUSED
+        outcome = DELAY_ADOPTED
+        if value > self.max_delay_ms:
+            value, outcome = self.max_delay_ms, DELAY_CLAMPED
+            self.delays_clamped += 1
         self.delay_ms = value
         self.delay_reported = True
-        return True
+        return outcome
 
     def set_expected_identity(self, identity: str) -> bool:
         """Remember the identity the robot accepts; True when it changed."""
         changed = identity != self.expected_identity
+        self.identity_changes += changed
         self.expected_identity = identity
         return changed
 
     def counters(self) -> Dict[str, float]:
         return {"frames_received": self.frames_received, "frames_superseded": self.frames_superseded,
                 "frames_stale": self.frames_stale, "frames_out_of_order": self.frames_out_of_order,
-                "frames_undecodable": self.frames_undecodable, "frames_taken": self.frames_taken,
-                "history_restarts": self.history_restarts, "delay_ms": self.delay_ms}
+                "frames_refused": sum(self.frames_refused.values()),
+                **{f"refused_{kind}": n for kind, n in self.frames_refused.items()},
+                "frames_taken": self.frames_taken, "history_restarts": self.history_restarts,
+                "delay_ms": self.delay_ms, "delays_clamped": self.delays_clamped,
+                "delays_refused": self.delays_refused, "identity_changes": self.identity_changes}
 
 
 class RobotContextSet:
     """Thread-safe set of RobotContexts: subscription callbacks push, one worker takes batches."""
 
     def __init__(self, robots: List[str], *, num_frames: int, default_delay_ms: float,
-                 max_frame_age_ms: float):
+                 max_frame_age_ms: float, max_delay_ms: float = float("inf")):
         if not robots:
             raise ValueError("no robots to serve: give at least one namespace ('' = the node's own)")
         if len(set(robots)) != len(robots):
             raise ValueError(f"robot namespaces are repeated: {robots}")
         self.contexts: Dict[str, RobotContext] = {
             r: RobotContext(r, num_frames=num_frames, default_delay_ms=default_delay_ms,
-                            max_frame_age_ms=max_frame_age_ms) for r in robots}
+                            max_frame_age_ms=max_frame_age_ms, max_delay_ms=max_delay_ms)
+            for r in robots}
         self._ready = threading.Condition()
         self._stopped = False
 
@@ -204,16 +208,17 @@ class RobotContextSet:
                 self._ready.notify()
             return accepted
 
-    def count_undecodable(self, robot: str) -> int:
+    def count_refused(self, robot: str, kind: str) -> int:
+        """Count a received frame refused by the decoder; returns that robot's refusals of kind."""
         with self._ready:
             ctx = self.contexts[robot]
             ctx.frames_received += 1
-            ctx.frames_undecodable += 1
-            return ctx.frames_undecodable
+            ctx.frames_refused[kind] += 1
+            return ctx.frames_refused[kind]
 
     def report_delay(self, robot: str, observed_delay_ms: float, window_size: int,
-                     expected_identity: str) -> Tuple[bool, bool]:
-        """(delay adopted, expected identity changed)."""
+                     expected_identity: str) -> Tuple[str, bool]:
+        """(RobotContext.report_delay outcome, expected identity changed)."""
         with self._ready:
             ctx = self.contexts[robot]
             return (ctx.report_delay(observed_delay_ms, window_size),

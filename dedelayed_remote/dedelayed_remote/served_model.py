@@ -14,6 +14,7 @@ from typing import Optional, Tuple
 
 import torch
 
+from dedelayed_models.data.context_timing import DEFAULT_LIVE_DELAY_MS_RANGE
 from dedelayed_models.modeling import build_model, get_config, load_checkpoint
 from dedelayed_models.modeling.checkpoint import identities
 from dedelayed_models.modeling.config import DedelayedConfig
@@ -30,6 +31,7 @@ class ServedModel:
     identity: str                    # the remote identity every FeatureMap carries
     device: torch.device
     source: str                      # checkpoint path or "random:<preset>:<seed>"
+    trained_delay_ms: Tuple[float, float] = DEFAULT_LIVE_DELAY_MS_RANGE  # (lo, hi) [ms]
 
     @property
     def num_frames(self) -> int:
@@ -93,12 +95,14 @@ def load_served_model(*, checkpoint: str = "", preset: str = "small", seed: int 
     if checkpoint:
         loaded = load_checkpoint(checkpoint, part="remote")
         remote, config, identity, source = loaded.model, loaded.config, loaded.identity["remote"], checkpoint
+        trained_delay_ms = loaded.trained_delay_ms
         if preset and preset != config.name:
             log.info(f"checkpoint {checkpoint} holds preset '{config.name}'; the preset "
                      f"parameter '{preset}' is ignored")
     else:
         remote, config, identity = random_remote_model(preset, seed)
         source = f"random:{preset}:{seed}"
+        trained_delay_ms = DEFAULT_LIVE_DELAY_MS_RANGE
         log.warning(
             f"NO CHECKPOINT: serving RANDOM remote weights (preset '{preset}', seed {seed}). "
             "Features are meaningless except for tests; set the parameter checkpoint:=<path>.")
@@ -108,4 +112,5 @@ def load_served_model(*, checkpoint: str = "", preset: str = "small", seed: int 
                          f"({source}) was built for K={model_k} context frames; set num_frames:=0 "
                          f"(use the model's K) or num_frames:={model_k}")
     remote = remote.to(dev).eval()
-    return ServedModel(remote=remote, config=config, identity=identity, device=dev, source=source)
+    return ServedModel(remote=remote, config=config, identity=identity, device=dev, source=source,
+                       trained_delay_ms=trained_delay_ms)

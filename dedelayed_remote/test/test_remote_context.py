@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from dedelayed_models.data.uplink import encode_uplink
-from dedelayed_remote.robot_context import (RobotContext, RobotContextSet, UplinkFrame,
-                                            prepare_uplink_frame)
+from dedelayed_remote.robot_context import (DELAY_ADOPTED, DELAY_CLAMPED, DELAY_NO_SAMPLES,
+                                            DELAY_REFUSED, RobotContext, RobotContextSet,
+                                            UplinkFrame)
+from dedelayed_remote.uplink_decoder import prepare_uplink_frame
 
 MS = 1_000_000  # ns per ms
 
@@ -85,12 +87,17 @@ def test_stamp_jump_beyond_max_age_restarts_the_history_and_reordered_frames_are
 
 def test_delay_reports_without_samples_or_invalid_keep_the_previous_delay():
     ctx = context(delay_ms=100.0)
-    assert not ctx.report_delay(40.0, window_size=0)
+    ctx.max_delay_ms = 600.0
+    assert ctx.report_delay(40.0, window_size=0) == DELAY_NO_SAMPLES
     assert ctx.delay_ms == 100.0
-    assert ctx.report_delay(66.5, window_size=10) and ctx.delay_ms == 66.5
+    assert ctx.report_delay(66.5, window_size=10) == DELAY_ADOPTED and ctx.delay_ms == 66.5
     for bad in (float("nan"), float("inf"), -1.0):
-        assert not ctx.report_delay(bad, window_size=10)
-    assert ctx.delay_ms == 66.5
+        assert ctx.report_delay(bad, window_size=10) == DELAY_REFUSED
+    assert ctx.delay_ms == 66.5 and ctx.delays_refused == 3
+    # Beyond the range the model covers: clamped to it, never adopted as given.
+    assert ctx.report_delay(1e9, window_size=10) == DELAY_CLAMPED and ctx.delay_ms == 600.0
+    assert ctx.counters()["delays_clamped"] == 1
+    assert ctx.report_delay(66.5, window_size=10) == DELAY_ADOPTED
     ctx.push(frame(1))
     assert ctx.take(now_monotonic_ns=40 * MS).delay_ms == 66.5
 

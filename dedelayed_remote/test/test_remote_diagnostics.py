@@ -6,7 +6,7 @@ from dedelayed_remote.robot_context import RobotContext
 
 def counters(received, undecodable=0):
     ctx = RobotContext("/r", num_frames=2, default_delay_ms=100.0, max_frame_age_ms=0)
-    ctx.frames_received, ctx.frames_undecodable = received, undecodable
+    ctx.frames_received, ctx.frames_refused["undecodable"] = received, undecodable
     return ctx.counters()
 
 

@@ -192,7 +192,8 @@ def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_ga
         def latest(robot):
             statuses = [s for a in robots.diagnostics for s in a.status if s.name.endswith(f"robot {robot}")]
             return {kv.key: kv.value for kv in statuses[-1].values}
-        assert int(latest("/robot1")["frames_undecodable"]) == 1
+        assert int(latest("/robot1")["frames_refused"]) == 1
+        assert int(latest("/robot1")["refused_not_webp"]) == 1
         assert int(latest("/robot2")["frames_superseded"]) >= 1
     finally:
         robots.close()
@@ -203,7 +204,7 @@ def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_ga
             node.kill()
             node.wait()
     output = log_path.read_text()
-    assert "robot /robot1: dropped undecodable uplink frame" in output
+    assert "robot /robot1: uplink_refused: dropped uplink frame (not_webp" in output
     assert f"robot /robot2 expects remote model {WRONG_IDENTITY}" in output
     assert "RANDOM remote weights" in output
     assert "Traceback" not in output, output

@@ -26,7 +26,7 @@ def test_lower_quality_means_fewer_bytes():
 
 
 def test_bad_input_is_named():
-    with pytest.raises(ValueError, match="not a decodable image"):
+    with pytest.raises(ValueError, match="is not WebP"):
         decode_uplink(b"definitely not webp")
     with pytest.raises(ValueError, match="empty"):
         decode_uplink(b"")

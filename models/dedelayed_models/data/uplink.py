@@ -2,11 +2,14 @@
 
 Training passes remote frames through ``encode_uplink``/``decode_uplink`` so the remote model
 sees exactly the artefacts the robot's uplink node will send. Images are RGB in this project;
-OpenCV codes BGR, so the conversion happens here and nowhere else.
+OpenCV codes BGR, so the conversion happens here and nowhere else. ``decode_uplink`` reads the
+declared size from the WebP header first (``webp_header.py``) and decodes nothing else.
 """
 
 import cv2
 import numpy as np
+
+from .webp_header import UNDECODABLE, UplinkRefused, check_webp_size
 
 WEBP_QUALITY = 85
 
@@ -25,14 +28,23 @@ def encode_uplink(image_rgb: np.ndarray, quality: int = WEBP_QUALITY) -> bytes:
     return buf.tobytes()
 
 
-def decode_uplink(data: bytes) -> np.ndarray:
-    """WebP (or any image OpenCV reads) bytes -> (H, W, 3) uint8 RGB."""
-    if not data:
-        raise ValueError("uplink payload is empty: nothing to decode")
-    bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise ValueError(f"uplink payload of {len(data)} bytes is not a decodable image "
-                         f"(starts with {bytes(data[:12])!r}; expected WebP 'RIFF....WEBP')")
+def decode_uplink(data: bytes, max_pixels: int = 0) -> np.ndarray:
+    """Still-WebP bytes -> (H, W, 3) uint8 RGB.
+
+    The header is checked before decoding: anything but a still WebP, or one declaring more
+    than ``max_pixels`` pixels (0 = no limit), raises ``UplinkRefused`` (a ValueError) with its
+    ``kind``; so does a payload libwebp cannot decode or that decodes to another size.
+    """
+    height, width = check_webp_size(data, max_pixels)
+    try:
+        bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as exc:   # OpenCV's own exception for malformed data; one error kind out
+        raise UplinkRefused(UNDECODABLE, f"WebP payload of {len(data)} bytes could not be "
+                                         f"decoded: {exc}") from exc
+    if bgr is None or bgr.shape[:2] != (height, width):
+        got = "nothing" if bgr is None else f"{bgr.shape[1]}x{bgr.shape[0]}"
+        raise UplinkRefused(UNDECODABLE, f"WebP payload of {len(data)} bytes declaring "
+                                         f"{width}x{height} px decoded to {got}: corrupt")
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
