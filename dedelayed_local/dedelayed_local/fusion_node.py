@@ -17,6 +17,7 @@ from dedelayed_local.delay_tracking import DelayEstimator
 from dedelayed_local.feature_store import FeatureStore, FusionDecision
 from dedelayed_local.ros_params import declare_parameters
 from dedelayed_models.transport.feature_msg import encoded_from_feature_map
+from dedelayed_models.episode_log import EpisodeLog
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
 PARAMETERS = (
@@ -46,7 +47,8 @@ class FusionNode(Node):
                                   enabled=self.params["fusion_enabled"])
         self.delay = DelayEstimator(self.params["delay_window"])
         self._delay_lock = threading.Lock()
-        self._rejections_logged = set()
+        # Once per episode and reason; the segmenter's diagnostics timer flushes it.
+        self.episodes = EpisodeLog(warn=self.get_logger().warning, info=self.get_logger().info)
         self.create_subscription(FeatureMap, self.params["features_topic"], self._on_features,
                                  qos.FEATURES)
         self._report_pub = self.create_publisher(DelayReport, self.params["delay_report_topic"],
@@ -64,10 +66,11 @@ class FusionNode(Node):
                                      model_identity=msg.model_identity, stamp_ns=stamp_ns,
                                      delay_ms=msg.delay_ms, received_ns=received_ns,
                                      remote_compute_ms=msg.remote_compute_ms)
-        if rejection is not None and rejection.reason not in self._rejections_logged:
-            # Once per reason: a misconfigured cloud would otherwise flood the log at 30 Hz.
-            self._rejections_logged.add(rejection.reason)
-            self.get_logger().warning(f"refusing remote features: {rejection}")
+        if rejection is not None:
+            self.episodes.event(rejection.reason, f"refusing remote features: {rejection}")
+        else:
+            for reason in self.episodes.totals_for():
+                self.episodes.end(reason, why="a valid FeatureMap arrived")
 
     def on_frame_decision(self, decision: FusionDecision) -> None:
         """Called by the segmenter for every frame: fused frames feed the delay estimate."""

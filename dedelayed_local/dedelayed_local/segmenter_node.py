@@ -3,7 +3,9 @@ features when the fusion node has some, local-only otherwise. Never waits for th
 
 Publishes /dedelayed/segmentation (mono8 trainIds, header of the frame described), an overlay
 (rgb8), optionally the same frame's local-only result (for side-by-side evaluation), the class
-names once (latched) and /diagnostics.
+names once (latched) and /diagnostics. Camera frames lost before the callback (queue overflow,
+transport) are counted from the camera stamps (frame_loss.py) and the middleware's sample-lost
+event; trouble is logged once per episode (dedelayed_models.episode_log).
 """
 
 import json
@@ -11,6 +13,7 @@ import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.node import Node
 from rclpy.time import Time
 from sensor_msgs.msg import Image
@@ -23,12 +26,14 @@ from dedelayed_local import qos
 from dedelayed_local.backends import BACKENDS, create_backend
 from dedelayed_local.delay_tracking import ModeEpisodes
 from dedelayed_local.feature_store import FeatureStore
+from dedelayed_local.frame_loss import FrameLossCounter
 from dedelayed_local.image_codec import ImageDecodeError, fill_image_msg, image_msg_to_rgb
 from dedelayed_local.robot_model import RobotModel
 from dedelayed_local.ros_params import declare_parameters
 from dedelayed_local.segmenter_core import LocalSegmenter, overlay
 from dedelayed_local.stats import RateMeter, StageTimes
 from dedelayed_models.classes import CLASS_NAMES, IGNORE_ID, PALETTE_RGB
+from dedelayed_models.episode_log import EpisodeLog
 
 PARAMETERS = (
     ("image_topic", CAMERA_TOPIC, "camera input (sensor_msgs/Image rgb8/bgr8/mono8)"),
@@ -53,6 +58,9 @@ PARAMETERS = (
     ("image_queue_depth", 5,
      "camera frames buffered while the model is busy (sensor QoS, best effort); raise it where "
      "every frame must be answered through CPU hiccups, at the cost of latency [frames]"),
+    ("camera_fps", 0.0,
+     "the camera's frame rate [Hz], for counting camera frames lost before segmentation from "
+     "gaps in their stamps; 0 = estimated from the stamps"),
     ("publish_overlay", True, "publish the rgb8 overlay"),
     ("publish_local_only", False, "also publish each frame's local-only result (costs a 2nd pass)"),
     ("diagnostics_period_s", 1.0, "period of /diagnostics status [s]"),
@@ -95,11 +103,16 @@ class LocalSegmenterNode(Node):
             self.backend, FeatureStore(expected_identity="", enabled=False,
                                        expected_shape=self.robot_model.feature_shape),
             p["output_size"])
-        self.episodes = ModeEpisodes()
+        self.mode_episodes = ModeEpisodes()
         self.input_rate, self.output_rate = RateMeter(), RateMeter()
         self.stage_times = StageTimes()
         self._last_decision = None
         self._bad_frames = 0
+        self._failed_frames = 0
+        self.frames_segmented = 0
+        self.samples_lost = 0          # the middleware's sample-lost event (where it reports it)
+        self.frame_loss = FrameLossCounter(camera_fps=p["camera_fps"])
+        self.episodes = EpisodeLog(warn=self.get_logger().warning, info=self.get_logger().info)
 
         self._seg_pub = self.create_publisher(Image, p["segmentation_topic"], qos.OUTPUT)
         self._overlay_pub = (self.create_publisher(Image, p["overlay_topic"], qos.OUTPUT)
@@ -115,7 +128,9 @@ class LocalSegmenterNode(Node):
         # Frames in their own group so FeatureMap decoding (fusion node) runs beside them.
         self.create_subscription(Image, p["image_topic"], self._on_image,
                                  qos.sensor_with_depth(p["image_queue_depth"]),
-                                 callback_group=MutuallyExclusiveCallbackGroup())
+                                 callback_group=MutuallyExclusiveCallbackGroup(),
+                                 event_callbacks=SubscriptionEventCallbacks(
+                                     message_lost=self._on_samples_lost))
         self.create_timer(p["diagnostics_period_s"], self._publish_diagnostics)
         self.get_logger().info(
             f"segmenting {p['image_topic']} with {self.backend.name} at "
@@ -127,25 +142,39 @@ class LocalSegmenterNode(Node):
         self.fusion = fusion_node
         self.segmenter.store = fusion_node.store
 
+    def _on_samples_lost(self, status) -> None:
+        self.samples_lost = int(status.total_count)
+        self.episodes.event("camera_samples_lost", f"the middleware lost "
+                            f"{status.total_count_change} camera sample(s) "
+                            f"({status.total_count} in total)")
+
     def _on_image(self, msg: Image) -> None:
         received = time.perf_counter()
         self.input_rate.tick()
+        stamp_ns = Time.from_msg(msg.header.stamp).nanoseconds
+        lost = self.frame_loss.observe(stamp_ns)
+        if lost:
+            self.episodes.event("camera_frames_lost", (
+                f"{lost} camera frame(s) before stamp {stamp_ns / 1e9:.3f} s never reached the "
+                f"segmenter (a queue of image_queue_depth {self.params['image_queue_depth']} "
+                "overflowed while it was busy, or the transport lost them); raise "
+                "image_queue_depth or give the robot more CPU"))
         try:
             rgb = image_msg_to_rgb(msg)
         except ImageDecodeError as error:
             self._bad_frames += 1
-            self.get_logger().warning(f"dropping camera frame: {error}", throttle_duration_sec=5.0)
+            self.episodes.event("camera_frame_refused", f"dropping camera frame: {error}")
             return
         convert_ms = (time.perf_counter() - received) * 1e3
-        stamp_ns = Time.from_msg(msg.header.stamp).nanoseconds
         try:
             result = self.segmenter.segment(rgb, stamp_ns,
                                             with_local_only=self._local_only_pub is not None)
         except Exception as error:  # a backend fault must not kill the robot's perception node
-            self.get_logger().error(f"segmentation failed for a frame: {error!r}",
-                                    throttle_duration_sec=5.0)
+            self._failed_frames += 1
+            self.episodes.event("segmentation_failed", f"segmentation failed for a frame: "
+                                f"{error!r}")
             return
-        log_line = self.episodes.update(result.decision)
+        log_line = self.mode_episodes.update(result.decision)
         if log_line:
             self.get_logger().info(log_line)
         if self.fusion is not None:
@@ -157,6 +186,7 @@ class LocalSegmenterNode(Node):
         if self._overlay_pub is not None:
             self._overlay_pub.publish(self._image(msg.header, overlay(rgb, result.class_ids), "rgb8"))
         self.output_rate.tick()
+        self.frames_segmented += 1
         self._last_decision = result.decision
         self.stage_times.add(dict(result.stage_ms, image_conversion=convert_ms,
                                   publish=(time.perf_counter() - publish_start) * 1e3,
@@ -169,11 +199,18 @@ class LocalSegmenterNode(Node):
         return msg
 
     def _publish_diagnostics(self) -> None:
+        self.episodes.flush()
+        if self.fusion is not None:
+            self.fusion.episodes.flush()
         decision = self._last_decision
         status = DiagnosticStatus(name=f"{self.get_fully_qualified_name()}: segmentation",
                                   hardware_id=self.backend.name)
         if decision is None:
             status.level, status.message = DiagnosticStatus.WARN, "no camera frame yet"
+        elif self.frame_loss.lost_rate_hz() > 0:
+            status.level = DiagnosticStatus.WARN
+            status.message = (f"{decision.mode.replace('_', '-')}; camera frames lost "
+                              f"({self.frame_loss.lost_rate_hz():.1f}/s)")
         elif decision.mode == "fused":
             status.level, status.message = DiagnosticStatus.OK, "fused"
         else:
@@ -186,9 +223,16 @@ class LocalSegmenterNode(Node):
             "tau_ms": "" if decision is None or decision.tau_ms is None else f"{decision.tau_ms:.1f}",
             "input_rate_hz": f"{self.input_rate.rate_hz():.2f}",
             "output_rate_hz": f"{self.output_rate.rate_hz():.2f}",
-            "fused_frames": str(self.episodes.frames_by_mode.get("fused", 0)),
-            "local_only_frames": str(self.episodes.frames_by_mode.get("local_only", 0)),
+            "fused_frames": str(self.mode_episodes.frames_by_mode.get("fused", 0)),
+            "local_only_frames": str(self.mode_episodes.frames_by_mode.get("local_only", 0)),
+            "frames_received": str(self.frame_loss.frames_seen),
+            "frames_segmented": str(self.frames_segmented),
+            "camera_frames_lost": str(self.frame_loss.frames_lost),
+            "camera_frames_lost_hz": f"{self.frame_loss.lost_rate_hz():.2f}",
+            "camera_pauses": str(self.frame_loss.pauses),
+            "camera_samples_lost": str(self.samples_lost),
             "dropped_bad_frames": str(self._bad_frames),
+            "segmentation_failures": str(self._failed_frames),
             "features_accepted": str(store.accepted_count),
             "features_rejected": str(store.rejected_count),
             "model_identity": self.robot_model.local_identity,

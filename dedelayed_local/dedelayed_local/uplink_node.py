@@ -2,6 +2,11 @@
 
 The header (stamp and frame_id) is the camera's, untouched: the cloud echoes that stamp in its
 FeatureMaps, which is how the robot measures the delay tau on its own clock.
+
+The callback only hands the frame to an encoder thread at a lower CPU priority
+(``encoder_nice``) with a newest-only slot (dedelayed_models.newest_only): in the robot process
+the executor and the CPU stay with the segmenter, and a frame that waits while the previous one
+is encoded is replaced by the newer one (``frames_superseded``), never queued.
 """
 
 import time
@@ -10,6 +15,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 
 import cv2
+import numpy as np
 
 from dedelayed_link import CAMERA_TOPIC, UPLINK
 
@@ -17,6 +23,8 @@ from dedelayed_local import qos
 from dedelayed_local.image_codec import ImageDecodeError, image_msg_to_rgb
 from dedelayed_local.ros_params import declare_parameters
 from dedelayed_models.data.uplink import WEBP_QUALITY, encode_uplink
+from dedelayed_models.episode_log import EpisodeLog
+from dedelayed_models.newest_only import NewestOnlyWorker
 
 UPLINK_FORMAT = "rgb8; webp compressed rgb8"
 
@@ -29,6 +37,9 @@ PARAMETERS = (
                         "remote input"),
     ("webp_quality", WEBP_QUALITY, "WebP quality 0-100 (paper: 85)"),
     ("max_rate_hz", 0.0, "uplink at most this many frames per second; 0 = every frame"),
+    ("encoder_nice", 10,
+     "CPU priority of the uplink's encoder thread below the segmenter's (Linux nice increment, "
+     "0-19); 0 = the same priority"),
 )
 
 
@@ -52,17 +63,41 @@ class UplinkNode(Node):
         self._last_sent = -float("inf")
         self.sent_frames = 0
         self.sent_bytes = 0
+        if not 0 <= self.params["encoder_nice"] <= 19:
+            raise ValueError(f"encoder_nice {self.params['encoder_nice']} must be within 0-19")
+        self.episodes = EpisodeLog(warn=self.get_logger().warning, info=self.get_logger().info)
         self._pub = self.create_publisher(CompressedImage, self.params["uplink_topic"], qos.SENSOR)
+        self._encoder = NewestOnlyWorker(
+            self._encode_and_send, name="uplink_encoder", nice=self.params["encoder_nice"],
+            on_error=lambda e: self.episodes.event("uplink_failed", f"{type(e).__name__}: {e}"),
+            warm_up=self._warm_up)
         self.create_subscription(Image, self.params["image_topic"], self._on_image, qos.SENSOR)
+        self.create_timer(1.0, self.episodes.flush)
+
+    def _warm_up(self) -> None:
+        """Encoder thread, before it lowers its priority: OpenCV creates its thread pool."""
+        height, width = self.params["remote_height"], self.params["remote_width"]
+        rgb = cv2.resize(np.zeros((2 * height, 2 * width, 3), np.uint8), (width, height),
+                         interpolation=cv2.INTER_AREA)
+        encode_uplink(rgb, self.params["webp_quality"])
+
+    @property
+    def frames_superseded(self) -> int:
+        return self._encoder.superseded
 
     def _on_image(self, msg: Image) -> None:
         now = time.monotonic()
         if now - self._last_sent < self._min_period_s:
             return
+        self._last_sent = now
+        self._encoder.submit(msg)
+
+    def _encode_and_send(self, msg: Image) -> None:
+        """Encoder thread: camera frame -> remote size -> WebP -> publish."""
         try:
             rgb = image_msg_to_rgb(msg)
         except ImageDecodeError as error:
-            self.get_logger().warning(f"not uplinking a frame: {error}", throttle_duration_sec=5.0)
+            self.episodes.event("camera_frame_refused", f"not uplinking a frame: {error}")
             return
         size = (self.params["remote_width"], self.params["remote_height"])
         if rgb.shape[1::-1] != size:
@@ -72,6 +107,9 @@ class UplinkNode(Node):
         out.format = UPLINK_FORMAT
         out.data = encode_uplink(rgb, self.params["webp_quality"])
         self._pub.publish(out)
-        self._last_sent = now
         self.sent_frames += 1
         self.sent_bytes += len(out.data)
+
+    def destroy_node(self):
+        self._encoder.stop()
+        return super().destroy_node()

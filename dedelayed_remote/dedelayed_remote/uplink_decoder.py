@@ -6,22 +6,23 @@ that arrives while one is waiting replaces it (``superseded``), so a robot costs
 decode in progress plus one waiting payload, and each decode is bounded by the header check
 (``max_uplink_pixels``) done before any pixel is allocated. Frames of one robot stay in order.
 
-Plain Python (threads, numpy, cv2; no rclpy): the node passes callables for decoded frames and
+Plain Python (dedelayed_models.newest_only threads, numpy, cv2; no rclpy): the node passes callables for decoded frames and
 for refusals.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Tuple
+from functools import partial
+from typing import Callable, Dict, List, Tuple
 
 import cv2
 import numpy as np
 
 from dedelayed_models.data.uplink import decode_uplink
 from dedelayed_models.data.webp_header import UplinkRefused
+from dedelayed_models.newest_only import NewestOnlyWorker
 
 
 def prepare_uplink_frame(data: bytes, remote_hw: Tuple[int, int], max_pixels: int = 0
@@ -58,73 +59,35 @@ OnDecoded = Callable[[str, UplinkPayload, np.ndarray, float, Tuple[int, int]], N
 OnRefused = Callable[[str, UplinkPayload, UplinkRefused], None]
 
 
-class _RobotSlot:
-    def __init__(self):
-        self.pending: Optional[UplinkPayload] = None
-        self.superseded = 0
-        self.decoded = 0
-
-
 class UplinkDecoder:
-    """Per-robot decoder threads; ``submit`` never blocks on decoding."""
+    """Per-robot decoder threads (``NewestOnlyWorker``); ``submit`` never blocks on decoding."""
 
     def __init__(self, robots: List[str], remote_hw: Tuple[int, int], max_pixels: int,
                  on_decoded: OnDecoded, on_refused: OnRefused,
                  on_error: Callable[[str, Exception], None]):
         self.remote_hw, self.max_pixels = tuple(remote_hw), int(max_pixels)
-        self._on_decoded, self._on_refused, self._on_error = on_decoded, on_refused, on_error
-        self._slots: Dict[str, _RobotSlot] = {r: _RobotSlot() for r in robots}
-        self._changed = threading.Condition()
-        self._stopped = False
-        self._threads = [threading.Thread(target=self._run, args=(r,), daemon=True,
-                                          name=f"uplink_decode{r.replace('/', '_') or '_own'}")
-                         for r in robots]
-        for thread in self._threads:
-            thread.start()
+        self._on_decoded, self._on_refused = on_decoded, on_refused
+        self._workers: Dict[str, NewestOnlyWorker] = {
+            r: NewestOnlyWorker(partial(self._decode, r), on_error=partial(on_error, r),
+                                name=f"uplink_decode{r.replace('/', '_') or '_own'}")
+            for r in robots}
 
     def submit(self, robot: str, payload: UplinkPayload) -> bool:
         """Hand a payload to the robot's decoder; False if it replaced one still waiting."""
-        with self._changed:
-            slot = self._slots[robot]
-            replaced = slot.pending is not None
-            if replaced:
-                slot.superseded += 1
-            slot.pending = payload
-            self._changed.notify_all()
-            return not replaced
+        return self._workers[robot].submit(payload)
 
     def counters(self, robot: str) -> Dict[str, int]:
-        with self._changed:
-            slot = self._slots[robot]
-            return {"decode_superseded": slot.superseded, "frames_decoded": slot.decoded}
+        return {"decode_superseded": self._workers[robot].superseded}
 
-    def _run(self, robot: str) -> None:
-        slot = self._slots[robot]
-        while True:
-            with self._changed:
-                self._changed.wait_for(lambda: self._stopped or slot.pending is not None)
-                if self._stopped:
-                    return
-                payload, slot.pending = slot.pending, None
-            try:
-                pixels, decode_ms, decoded_hw = prepare_uplink_frame(
-                    payload.data, self.remote_hw, self.max_pixels)
-            except UplinkRefused as refusal:
-                self._on_refused(robot, payload, refusal)
-                continue
-            except Exception as exc:  # noqa: BLE001 -- e.g. MemoryError: one robot's frame, not the node
-                self._on_error(robot, exc)
-                continue
-            with self._changed:
-                slot.decoded += 1
-            try:
-                self._on_decoded(robot, payload, pixels, decode_ms, decoded_hw)
-            except Exception as exc:  # noqa: BLE001 -- a bug downstream must not end decoding
-                self._on_error(robot, exc)
+    def _decode(self, robot: str, payload: UplinkPayload) -> None:
+        try:
+            pixels, decode_ms, decoded_hw = prepare_uplink_frame(
+                payload.data, self.remote_hw, self.max_pixels)
+        except UplinkRefused as refusal:
+            self._on_refused(robot, payload, refusal)
+            return
+        self._on_decoded(robot, payload, pixels, decode_ms, decoded_hw)
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        with self._changed:
-            self._stopped = True
-            self._changed.notify_all()
-        for thread in self._threads:
-            thread.join(timeout_s)
+        for worker in self._workers.values():
+            worker.stop(timeout_s)
