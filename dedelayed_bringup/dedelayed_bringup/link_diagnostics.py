@@ -3,7 +3,8 @@
 Per topic (name "<node>: <direction> <topic>"): received, relayed, relayed_bytes, dropped_* per
 reason (outage, queue_full, loss), in_flight (held by the emulator now), link_up, and the
 direction's configured delay / jitter / loss / bandwidth. Level WARN while the link is down.
-The "<node>: delivery timing" status gives the scheduler's lateness (delivered - planned) [ms].
+The "<node>: delivery timing" status gives the scheduler's lateness (delivered - planned) [ms]
+and the count of each kind of trouble (``trouble_<kind>``: incompatible QoS, failed deliveries).
 """
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
@@ -13,8 +14,9 @@ def _values(pairs):
     return [KeyValue(key=key, value=str(value)) for key, value in pairs]
 
 
-def link_statuses(node_name, directions, scheduler, now_s):
-    """DiagnosticStatus list for ``directions`` (RelayDirection) at ``now_s`` (monotonic) [s]."""
+def link_statuses(node_name, directions, scheduler, now_s, trouble=None):
+    """DiagnosticStatus list for ``directions`` (RelayDirection) at ``now_s`` (monotonic) [s];
+    ``trouble``: EpisodeLog.totals(), {(subject, kind): count}."""
     statuses = []
     for direction in directions:
         model = direction.model
@@ -42,6 +44,14 @@ def link_statuses(node_name, directions, scheduler, now_s):
         hardware_id="emulated_link")
     timing.values = _values(
         [(f"lateness_{key}", f"{value:.3f}" if key != "count" else value)
-         for key, value in lateness.items()] + [("in_flight_total", scheduler.pending())])
+         for key, value in lateness.items()] + [("in_flight_total", scheduler.pending())]
+        + sorted((f"trouble_{kind}", n) for kind, n in _by_kind(trouble or {}).items()))
     statuses.append(timing)
     return statuses
+
+
+def _by_kind(totals):
+    out = {}
+    for (_, kind), count in totals.items():
+        out[kind] = out.get(kind, 0) + count
+    return out

@@ -21,6 +21,7 @@ import time
 from functools import partial
 
 from dedelayed_link.ros_main import sigint_raises_keyboard_interrupt
+from dedelayed_models.episode_log import EpisodeLog
 
 from dedelayed_bringup.delivery_scheduler import DeliveryScheduler
 from dedelayed_bringup.link_emulator_params import NODE_NAME, PARAMETER_BY_NAME, PARAMETERS
@@ -34,8 +35,9 @@ DIRECTIONS = ("uplink", "downlink")
 class RelayDirection:
     """One direction: subscriptions (raw) in the source domain, publishers in the sink domain."""
 
-    def __init__(self, name, model, source_node, sink_node, topic_specs, scheduler):
+    def __init__(self, name, model, source_node, sink_node, topic_specs, scheduler, episodes):
         self.name = name
+        self.episodes = episodes
         self.model = model
         self.scheduler = scheduler
         self.topics = []  # (TopicSpec, resolved name, TopicCounters)
@@ -55,12 +57,13 @@ class RelayDirection:
             self.topics.append((spec, publisher.topic_name, counters))
 
     def _incompatible(self, node, spec, who, event) -> None:
-        # DDS silently never matches incompatible endpoints; say so once per event, with the fix.
-        node.get_logger().error(
-            f"{self.name} '{spec.topic}': a {who} has QoS incompatible with the relay's "
-            f"'{spec.qos}' ({event.last_policy_kind.name}); "
+        # DDS silently never matches incompatible endpoints; say so once per episode, with the fix.
+        self.episodes.event("incompatible_qos", (
+            f"a {who} has QoS incompatible with the relay's '{spec.qos}' "
+            f"({event.last_policy_kind.name}); "
             + ("a best-effort producer needs qos 'sensor' in the topic spec, or publish reliable"
-               if who == "producer" else "the relay publishes reliable, volatile"))
+               if who == "producer" else "the relay publishes reliable, volatile")),
+            subject=f"{self.name} '{spec.topic}'")
 
     def _on_message(self, stream, publisher, counters, serialized: bytes) -> None:
         counters.count_received()
@@ -128,14 +131,16 @@ class LinkEmulator:
             self.models[direction].link_up = value("link_up")
         node.add_on_set_parameters_callback(self._on_set_parameters)
 
-        self.scheduler = DeliveryScheduler(on_error=lambda e: node.get_logger().error(
-            f"delivery failed: {type(e).__name__}: {e}")).start()
+        # Trouble is logged once per episode (dedelayed_models.episode_log), counted always.
+        self.episodes = EpisodeLog(warn=node.get_logger().warning, info=node.get_logger().info)
+        self.scheduler = DeliveryScheduler(on_error=lambda e: self.episodes.event(
+            "delivery_failed", f"{type(e).__name__}: {e}")).start()
         specs = {d: [parse_topic_spec(s) for s in value(f"{d}_topics")] for d in DIRECTIONS}
         self.directions = [
             RelayDirection("uplink", self.models["uplink"], self.robot_node, self.cloud_node,
-                           specs["uplink"], self.scheduler),
+                           specs["uplink"], self.scheduler, self.episodes),
             RelayDirection("downlink", self.models["downlink"], self.cloud_node,
-                           self.robot_node, specs["downlink"], self.scheduler),
+                           self.robot_node, specs["downlink"], self.scheduler, self.episodes),
         ]
         self._diagnostics = node.create_publisher(DiagnosticArray, "/diagnostics", 10)
         node.create_timer(value("diagnostics_period_s"), self.publish_diagnostics)
@@ -162,10 +167,12 @@ class LinkEmulator:
 
         from dedelayed_bringup.link_diagnostics import link_statuses
 
+        self.episodes.flush()
         array = DiagnosticArray()
         array.header.stamp = self.robot_node.get_clock().now().to_msg()
         array.status = link_statuses(self.robot_node.get_fully_qualified_name(),
-                                     self.directions, self.scheduler, time.monotonic())
+                                     self.directions, self.scheduler, time.monotonic(),
+                                     self.episodes.totals())
         self._diagnostics.publish(array)
 
     def spin(self) -> None:

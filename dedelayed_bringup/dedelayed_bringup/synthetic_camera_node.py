@@ -7,7 +7,8 @@ The whole drive is rendered before the first frame goes out (about 10 ms per fra
 rendering time never moves a stamp and never competes for the CPU with the robot during the
 drive. Frames go out from one thread that sleeps until each frame's due time (start + i / fps);
 a frame that is late (a loaded machine) is still sent, stamped when it is actually sent, since
-the stamp is the capture time the robot's timing rules rely on. The ground truth of a frame is
+the stamp is the capture time the robot's timing rules rely on. A frame more than one period
+late is logged once per episode and counted in /diagnostics (``frames_late``). The ground truth of a frame is
 published right after the frame with the identical header, so a recorder can pair them exactly.
 
     python -m dedelayed_bringup.synthetic_camera_node --ros-args -p seed:=1000000 -p fps:=30.0
@@ -23,15 +24,17 @@ import threading
 import time
 
 import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
-from dedelayed_link import CAMERA_TOPIC
+from dedelayed_link import CAMERA_TOPIC, DIAGNOSTICS_TOPIC
 from dedelayed_link.ros_main import run_nodes
 from dedelayed_local.image_codec import fill_image_msg
 from dedelayed_models.data import WorldSequence, world_seeds
+from dedelayed_models.episode_log import EpisodeLog
 
 NODE_NAME = "synthetic_camera"
 # (name, default, description); one place for the node's parameters.
@@ -51,6 +54,7 @@ PARAMETERS = (
     ("label_dir", "", "the video's label folder (<frame:06d>.png trainIds); empty = no labels"),
     ("image_topic", CAMERA_TOPIC, "camera output (rgb8)"),
     ("ground_truth_topic", "/camera/ground_truth", "exact labels output (mono8 trainIds)"),
+    ("diagnostics_period_s", 1.0, "period of /diagnostics (frames sent, frames late) [s]"),
 )
 # Ground truth is for evaluation: reliable, so a recorder never misses an instant.
 GROUND_TRUTH_QOS = QoSProfile(depth=30, reliability=ReliabilityPolicy.RELIABLE,
@@ -118,6 +122,10 @@ class SyntheticCamera(Node):
             f"{time.perf_counter() - start:.1f} s")
         self._image_pub = self.create_publisher(Image, p["image_topic"], qos_profile_sensor_data)
         self._truth_pub = self.create_publisher(Image, p["ground_truth_topic"], GROUND_TRUTH_QOS)
+        self.episodes = EpisodeLog(warn=self.get_logger().warning, info=self.get_logger().info)
+        self.frames_sent = self.frames_late = 0
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
+        self.create_timer(float(p["diagnostics_period_s"]), self._publish_diagnostics)
         self._stop = threading.Event()
         self._player = threading.Thread(target=self._play, name="camera_player", daemon=True)
         self._player.start()
@@ -146,15 +154,34 @@ class SyntheticCamera(Node):
             due = start + t * period_s
             if self._stop.wait(max(0.0, due - time.monotonic())):
                 return
-            worst_late_ms = max(worst_late_ms, (time.monotonic() - due) * 1e3)
+            late_ms = (time.monotonic() - due) * 1e3
+            worst_late_ms = max(worst_late_ms, late_ms)
+            if late_ms > period_s * 1e3:
+                self.frames_late += 1
+                self.episodes.event("frame_late", f"frame {t} went out {late_ms:.0f} ms after its "
+                                    "due time (the camera process is short of CPU)")
             header = Image().header
             header.stamp = self.get_clock().now().to_msg()   # capture time on the robot clock
             header.frame_id = p["frame_id"]
             self._image_pub.publish(_image(self.images[t], "rgb8", header))
             self._truth_pub.publish(_image(self.labels[t], "mono8", header))
+            self.frames_sent += 1
         self.get_logger().info(f"drive finished: {self.num_frames} frames in "
                                f"{time.monotonic() - start:.1f} s (latest frame "
                                f"{worst_late_ms:.1f} ms behind its due time)")
+
+    def _publish_diagnostics(self) -> None:
+        self.episodes.flush()
+        status = DiagnosticStatus(
+            level=DiagnosticStatus.WARN if self.episodes.is_open("frame_late") else DiagnosticStatus.OK,
+            name=f"{self.get_fully_qualified_name()}: camera",
+            message="frames late" if self.episodes.is_open("frame_late") else "ok",
+            values=[KeyValue(key="frames_sent", value=str(self.frames_sent)),
+                    KeyValue(key="frames_late", value=str(self.frames_late)),
+                    KeyValue(key="frames_total", value=str(self.num_frames))])
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._diagnostics_pub.publish(array)
 
     def destroy_node(self):
         self._stop.set()
