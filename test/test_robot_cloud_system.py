@@ -14,6 +14,8 @@ import time
 import numpy as np
 import pytest
 
+from system_stack import robot_and_cloud
+
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 PRESET, SEED = "tiny", 5
@@ -104,8 +106,7 @@ def _bad_feature_maps(identity, shape, now_ns):
 def test_robot_and_cloud_over_the_emulated_link(ros_context, ros_domain_id, wait_until_answered,
                                                 tmp_path):
     import rclpy
-    from dedelayed_bringup.stack import NodeProcess, Stack
-    from dedelayed_bringup.transport import same_host_profile_env
+    from dedelayed_bringup.stack import Stack
     from dedelayed_local.robot_model import RobotModel
     from dedelayed_models.modeling import get_config
     from dedelayed_msgs.msg import DelayReport, FeatureMap
@@ -114,27 +115,12 @@ def test_robot_and_cloud_over_the_emulated_link(ros_context, ros_domain_id, wait
     from sensor_msgs.msg import Image
 
     config = get_config(PRESET)
-    cloud_domain = ros_domain_id + 1
-    profile = same_host_profile_env(str(tmp_path / "fastdds.xml"))
-    robot_env = dict(profile, ROS_DOMAIN_ID=str(ros_domain_id))
-    cloud = NodeProcess("cloud", module="dedelayed_remote.remote_node",
-                        env=dict(profile, ROS_DOMAIN_ID=str(cloud_domain)),
-                        parameters={"preset": PRESET, "seed": SEED, "diagnostics_period_s": 0.5})
-    robot_side = [
-        NodeProcess("emulator", module="dedelayed_bringup.link_emulator_node", env=robot_env,
-                    parameters={"robot_domain_id": ros_domain_id, "cloud_domain_id": cloud_domain,
-                                "uplink_delay_ms": ONE_WAY_DELAY_MS, "uplink_jitter_ms": 0.0,
-                                "downlink_delay_ms": ONE_WAY_DELAY_MS,
-                                "downlink_jitter_ms": 0.0}),
-        NodeProcess("robot", module="dedelayed_local.robot_main", env=robot_env,
-                    parameters={"preset": PRESET, "seed": SEED, "backend": "onnxruntime",
-                                "cache_dir": str(tmp_path), "diagnostics_period_s": 0.1,
-                                "publish_overlay": False, "image_queue_depth": 60,
-                                "max_feature_age_ms": MAX_FEATURE_AGE_MS,
-                                "delay_report_period_s": 0.2,
-                                "remote_height": config.remote_hw[0],
-                                "remote_width": config.remote_hw[1]}),
-    ]
+    cloud, robot_side = robot_and_cloud(
+        tmp_path, ros_domain_id, preset=PRESET, seed=SEED,
+        emulator={"uplink_delay_ms": ONE_WAY_DELAY_MS, "uplink_jitter_ms": 0.0,
+                  "downlink_delay_ms": ONE_WAY_DELAY_MS, "downlink_jitter_ms": 0.0},
+        robot={"image_queue_depth": 60, "max_feature_age_ms": MAX_FEATURE_AGE_MS,
+               "delay_report_period_s": 0.2})
     node = rclpy.create_node("system_test", context=ros_context)
     executor = rclpy.executors.SingleThreadedExecutor(context=ros_context)
     executor.add_node(node)

@@ -67,10 +67,9 @@ class FusionNode(Node):
                                      delay_ms=msg.delay_ms, received_ns=received_ns,
                                      remote_compute_ms=msg.remote_compute_ms)
         if rejection is not None:
+            # Once per episode and reason: valid maps in between (an impostor beside the real
+            # cloud) do not end it, so a flood is one warning and one summary.
             self.episodes.event(rejection.reason, f"refusing remote features: {rejection}")
-        else:
-            for reason in self.episodes.totals_for():
-                self.episodes.end(reason, why="a valid FeatureMap arrived")
 
     def on_frame_decision(self, decision: FusionDecision) -> None:
         """Called by the segmenter for every frame: fused frames feed the delay estimate."""

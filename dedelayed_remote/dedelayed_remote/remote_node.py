@@ -33,6 +33,7 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from dedelayed_link import DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, REMOTE_SEGMENTATION, UPLINK, robot_topic
 from dedelayed_link.ros_main import run_nodes
+from dedelayed_models.data.webp_header import UplinkRefused, check_webp_size
 from dedelayed_models.episode_log import EpisodeLog
 from dedelayed_models.transport.feature_msg import fill_feature_map
 from dedelayed_msgs.msg import DelayReport, FeatureMap
@@ -40,8 +41,7 @@ from dedelayed_msgs.msg import DelayReport, FeatureMap
 from .remote_diagnostics import RemoteDiagnostics, robot_label
 from .remote_params import FLOAT_PARAMETERS, NODE_NAME, PARAMETERS, RemoteNodeSettings
 from .remote_server import RemoteServer, ServedFeatures
-from .robot_context import (DELAY_ADOPTED, DELAY_CLAMPED, DELAY_REFUSED, RobotContextSet,
-                            UplinkFrame)
+from .robot_context import DELAY_CLAMPED, DELAY_REFUSED, RobotContextSet, UplinkFrame
 from .served_model import load_served_model
 from .uplink_decoder import UplinkDecoder, UplinkPayload
 
@@ -123,9 +123,17 @@ class RemoteNode(Node):
         if 0 < received_ns <= receive_time_ns:
             arrival_monotonic_ns -= receive_time_ns - received_ns
             receive_time_ns = received_ns
+        data = bytes(msg.data)
+        try:
+            # The header alone (bounded, no pixels): a refused payload never takes the decoder
+            # slot, so a flood of bad payloads cannot push the robot's real frames out of it.
+            check_webp_size(data, self.settings.max_uplink_pixels)
+        except UplinkRefused as refusal:
+            self._on_refused(robot, None, refusal)
+            return
         stamp = (int(msg.header.stamp.sec), int(msg.header.stamp.nanosec))
         self.decoder.submit(robot, UplinkPayload(
-            data=bytes(msg.data), stamp=stamp, frame_id=msg.header.frame_id,
+            data=data, stamp=stamp, frame_id=msg.header.frame_id,
             receive_time_ns=receive_time_ns, arrival_monotonic_ns=arrival_monotonic_ns))
 
     # --- decoded or refused (the robot's decoder thread) -----------------------------------
@@ -137,7 +145,6 @@ class RemoteNode(Node):
                 f"robot {robot_label(robot)} uplinks {decoded_hw[0]}x{decoded_hw[1]} frames; the "
                 f"remote model takes {self.served.remote_hw[0]}x{self.served.remote_hw[1]}, so the "
                 "cloud resizes every frame; set the robot uplink size to save bandwidth and time")
-        self.episodes.end("uplink_refused", f"robot {robot_label(robot)}", "a frame decoded")
         self.contexts.push_frame(robot, UplinkFrame(
             pixels=pixels, stamp=payload.stamp, frame_id=payload.frame_id,
             receive_time_ns=payload.receive_time_ns,
@@ -145,8 +152,8 @@ class RemoteNode(Node):
 
     def _on_refused(self, robot, payload, refusal) -> None:
         count = self.contexts.count_refused(robot, refusal.kind)
-        self.episodes.event("uplink_refused", f"dropped uplink frame ({refusal.kind}, "
-                            f"{count} of this kind so far): {refusal}",
+        self.episodes.event(f"uplink_refused_{refusal.kind}", f"dropped uplink frame "
+                            f"({count} of this kind so far): {refusal}",
                             subject=f"robot {robot_label(robot)}")
 
     def _on_decode_error(self, robot, exc) -> None:
@@ -165,9 +172,6 @@ class RemoteNode(Node):
             self.episodes.event("delay_refused", f"reported delay {msg.observed_delay_ms} ms; "
                                 "keeping the previous delay (a delay must be finite and >= 0)",
                                 subject=who)
-        elif outcome == DELAY_ADOPTED:
-            for kind in ("delay_clamped", "delay_refused"):
-                self.episodes.end(kind, who, "a delay in range was reported")
         expected, previous = msg.expected_model_identity, self._expected_identity[robot]
         if expected == previous:
             return

@@ -204,7 +204,7 @@ def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_ga
             node.kill()
             node.wait()
     output = log_path.read_text()
-    assert "robot /robot1: uplink_refused: dropped uplink frame (not_webp" in output
+    assert "robot /robot1: uplink_refused_not_webp: dropped uplink frame" in output
     assert f"robot /robot2 expects remote model {WRONG_IDENTITY}" in output
     assert "RANDOM remote weights" in output
     assert "Traceback" not in output, output

@@ -29,6 +29,7 @@ UNDECODABLE = "undecodable"
 REFUSAL_KINDS = (EMPTY, NOT_WEBP, TRUNCATED, ANIMATED, OVERSIZE, UNDECODABLE)
 
 _VP8X_ANIMATION = 0x02
+MAX_CHUNKS_BEFORE_IMAGE = 16  # VP8X, ICCP, ANIM, ALPH, ... come first; bounds the header walk
 
 
 class UplinkRefused(ValueError):
@@ -69,7 +70,8 @@ def webp_size(data: bytes) -> Tuple[int, int]:
     """(height, width) [px] a still WebP declares; raises UplinkRefused for anything else.
 
     Every size the file declares is checked (the VP8X canvas and the image chunk), so a small
-    canvas cannot hide a large frame.
+    canvas cannot hide a large frame. Cheap and bounded (at most MAX_CHUNKS_BEFORE_IMAGE chunk
+    headers are read), so it may run in a subscription callback.
     """
     data = bytes(data)
     if not data:
@@ -83,7 +85,9 @@ def webp_size(data: bytes) -> Tuple[int, int]:
         raise UplinkRefused(TRUNCATED, f"WebP RIFF header declares {riff_end} bytes but the "
                                        f"payload has {len(data)}")
     offset, sizes, animated = 12, [], False
-    while offset + 8 <= riff_end:
+    for _ in range(MAX_CHUNKS_BEFORE_IMAGE):
+        if offset + 8 > riff_end:
+            break
         fourcc, size = data[offset:offset + 4], _u32(data, offset + 4)
         body_start = offset + 8
         if body_start + size > riff_end:
@@ -109,7 +113,8 @@ def webp_size(data: bytes) -> Tuple[int, int]:
         raise UplinkRefused(ANIMATED, "uplink payload is an animated WebP; the uplink sends "
                                       "one still frame per message")
     if not sizes or len(sizes) == 1 and data[12:16] == b"VP8X":
-        raise UplinkRefused(TRUNCATED, "WebP payload holds no 'VP8 ' / 'VP8L' image chunk")
+        raise UplinkRefused(TRUNCATED, f"WebP payload holds no 'VP8 ' / 'VP8L' image chunk in "
+                                       f"its first {MAX_CHUNKS_BEFORE_IMAGE} chunks")
     if len(set(sizes)) != 1:
         raise UplinkRefused(NOT_WEBP, f"WebP declares sizes {sizes} (canvas and image differ)")
     height, width = sizes[0]
