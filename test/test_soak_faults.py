@@ -257,8 +257,12 @@ def test_soak_with_faults(ros_context, ros_domain_id, wait_until_answered, tmp_p
         window = [s for s, t in sent if fault["began_s"] <= t <= fault["ended_s"] + MAX_RECOVERY_S]
         fault["frames_sent"] = len(window)
         fault["frames_lost"] = sum(1 for s in window if s not in reliable)
+        # Fused again = the robot's fused-frame count grows again (not a 10 Hz mode sample,
+        # which can miss a short fused spell on a loaded machine).
         after = [(t - start, v) for t, v in statuses if t - start >= fault["ended_s"]]
-        fused_at = next((t for t, v in after if v.get("mode") == "fused"), float("inf"))
+        at_end = [int(v["fused_frames"]) for t, v in statuses if t - start < fault["ended_s"]]
+        fused_at = next((t for t, v in after if int(v["fused_frames"]) > at_end[-1]),
+                        float("inf"))
         fault["fused_again_after_s"] = round(max(0.0, fused_at - fault["ended_s"]), 3)
         before = [v for t, v in statuses if t - start <= fault["began_s"]]
         until = [v for t, v in after if t <= fused_at] or [final]
