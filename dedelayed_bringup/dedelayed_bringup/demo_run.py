@@ -57,6 +57,10 @@ def parse_args(argv):
     p.add_argument("--max-feature-age-ms", type=float, default=0.0,
                    help="robot: features older than this are not fused [ms]; 0 = the largest "
                         "delay the checkpoint was trained for (600 ms for the shipped one)")
+    p.add_argument("--output-lag-ms", type=float, default=-1.0,
+                   help="robot: how long after its frame an output is in use, added to the delay "
+                        "the cloud predicts for [ms]; -1 = one camera frame period (measured), "
+                        "0 = predict for the frame's own instant")
     p.add_argument("--domain-id", type=int, default=0,
                    help="robot DDS domain (cloud = +1); 0 = a random free-looking pair in 20-99")
     p.add_argument("--out", default="demo_out", help="output folder")
@@ -152,6 +156,7 @@ def run(args) -> dict:
     link = LinkSettings(args.delay_ms, args.jitter_ms, args.loss, seed=0)
     specs = system_processes(models, link, robot_domain=robot_domain, cloud_domain=cloud_domain,
                              env=env, max_feature_age_ms=args.max_feature_age_ms,
+                             output_lag_ms=args.output_lag_ms,
                              prefixes=prefixes, envs=envs)
     output = None if args.quiet else sys.stdout
     cut_s = restore_s = None

@@ -35,7 +35,7 @@ class LinkSettings:
 
 def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: int,
                      cloud_domain: int, env: Dict[str, str], max_feature_age_ms: float,
-                     prefixes: Dict[str, Sequence[str]] = None,
+                     output_lag_ms: float = -1.0, prefixes: Dict[str, Sequence[str]] = None,
                      envs: Dict[str, Dict[str, str]] = None) -> List[NodeProcess]:
     """NodeProcesses of cloud, link emulator and robot for ``models`` over ``link``."""
     prefixes, envs = prefixes or {}, envs or {}
@@ -71,6 +71,7 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
         parameters={**weights, "publish_local_only": True, "publish_overlay": True,
                     "image_queue_depth": 60,
                     "diagnostics_period_s": 0.2, "max_feature_age_ms": float(max_feature_age_ms),
+                    "output_lag_ms": float(output_lag_ms),
                     "remote_height": models.remote_hw[0], "remote_width": models.remote_hw[1]})
     uplink = NodeProcess(
         "uplink", module="dedelayed_local.uplink_main", namespace=NAMESPACE,

@@ -6,6 +6,7 @@ is handed over in memory through a FeatureStore and never crosses a process boun
 """
 
 import threading
+from typing import Optional
 
 from rclpy.node import Node
 from rclpy.time import Time
@@ -32,6 +33,10 @@ PARAMETERS = (
     ("delay_report_period_s", 0.2, "how often the observed delay is reported to the cloud [s]"),
     ("delay_window", 30, "fused frames behind the reported delay estimate [frames]"),
     ("camera_frame_id", "", "frame_id written into DelayReport headers"),
+    ("output_lag_ms", -1.0,
+     "how long after its frame an output is in use, added to the delay the cloud predicts for "
+     "[ms]; -1 = one camera frame period, measured from the camera stamps; 0 = predict for the "
+     "frame's own instant"),
 )
 
 
@@ -47,6 +52,7 @@ class FusionNode(Node):
                                   enabled=self.params["fusion_enabled"])
         self.delay = DelayEstimator(self.params["delay_window"])
         self._delay_lock = threading.Lock()
+        self._camera_period_ms = 0.0   # measured by the segmenter; 0 until known
         # Once per episode and reason; the segmenter's diagnostics timer flushes it.
         self.episodes = EpisodeLog(warn=self.get_logger().warning, info=self.get_logger().info)
         self.create_subscription(FeatureMap, self.params["features_topic"], self._on_features,
@@ -71,11 +77,21 @@ class FusionNode(Node):
             # cloud) do not end it, so a flood is one warning and one summary.
             self.episodes.event(rejection.reason, f"refusing remote features: {rejection}")
 
-    def on_frame_decision(self, decision: FusionDecision) -> None:
-        """Called by the segmenter for every frame: fused frames feed the delay estimate."""
-        if decision.tau_ms is not None and decision.features is not None:
-            with self._delay_lock:
+    def on_frame_decision(self, decision: FusionDecision, camera_period_ms: Optional[float] = None) -> None:
+        """Called by the segmenter for every frame: fused frames feed the delay estimate; the
+        camera period (None until known) is the measured output lag."""
+        with self._delay_lock:
+            if decision.tau_ms is not None and decision.features is not None:
                 self.delay.add(decision.tau_ms)
+            if camera_period_ms is not None:
+                self._camera_period_ms = float(camera_period_ms)
+
+    def output_lag_ms(self) -> float:
+        """The output lag the cloud is asked to add [ms] (see the output_lag_ms parameter)."""
+        if self.params["output_lag_ms"] >= 0:
+            return float(self.params["output_lag_ms"])
+        with self._delay_lock:
+            return self._camera_period_ms
 
     def _report_delay(self) -> None:
         with self._delay_lock:
@@ -87,4 +103,5 @@ class FusionNode(Node):
         report.delay_jitter_ms = jitter_ms
         report.window_size = samples
         report.expected_model_identity = self.store.expected_identity
+        report.output_lag_ms = self.output_lag_ms()
         self._report_pub.publish(report)

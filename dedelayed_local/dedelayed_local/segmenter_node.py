@@ -178,7 +178,8 @@ class LocalSegmenterNode(Node):
         if log_line:
             self.get_logger().info(log_line)
         if self.fusion is not None:
-            self.fusion.on_frame_decision(result.decision)
+            period_ns = self.frame_loss.expected_period_ns()
+            self.fusion.on_frame_decision(result.decision, None if period_ns is None else period_ns / 1e6)
         publish_start = time.perf_counter()
         self._seg_pub.publish(self._image(msg.header, result.class_ids, "mono8"))
         if self._local_only_pub is not None:

@@ -153,6 +153,8 @@ def test_robot_segments_fuses_and_falls_back(ros_context, wait_until_answered, t
         report = [r for r in harness.reports if r.window_size >= 2][-1]
         assert report.observed_delay_ms == pytest.approx(83.3, abs=0.5)  # median of 66.7, 100
         assert report.expected_model_identity == model.expected_remote_identity
+        # output_lag_ms -1 (default): the measured camera period, the time an output is in use
+        assert report.output_lag_ms == pytest.approx(FRAME_PERIOD_NS / 1e6, rel=0.01)
         assert harness.spin_until(lambda: harness.diagnostics and
                                   harness.last_status()["mode"] == "fused", 3)
 

@@ -162,14 +162,16 @@ class RemoteNode(Node):
 
     def _on_delay_report(self, robot: str, msg: DelayReport) -> None:
         outcome, _ = self.contexts.report_delay(robot, msg.observed_delay_ms, msg.window_size,
-                                                msg.expected_model_identity)
+                                                msg.expected_model_identity, msg.output_lag_ms)
         who = f"robot {robot_label(robot)}"
         if outcome == DELAY_CLAMPED:
-            self.episodes.event("delay_clamped", f"reported delay {msg.observed_delay_ms} ms is "
+            self.episodes.event("delay_clamped", f"reported delay {msg.observed_delay_ms} ms "
+                                f"+ output lag {msg.output_lag_ms} ms is "
                                 f"above max_delay_ms {self.max_delay_ms:g} (the range the model "
                                 f"covers); conditioning on {self.max_delay_ms:g} ms", subject=who)
         elif outcome == DELAY_REFUSED:
-            self.episodes.event("delay_refused", f"reported delay {msg.observed_delay_ms} ms; "
+            self.episodes.event("delay_refused", f"reported delay {msg.observed_delay_ms} ms, "
+                                f"output lag {msg.output_lag_ms} ms; "
                                 "keeping the previous delay (a delay must be finite and >= 0)",
                                 subject=who)
         expected, previous = msg.expected_model_identity, self._expected_identity[robot]

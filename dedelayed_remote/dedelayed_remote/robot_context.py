@@ -151,13 +151,15 @@ class RobotContext:
                                stamps=tuple(f.stamp for f in padded), newest=frame,
                                delay_ms=self.delay_ms, real_frames=len(history))
 
-    def report_delay(self, observed_delay_ms: float, window_size: int) -> str:
-        """Take a DelayReport's delay: DELAY_ADOPTED, DELAY_CLAMPED (above max_delay_ms: that is
-        used), DELAY_REFUSED (negative / non-finite: unchanged) or DELAY_NO_SAMPLES."""
-        value = float(observed_delay_ms)
+    def report_delay(self, observed_delay_ms: float, window_size: int, output_lag_ms: float = 0.0) -> str:
+        """Take a DelayReport's delay: the cloud predicts for the observed delay plus the robot's
+        output lag (the instant its output is used). DELAY_ADOPTED, DELAY_CLAMPED (above
+        max_delay_ms: that is used), DELAY_REFUSED (negative / non-finite: unchanged) or
+        DELAY_NO_SAMPLES."""
+        value = float(observed_delay_ms) + float(output_lag_ms)
         if window_size <= 0:
             return DELAY_NO_SAMPLES
-        if not math.isfinite(value) or value < 0:
+        if not (math.isfinite(value) and observed_delay_ms >= 0 and output_lag_ms >= 0):
             self.delays_refused += 1
             return DELAY_REFUSED
         outcome = DELAY_ADOPTED
@@ -217,11 +219,11 @@ class RobotContextSet:
             return ctx.frames_refused[kind]
 
     def report_delay(self, robot: str, observed_delay_ms: float, window_size: int,
-                     expected_identity: str) -> Tuple[str, bool]:
+                     expected_identity: str, output_lag_ms: float = 0.0) -> Tuple[str, bool]:
         """(RobotContext.report_delay outcome, expected identity changed)."""
         with self._ready:
             ctx = self.contexts[robot]
-            return (ctx.report_delay(observed_delay_ms, window_size),
+            return (ctx.report_delay(observed_delay_ms, window_size, output_lag_ms),
                     ctx.set_expected_identity(expected_identity))
 
     def wait_for_ready(self, timeout_s: float) -> bool:

@@ -102,6 +102,21 @@ def test_delay_reports_without_samples_or_invalid_keep_the_previous_delay():
     assert ctx.take(now_monotonic_ns=40 * MS).delay_ms == 66.5
 
 
+def test_the_cloud_predicts_for_the_instant_the_robots_output_is_used():
+    ctx = context(delay_ms=100.0)
+    ctx.max_delay_ms = 600.0
+    # tau 200 ms observed, output used one 100 ms frame later: predict 300 ms past the newest frame.
+    assert ctx.report_delay(200.0, window_size=10, output_lag_ms=100.0) == DELAY_ADOPTED
+    assert ctx.delay_ms == 300.0
+    ctx.push(frame(1))
+    assert set(ctx.take(now_monotonic_ns=40 * MS).frame_ages_ms()) == {300.0}   # one frame, padded
+    for bad_lag in (float("nan"), -5.0):
+        assert ctx.report_delay(200.0, window_size=10, output_lag_ms=bad_lag) == DELAY_REFUSED
+    assert ctx.delay_ms == 300.0
+    assert ctx.report_delay(550.0, window_size=10, output_lag_ms=100.0) == DELAY_CLAMPED
+    assert ctx.delay_ms == 600.0
+
+
 def test_context_set_batches_every_ready_robot_and_wakes_the_worker():
     robots = RobotContextSet(["/a", "/b", "/c"], num_frames=2, default_delay_ms=100.0,
                              max_frame_age_ms=0)
