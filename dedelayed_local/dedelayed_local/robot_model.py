@@ -3,8 +3,8 @@
 Loaded from a checkpoint (``dedelayed_models.modeling.save_checkpoint`` format). The expected
 remote identity -- the remote model whose features this local model was trained to fuse --
 comes from the same checkpoint unless overridden. For tests and bring-up without weights,
-``RobotModel.random(preset, seed)`` builds the same random model the cloud builds from the
-same preset and seed, so identities match.
+``RobotModel.random(preset, seed)`` takes the local half of
+``dedelayed_models.modeling.random_model``, the recipe the cloud uses too, so identities match.
 """
 
 import os
@@ -14,9 +14,8 @@ from typing import Tuple
 import torch
 
 from dedelayed_models.data.context_timing import DEFAULT_LIVE_DELAY_MS_RANGE
-from dedelayed_models.modeling import build_model, load_checkpoint
-from dedelayed_models.modeling.checkpoint import identities
-from dedelayed_models.modeling.config import DedelayedConfig, get_config
+from dedelayed_models.modeling import load_checkpoint, random_model
+from dedelayed_models.modeling.config import DedelayedConfig
 
 
 @dataclass
@@ -55,12 +54,10 @@ class RobotModel:
 
     @classmethod
     def random(cls, preset: str, seed: int = 0, image_hw: Tuple[int, int] = (0, 0)) -> "RobotModel":
-        config = get_config(preset)
-        torch.manual_seed(seed)
-        model = build_model(config).eval()
-        ident = identities(model, config)
-        return cls(model.local, config, _image_hw(config, image_hw), ident["local"],
-                   ident["remote"], f"random:{preset}:{seed}")
+        """The local half of ``random_model(preset, seed)``, which the cloud builds too."""
+        built = random_model(preset, seed)
+        return cls(built.model.local, built.config, _image_hw(built.config, image_hw),
+                   built.identity["local"], built.identity["remote"], built.source)
 
     def export_onnx(self, cache_dir: str = "") -> str:
         """Export (once) the robot ONNX graph for this model and size; returns its path."""

@@ -1,9 +1,8 @@
 """The cloud's half of a Dedelayed model: remote weights, device, identity, K, remote input size.
 
 Loaded from a checkpoint (``part="remote"`` of a remote or dedelayed checkpoint) or, for tests
-and bring-up without weights, built at random exactly as the robot builds it
-(``torch.manual_seed(seed); build_model(preset)``, see ``dedelayed_local.robot_model``), so the
-same preset and seed give the same remote identity on both hosts.
+and bring-up without weights, the remote half of ``dedelayed_models.modeling.random_model``, the
+recipe the robot uses too, so the same preset and seed give the same remote identity on both hosts.
 """
 
 from __future__ import annotations
@@ -15,8 +14,7 @@ from typing import Optional, Tuple
 import torch
 
 from dedelayed_models.data.context_timing import DEFAULT_LIVE_DELAY_MS_RANGE
-from dedelayed_models.modeling import build_model, get_config, load_checkpoint
-from dedelayed_models.modeling.checkpoint import identities
+from dedelayed_models.modeling import load_checkpoint, random_model
 from dedelayed_models.modeling.config import DedelayedConfig
 
 _LOG = logging.getLogger(__name__)
@@ -67,19 +65,6 @@ def resolve_device(device: str) -> torch.device:
     raise ValueError(f"device '{device}' is not understood; use 'cpu', 'cuda' or 'cuda:N'")
 
 
-def random_remote_model(preset: str, seed: int = 0) -> Tuple[torch.nn.Module, DedelayedConfig, str]:
-    """(remote, config, remote identity) of the random model the robot builds for preset+seed.
-
-    Must stay in step with ``dedelayed_local.robot_model.RobotModel.random``: the whole
-    DedelayedModel is built after seeding (local first, then remote), so building only the remote
-    would draw different weights and a different identity.
-    """
-    config = get_config(preset)
-    torch.manual_seed(int(seed))
-    model = build_model(config).eval()
-    return model.remote, config, identities(model, config)["remote"]
-
-
 def load_served_model(*, checkpoint: str = "", preset: str = "small", seed: int = 0,
                       device: str = "cpu", num_frames: int = 0,
                       logger: Optional[logging.Logger] = None) -> ServedModel:
@@ -100,8 +85,9 @@ def load_served_model(*, checkpoint: str = "", preset: str = "small", seed: int 
             log.info(f"checkpoint {checkpoint} holds preset '{config.name}'; the preset "
                      f"parameter '{preset}' is ignored")
     else:
-        remote, config, identity = random_remote_model(preset, seed)
-        source = f"random:{preset}:{seed}"
+        built = random_model(preset, seed)
+        remote, config, identity, source = (built.model.remote, built.config,
+                                            built.identity["remote"], built.source)
         trained_delay_ms = DEFAULT_LIVE_DELAY_MS_RANGE
         log.warning(
             f"NO CHECKPOINT: serving RANDOM remote weights (preset '{preset}', seed {seed}). "

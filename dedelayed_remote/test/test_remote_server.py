@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from dedelayed_models.modeling import build_model, get_config, save_checkpoint, stage1_grid
+from dedelayed_models.modeling import build_model, get_config, random_model, save_checkpoint, stage1_grid
 from dedelayed_models.modeling.checkpoint import identities
 from dedelayed_models.transport import decode_features
 from dedelayed_remote.remote_server import RemoteServer
 from dedelayed_remote.robot_context import ContextSnapshot, UplinkFrame
-from dedelayed_remote.served_model import load_served_model, random_remote_model
+from dedelayed_remote.served_model import load_served_model
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +31,11 @@ def snapshot(robot, served, delay_ms, seed, decode_ms=1.5, period_ns=100_000_000
 
 
 def test_random_model_matches_what_the_robot_builds_for_the_same_preset_and_seed(served):
-    torch.manual_seed(3)   # dedelayed_local.robot_model.RobotModel.random does exactly this
+    torch.manual_seed(3)   # the recipe of modeling.random_model, which the robot uses too
     robot_side = build_model(get_config("tiny")).eval()
     assert served.identity == identities(robot_side, get_config("tiny"))["remote"]
     assert served.random_weights and served.source == "random:tiny:3"
-    assert served.identity != random_remote_model("tiny", seed=4)[2]
+    assert served.identity != random_model("tiny", seed=4).identity["remote"]
 
 
 def test_batch_of_robots_equals_each_robot_alone_with_its_own_delay(served):

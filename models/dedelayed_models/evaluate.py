@@ -106,12 +106,12 @@ def main(argv=None) -> int:
     p.add_argument("--frame-stride", type=int, default=2, help="score every n-th usable frame")
     p.add_argument("--seed-start", type=int, default=100,
                    help="offset into the val seed range (training validation used the first seeds)")
-    p.add_argument("--fps", type=float, nargs="+", default=[10.0, 15.0, 30.0],
+    p.add_argument("--fps", type=float, nargs="+", default=[10.0, 15.0, DEFAULT_FPS],
                    help="camera rates of the live delay sweep (Fig. 6 over 0-max-delay-ms)")
     p.add_argument("--max-delay-ms", type=float, default=600.0, help="live sweep: largest delay [ms]")
     p.add_argument("--delay-step-ms", type=float, default=100.0, help="live sweep: delay step [ms]")
     p.add_argument("--delays", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5],
-                   help="paper-preset rows: delays in frames at 30 fps")
+                   help=f"paper-preset rows: delays in frames at {DEFAULT_FPS:g} fps")
     p.add_argument("--max-observed", type=int, default=7, help="largest observed delay in Fig. 9")
     p.add_argument("--sigmas-ms", type=float, nargs="+", default=[0.0, 5.0, 15.0, 33.0, 50.0])
     p.add_argument("--resolutions", nargs="+", default=None, metavar="HxW",
@@ -154,7 +154,7 @@ def main(argv=None) -> int:
                  f"{mcfg.remote.vit_attention} space-time attention",
         "validation": f"{args.sequences} val-range world seeds from offset {args.seed_start}, "
                       f"{args.frames} frames each at motion 1, WebP q{uplink} uplink",
-        "paper-preset rows": f"30 fps, delays of {args.delays[0]}-{args.delays[-1]} frames "
+        "paper-preset rows": f"{DEFAULT_FPS:g} fps, delays of {args.delays[0]}-{args.delays[-1]} frames "
                              f"(1 frame = {frame_ms:.1f} ms), {len(idx)} scored frames"}}
     sweep = delay_sweep(local, dedelayed, ds, idx, args.delays, args.batch_size)
     results["delay_sweep"] = {"delays_frames": args.delays, "mIoU": sweep}

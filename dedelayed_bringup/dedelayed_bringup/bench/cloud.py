@@ -12,10 +12,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict, List, Sequence
 
-import torch
-
 from dedelayed_models.data.timing import DEFAULT_FPS
-from dedelayed_models.modeling import build_model, get_config
+from dedelayed_models.modeling import get_config, random_model
 from dedelayed_remote.remote_bench import answer_cost
 from dedelayed_remote.served_model import ServedModel, resolve_device
 
@@ -23,10 +21,10 @@ from dedelayed_remote.served_model import ServedModel, resolve_device
 def served_with_k(preset: str, k: int, device: str) -> ServedModel:
     cfg = get_config(preset)
     cfg = dataclasses.replace(cfg, remote=dataclasses.replace(cfg.remote, num_frames=int(k)))
-    torch.manual_seed(0)
+    built = random_model(cfg)
     dev = resolve_device(device)
-    remote = build_model(cfg).remote.eval().to(dev)
-    return ServedModel(remote, cfg, f"bench-{preset}-K{k}", dev, f"random:{preset}:K{k}")
+    return ServedModel(built.model.remote.to(dev), cfg, built.identity["remote"], dev,
+                       f"{built.source}:K{k}")
 
 
 def cloud_throughput(preset: str, batch_sizes: Sequence[int], ks: Sequence[int], device: str,

@@ -5,6 +5,7 @@ from typing import Optional
 import numpy as np
 
 from dedelayed_local.backends.base import SegmenterBackend
+from dedelayed_models.export.graphs import CLASS_IDS, IMAGE, REMOTE_FEATURES, REMOTE_VALID, ROBOT_INPUTS
 
 
 class OnnxRuntimeBackend(SegmenterBackend):
@@ -22,17 +23,17 @@ class OnnxRuntimeBackend(SegmenterBackend):
             providers.insert(0, "CUDAExecutionProvider")
         self.session = ort.InferenceSession(onnx_path, providers=providers)
         names = [i.name for i in self.session.get_inputs()]
-        if names != ["image", "remote_features", "remote_valid"]:
+        if names != list(ROBOT_INPUTS):
             raise ValueError(f"{onnx_path} has inputs {names}; expected the robot graph's "
-                             "[image, remote_features, remote_valid] (export it with "
+                             f"{list(ROBOT_INPUTS)} (export it with "
                              "python -m dedelayed_models.export)")
         self._zeros = np.zeros((1, *self.feature_shape), dtype=np.float32)
         self._valid = np.ones(1, dtype=np.float32)
         self._invalid = np.zeros(1, dtype=np.float32)
 
     def segment(self, image: np.ndarray, z: Optional[np.ndarray]) -> np.ndarray:
-        feeds = {"image": image,
-                 "remote_features": self._zeros if z is None else z[None],
-                 "remote_valid": self._invalid if z is None else self._valid}
-        (class_ids,) = self.session.run(["class_ids"], feeds)
+        feeds = {IMAGE: image,
+                 REMOTE_FEATURES: self._zeros if z is None else z[None],
+                 REMOTE_VALID: self._invalid if z is None else self._valid}
+        (class_ids,) = self.session.run([CLASS_IDS], feeds)
         return class_ids[0]

@@ -18,6 +18,7 @@ import numpy as np
 from dedelayed_local.backends.base import SegmenterBackend
 from dedelayed_local.backends.engine_cache import (cached_engine_is_valid, engine_location,
                                                    record_engine_build)
+from dedelayed_models.export.graphs import CLASS_IDS, IMAGE, REMOTE_FEATURES, REMOTE_VALID, ROBOT_INPUTS
 
 WORKSPACE_BYTES = 1 << 30  # builder scratch memory limit [bytes]
 
@@ -76,7 +77,7 @@ class TensorRTBackend(SegmenterBackend):
                 self._host[name] = cuda.pagelocked_empty(shape, dtype)
                 self._device[name] = cuda.mem_alloc(self._host[name].nbytes)
                 self._execution.set_tensor_address(name, int(self._device[name]))
-            expected = {"image", "remote_features", "remote_valid", "class_ids"}
+            expected = {*ROBOT_INPUTS, CLASS_IDS}
             if not expected <= set(self._host):
                 raise ValueError(f"engine {engine_file} has tensors {sorted(self._host)}; "
                                  f"expected {sorted(expected)}")
@@ -111,21 +112,21 @@ class TensorRTBackend(SegmenterBackend):
         cuda, host, device = self._cuda, self._host, self._device
         self._context.push()
         try:
-            np.copyto(host["image"], image)
+            np.copyto(host[IMAGE], image)
             if z is None:
-                host["remote_features"].fill(0.0)
-                host["remote_valid"].fill(0.0)
+                host[REMOTE_FEATURES].fill(0.0)
+                host[REMOTE_VALID].fill(0.0)
             else:
-                np.copyto(host["remote_features"], z[None])
-                host["remote_valid"].fill(1.0)
-            for name in ("image", "remote_features", "remote_valid"):
+                np.copyto(host[REMOTE_FEATURES], z[None])
+                host[REMOTE_VALID].fill(1.0)
+            for name in ROBOT_INPUTS:
                 cuda.memcpy_htod_async(device[name], host[name], self._stream)
             if not self._execution.execute_async_v3(stream_handle=self._stream.handle):
                 raise RuntimeError(f"TensorRT could not enqueue {self.engine_file} "
                                    "(see the TensorRT log above)")
-            cuda.memcpy_dtoh_async(host["class_ids"], device["class_ids"], self._stream)
+            cuda.memcpy_dtoh_async(host[CLASS_IDS], device[CLASS_IDS], self._stream)
             self._stream.synchronize()
-            return host["class_ids"][0].copy()
+            return host[CLASS_IDS][0].copy()
         finally:
             self._context.pop()
 

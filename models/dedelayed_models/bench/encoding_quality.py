@@ -18,6 +18,7 @@ from typing import Dict, Sequence
 
 import torch
 
+from ..data.uplink import WEBP_QUALITY
 from ..evaluation.semseg import SemSegEvaluator
 from ..evaluation.sweeps import _batches, eval_dataset
 from ..modeling import load_checkpoint
@@ -68,14 +69,14 @@ def run(checkpoint: str, sequences: int = 4, frames: int = 24, delay_frames: int
                          "measurement needs a dedelayed (fusion-stage) checkpoint")
     model, cfg = loaded.model.eval(), loaded.config
     sources = world_sources("val", sequences, frames, motion=1.0, local_hw=cfg.local_hw,
-                            remote_hw=cfg.remote_hw, uplink_quality=85, start=seed_start)
+                            remote_hw=cfg.remote_hw, uplink_quality=WEBP_QUALITY, start=seed_start)
     dataset = eval_dataset(sources, cfg, delay_frames)
     indices = list(range(0, len(dataset), frame_stride))
     rows = encoding_miou(model, dataset, indices, delay_frames, batch_size=batch_size)
     return {"checkpoint": os.path.abspath(checkpoint), "preset": cfg.name,
             "identity": loaded.identity, "delay_frames": delay_frames,
             "validation": f"{sequences} val world seeds from {seed_start}, {frames} frames each, "
-                          f"{len(indices)} scored frames, WebP q85 uplink",
+                          f"{len(indices)} scored frames, WebP q{WEBP_QUALITY} uplink",
             "goal": {"bytes_fraction": BUDGET_FEATURE_BYTES_FRACTION,
                      "miou_loss": BUDGET_FEATURE_MIOU_LOSS},
             "encodings": rows,

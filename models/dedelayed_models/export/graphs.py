@@ -22,15 +22,21 @@ from typing import Tuple
 import torch
 import torch.nn as nn
 
+from ..data.timing import DEFAULT_FPS, frame_period_ms
 from ..modeling.fusion import fuse, stage1_grid
 from ..modeling.layers import dims
 from ..modeling.local_model import LocalModel
 from ..modeling.remote_model import RemoteModel, context_ages_ms
 
-ROBOT_INPUTS = ("image", "remote_features", "remote_valid")
-ROBOT_OUTPUTS = ("logits", "class_ids")
-REMOTE_INPUTS = ("frames", "frame_ages_ms")
-REMOTE_OUTPUTS = ("remote_features",)
+# The ONNX tensor names: the exporter, its sidecar and the robot's onnxruntime and TensorRT
+# backends all use these.
+IMAGE, REMOTE_FEATURES, REMOTE_VALID = "image", "remote_features", "remote_valid"
+LOGITS, CLASS_IDS = "logits", "class_ids"
+FRAMES, FRAME_AGES_MS = "frames", "frame_ages_ms"
+ROBOT_INPUTS = (IMAGE, REMOTE_FEATURES, REMOTE_VALID)
+ROBOT_OUTPUTS = (LOGITS, CLASS_IDS)
+REMOTE_INPUTS = (FRAMES, FRAME_AGES_MS)
+REMOTE_OUTPUTS = (REMOTE_FEATURES,)
 
 
 class RobotGraph(nn.Module):
@@ -64,4 +70,4 @@ class RemoteFeaturesGraph(nn.Module):
 
     def example_inputs(self, remote_hw: Tuple[int, int]) -> Tuple[torch.Tensor, ...]:
         k = self.remote.num_frames
-        return (torch.rand(1, k, 3, *remote_hw), context_ages_ms(66.0, 1000.0 / 30.0, k))
+        return (torch.rand(1, k, 3, *remote_hw), context_ages_ms(66.0, frame_period_ms(DEFAULT_FPS), k))

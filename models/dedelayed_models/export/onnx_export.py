@@ -22,26 +22,28 @@ import torch
 import torch.nn as nn
 
 from ..classes import NUM_CLASSES
-from ..modeling.checkpoint import identities, load_checkpoint
-from ..modeling.config import config_to_dict, get_config
-from ..modeling.dedelayed import DedelayedModel
-from .graphs import (REMOTE_INPUTS, REMOTE_OUTPUTS, ROBOT_INPUTS, ROBOT_OUTPUTS,
+from ..modeling.checkpoint import load_checkpoint
+from ..modeling.config import config_to_dict
+from ..modeling.random_model import random_model
+from .graphs import (CLASS_IDS, FRAME_AGES_MS, FRAMES, IMAGE, LOGITS, REMOTE_FEATURES,
+                     REMOTE_INPUTS, REMOTE_OUTPUTS, REMOTE_VALID, ROBOT_INPUTS, ROBOT_OUTPUTS,
                      RemoteFeaturesGraph, RobotGraph)
 
 DEFAULT_OPSET = 17
 SIDECAR_FORMAT = "dedelayed-onnx-sidecar/1"
 
 _DESCRIPTIONS = {
-    "image": "RGB float32 in [0, 1], NCHW; normalisation is inside the graph",
-    "remote_features": "z from the remote model (FeatureMap payload, dequantised), NCHW; zeros when remote_valid = 0",
-    "remote_valid": "1.0 = fuse remote_features, 0.0 = local-only fallback",
-    "logits": "per-class scores, NCHW, classes = Cityscapes trainIds",
-    "class_ids": "argmax trainId 0-18 per pixel (cast to uint8 for mono8)",
-    "frames": "K uplinked frames, oldest first, RGB float32 in [0, 1], N K C H W",
-    "frame_ages_ms": "each context frame's age at the instant the features describe [ms], N K",
+    IMAGE: "RGB float32 in [0, 1], NCHW; normalisation is inside the graph",
+    REMOTE_FEATURES: "z from the remote model (FeatureMap payload, dequantised), NCHW; "
+                     f"zeros when {REMOTE_VALID} = 0",
+    REMOTE_VALID: f"1.0 = fuse {REMOTE_FEATURES}, 0.0 = local-only fallback",
+    LOGITS: "per-class scores, NCHW, classes = Cityscapes trainIds",
+    CLASS_IDS: "argmax trainId 0-18 per pixel (cast to uint8 for mono8)",
+    FRAMES: "K uplinked frames, oldest first, RGB float32 in [0, 1], N K C H W",
+    FRAME_AGES_MS: "each context frame's age at the instant the features describe [ms], N K",
 }
-_LAYOUTS = {"image": "NCHW", "remote_features": "NCHW", "remote_valid": "N", "logits": "NCHW",
-            "class_ids": "NHW", "frames": "NKCHW", "frame_ages_ms": "NK"}
+_LAYOUTS = {IMAGE: "NCHW", REMOTE_FEATURES: "NCHW", REMOTE_VALID: "N", LOGITS: "NCHW",
+            CLASS_IDS: "NHW", FRAMES: "NKCHW", FRAME_AGES_MS: "NK"}
 
 
 def _io_entry(name: str, tensor: torch.Tensor) -> Dict[str, Any]:
@@ -145,10 +147,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         loaded = load_checkpoint(args.checkpoint)
         model, config, ident = loaded.model, loaded.config, loaded.identity
     else:
-        config = get_config(args.preset)
-        model = DedelayedModel.from_config(config).eval()
-        ident = identities(model, config)
-        print(f"warning: exporting RANDOM weights of preset '{args.preset}'")
+        built = random_model(args.preset)
+        model, config, ident = built.model, built.config, built.identity
+        print(f"warning: exporting RANDOM weights ({built.source})")
     image_hw = tuple(args.image_hw or config.local_hw)
     remote_hw = tuple(args.remote_hw or config.remote_hw)
     local = getattr(model, "local", model if "local" in ident and "remote" not in ident else None)

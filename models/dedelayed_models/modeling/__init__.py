@@ -2,7 +2,8 @@
 
 Robot side:  ``LocalModel`` -- ``local(x, z=None)``; ``fuse``; ``stage1_grid``.
 Cloud side:  ``RemoteModel`` -- ``remote.features(frames, delay_ms, out_hw)``.
-Both:        ``DedelayedModel``, ``build_model``, stage helpers, identities and checkpoints.
+Both:        ``DedelayedModel``, ``build_model``, ``random_model`` (the one random-weight recipe),
+             stage helpers, identities and checkpoints.
 """
 
 from .checkpoint import (LoadedCheckpoint, identities, load_checkpoint, load_weights,
@@ -14,11 +15,13 @@ from .dedelayed import (STAGES, DedelayedModel, build_model, prepare_stage,
 from .fusion import LOCAL_STAGE1_STRIDE, fuse, scaled_local_hw, stage1_grid
 from .identity import local_identity, model_identity, remote_identity
 from .local_model import LocalModel
+from .random_model import RandomModel, is_random_source, random_model
 from .remote_model import DelayEmbedding, RemoteModel
 
 __all__ = [
     "ARCH_VERSION", "LOCAL_STAGE1_STRIDE", "PRESETS", "STAGES", "DedelayedConfig", "DedelayedModel", "DelayEmbedding",
-    "LoadedCheckpoint", "LocalConfig", "LocalModel", "RemoteConfig", "RemoteModel", "build_model",
+    "LoadedCheckpoint", "LocalConfig", "LocalModel", "RandomModel", "RemoteConfig", "RemoteModel",
+    "build_model", "is_random_source", "random_model",
     "config_from_dict", "config_to_dict", "fuse", "get_config", "identities", "load_checkpoint",
     "load_weights", "local_identity", "model_identity", "prepare_stage", "remote_identity",
     "save_checkpoint", "scaled_local_hw", "stage1_grid", "trainable_parameters",

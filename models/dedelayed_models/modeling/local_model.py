@@ -29,33 +29,32 @@ from .layers import ConvBNAct, InputNormalize, MBConv, TransformerBlock2D, dims
 class LocalModel(nn.Module):
     """Light multi-stage segmenter with an additive fusion point after T1."""
 
-    def __init__(self, *, channels: Tuple[int, int, int] = (96, 160, 256), t1_depth: int = 1,
-                 t2_depth: int = 2, t3_depth: int = 2, head_dim: int = 32,
-                 mlp_ratio: float = 4.0, expand_ratio: int = 4, num_classes: int = 19):
+    def __init__(self, cfg: LocalConfig):
+        """cfg: every width and depth (its defaults are the paper's)."""
         super().__init__()
-        c1, c2, c3 = channels
+        c1, c2, c3 = cfg.channels
+        e, head_dim, mlp_ratio = cfg.expand_ratio, cfg.head_dim, cfg.mlp_ratio
         self.channels = c1
         self.T1 = nn.Sequential(
             InputNormalize(),
             ConvBNAct(3, max(c1 // 4, 8), 3, 2),                                 # stride 2
-            MBConv(max(c1 // 4, 8), c1 // 2, 2, expand_ratio),                   # stride 4
-            MBConv(c1 // 2, c1, 2, expand_ratio),                                # stride 8
-            *[MBConv(c1, c1, 1, expand_ratio) for _ in range(t1_depth)])
+            MBConv(max(c1 // 4, 8), c1 // 2, 2, e),                              # stride 4
+            MBConv(c1 // 2, c1, 2, e),                                           # stride 8
+            *[MBConv(c1, c1, 1, e) for _ in range(cfg.t1_depth)])
         self.T2 = nn.Sequential(
-            MBConv(c1, c2, 2, expand_ratio),                                     # stride 16
-            *[TransformerBlock2D(c2, head_dim, mlp_ratio) for _ in range(t2_depth)])
+            MBConv(c1, c2, 2, e),                                                # stride 16
+            *[TransformerBlock2D(c2, head_dim, mlp_ratio) for _ in range(cfg.t2_depth)])
         self.T3 = nn.Sequential(
-            MBConv(c2, c3, 2, expand_ratio),                                     # stride 32
-            *[TransformerBlock2D(c3, head_dim, mlp_ratio) for _ in range(t3_depth)])
+            MBConv(c2, c3, 2, e),                                                # stride 32
+            *[TransformerBlock2D(c3, head_dim, mlp_ratio) for _ in range(cfg.t3_depth)])
         self.P2 = ConvBNAct(c2, c1, 1, act=False)
         self.P3 = ConvBNAct(c3, c1, 1, act=False)
-        self.seg_head = nn.Sequential(ConvBNAct(c1, c1, 3), nn.Conv2d(c1, num_classes, 1))
+        self.seg_head = nn.Sequential(ConvBNAct(c1, c1, 3), nn.Conv2d(c1, cfg.num_classes, 1))
 
     @classmethod
     def from_config(cls, cfg: LocalConfig) -> "LocalModel":
-        return cls(channels=tuple(cfg.channels), t1_depth=cfg.t1_depth, t2_depth=cfg.t2_depth,
-                   t3_depth=cfg.t3_depth, head_dim=cfg.head_dim, mlp_ratio=cfg.mlp_ratio,
-                   expand_ratio=cfg.expand_ratio, num_classes=cfg.num_classes)
+        """``LocalModel(cfg)``, named like ``RemoteModel.from_config``."""
+        return cls(cfg)
 
     def local_stage1(self, x: torch.Tensor) -> torch.Tensor:
         """h = T1(x): (B, 3, H, W) RGB in [0, 1] -> (B, C, ceil(H/8), ceil(W/8))."""

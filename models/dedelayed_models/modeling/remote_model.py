@@ -75,66 +75,49 @@ class DelayEmbedding(nn.Module):
 class RemoteModel(nn.Module):
     """EfficientViT-like per-frame backbone + 3-D ViT, conditioned on delay_ms."""
 
-    def __init__(self, *, stem_width: int = 32, stem_depth: int = 1,
-                 stage_widths: Tuple[int, int] = (64, 128), stage_depths: Tuple[int, int] = (1, 2),
-                 backbone_expand_ratio: int = 4, attn_depth: int = 4, attn_head_dim: int = 16,
-                 d_model: int = 256, merge_size: int = 2, vit_depth: int = 12,
-                 vit_head_dim: int = 32, vit_mlp_ratio: float = 4.0, num_frames: int = 4,
-                 pool_hidden: int = 256, out_channels: int = 96, delay_num_freqs: int = 16,
-                 delay_min_period_ms: float = 8.0, delay_max_period_ms: float = 4000.0,
-                 vit_attention: str = "joint",
-                 num_classes: int = 19, default_grid_hw: Optional[Tuple[int, int]] = None):
+    def __init__(self, cfg: RemoteConfig, *, local_hw: Optional[Tuple[int, int]] = None):
+        """cfg: every size (its defaults are the paper's); local_hw, if given, fixes the default
+        output grid of ``features`` to T1's grid for a local input of that (H, W)."""
         super().__init__()
-        w1, w2 = stage_widths
-        e = backbone_expand_ratio
-        self.num_frames, self.d_model, self.out_channels = num_frames, d_model, out_channels
-        self.merge_size = merge_size
-        self.default_grid_hw = tuple(default_grid_hw) if default_grid_hw else None
+        w1, w2 = cfg.stage_widths
+        e, d_model, stem_width = cfg.backbone_expand_ratio, cfg.d_model, cfg.stem_width
+        self.num_frames, self.d_model, self.out_channels = cfg.num_frames, d_model, cfg.out_channels
+        self.merge_size = cfg.merge_size
+        self.default_grid_hw = stage1_grid(local_hw) if local_hw else None
         self.image_backbone = nn.Sequential(
             InputNormalize(),
             ConvBNAct(3, stem_width, 3, 2),                                     # stride 2
-            *[MBConv(stem_width, stem_width, 1, 1) for _ in range(stem_depth)],
+            *[MBConv(stem_width, stem_width, 1, 1) for _ in range(cfg.stem_depth)],
             MBConv(stem_width, w1, 2, e),                                       # stride 4
-            *[MBConv(w1, w1, 1, e) for _ in range(stage_depths[0] - 1)],
+            *[MBConv(w1, w1, 1, e) for _ in range(cfg.stage_depths[0] - 1)],
             MBConv(w1, w2, 2, e),                                               # stride 8
-            *[MBConv(w2, w2, 1, e) for _ in range(stage_depths[1] - 1)],
-            *[EfficientViTBlock(w2, attn_head_dim, e) for _ in range(attn_depth)])
-        self.patch_merge = nn.Conv2d(w2, d_model, merge_size, merge_size)    # stride 8*merge_size
-        self.time_embedding = nn.Parameter(torch.zeros(1, d_model, num_frames, 1, 1))
+            *[MBConv(w2, w2, 1, e) for _ in range(cfg.stage_depths[1] - 1)],
+            *[EfficientViTBlock(w2, cfg.attn_head_dim, e) for _ in range(cfg.attn_depth)])
+        self.patch_merge = nn.Conv2d(w2, d_model, cfg.merge_size, cfg.merge_size)  # stride 8*merge_size
+        self.time_embedding = nn.Parameter(torch.zeros(1, d_model, cfg.num_frames, 1, 1))
         nn.init.trunc_normal_(self.time_embedding, std=0.02)
         self.pos = nn.Conv3d(d_model, d_model, 3, 1, 1, groups=d_model)
-        self.delay_embedding = DelayEmbedding(d_model, delay_num_freqs, delay_min_period_ms,
-                                              delay_max_period_ms)
-        if vit_attention not in SPACE_TIME_BLOCKS:
-            raise ValueError(f"vit_attention {vit_attention!r}: choose one of "
+        self.delay_embedding = DelayEmbedding(d_model, cfg.delay_num_freqs, cfg.delay_min_period_ms,
+                                              cfg.delay_max_period_ms)
+        if cfg.vit_attention not in SPACE_TIME_BLOCKS:
+            raise ValueError(f"vit_attention {cfg.vit_attention!r}: choose one of "
                              f"{sorted(SPACE_TIME_BLOCKS)}")
-        block = SPACE_TIME_BLOCKS[vit_attention]
-        self.vit3d = nn.ModuleList([block(d_model, vit_head_dim, vit_mlp_ratio)
-                                    for _ in range(vit_depth)])
+        block = SPACE_TIME_BLOCKS[cfg.vit_attention]
+        self.vit3d = nn.ModuleList([block(d_model, cfg.vit_head_dim, cfg.vit_mlp_ratio)
+                                    for _ in range(cfg.vit_depth)])
         self.norm = nn.LayerNorm(d_model)
-        folded = d_model * num_frames
-        self.pre_pool = nn.Sequential(nn.Conv2d(folded, pool_hidden, 1), nn.GELU())
-        self.post_pool = nn.Sequential(nn.Conv2d(pool_hidden, pool_hidden, 1), nn.GELU(),
-                                       nn.Conv2d(pool_hidden, out_channels, 1))
-        self.head = nn.Sequential(nn.Conv2d(folded, pool_hidden, 1), nn.GELU(),
-                                  nn.Conv2d(pool_hidden, num_classes, 1))
+        folded = d_model * cfg.num_frames
+        self.pre_pool = nn.Sequential(nn.Conv2d(folded, cfg.pool_hidden, 1), nn.GELU())
+        self.post_pool = nn.Sequential(nn.Conv2d(cfg.pool_hidden, cfg.pool_hidden, 1), nn.GELU(),
+                                       nn.Conv2d(cfg.pool_hidden, cfg.out_channels, 1))
+        self.head = nn.Sequential(nn.Conv2d(folded, cfg.pool_hidden, 1), nn.GELU(),
+                                  nn.Conv2d(cfg.pool_hidden, cfg.num_classes, 1))
 
     @classmethod
     def from_config(cls, cfg: RemoteConfig, *, local_hw: Optional[Tuple[int, int]] = None
                     ) -> "RemoteModel":
-        """local_hw, if given, fixes the default output grid of ``features`` to T1's grid for it."""
-        return cls(stem_width=cfg.stem_width, stem_depth=cfg.stem_depth,
-                   stage_widths=tuple(cfg.stage_widths), stage_depths=tuple(cfg.stage_depths),
-                   backbone_expand_ratio=cfg.backbone_expand_ratio, attn_depth=cfg.attn_depth,
-                   attn_head_dim=cfg.attn_head_dim, d_model=cfg.d_model,
-                   merge_size=cfg.merge_size, vit_depth=cfg.vit_depth,
-                   vit_head_dim=cfg.vit_head_dim, vit_mlp_ratio=cfg.vit_mlp_ratio,
-                   num_frames=cfg.num_frames, pool_hidden=cfg.pool_hidden,
-                   out_channels=cfg.out_channels, delay_num_freqs=cfg.delay_num_freqs,
-                   delay_min_period_ms=cfg.delay_min_period_ms,
-                   delay_max_period_ms=cfg.delay_max_period_ms,
-                   vit_attention=cfg.vit_attention, num_classes=cfg.num_classes,
-                   default_grid_hw=stage1_grid(local_hw) if local_hw else None)
+        """``RemoteModel(cfg, local_hw=local_hw)``, named like ``LocalModel.from_config``."""
+        return cls(cfg, local_hw=local_hw)
 
     def _ages_tensor(self, frame_ages_ms: AgesLike, batch: int, device) -> torch.Tensor:
         a = torch.as_tensor(frame_ages_ms, dtype=torch.float32, device=device)

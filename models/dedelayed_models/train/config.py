@@ -16,6 +16,10 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 
 import yaml
 
+from ..data.context_timing import (DEFAULT_LIVE_CONTEXT_FPS_RANGE, DEFAULT_LIVE_DELAY_MS_RANGE,
+                                   DEFAULT_LIVE_SKIP_PROB)
+from ..data.timing import DEFAULT_DELAY_FRAMES_RANGE
+from ..data.uplink import WEBP_QUALITY
 from ..modeling import DedelayedConfig, config_from_dict, config_to_dict, get_config
 
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
@@ -46,16 +50,19 @@ DEFAULTS: Dict[str, Any] = {
         "train_motion_range": None,  # [lo, hi]: each train sequence's motion uniform in it; None = motion
         "timing": "paper",       # context timing: "paper" (regular 30 fps context, D frames per batch)
                                  # or "live" (per-sample ages drawn as a live link makes them)
-        "delay_frames_range": [0, 5],  # paper timing: D drawn per batch, uniform, in frames (paper: 0-5)
+        # paper timing: D drawn per batch, uniform, in frames (the paper's 0-5)
+        "delay_frames_range": list(DEFAULT_DELAY_FRAMES_RANGE),
         "live_timing": {         # live timing (data/context_timing.py LiveTimingSampler)
-            "delay_ms_range": [0.0, 600.0],     # newest frame's age at the target, uniform [ms]
-            "context_fps_range": [5.0, 30.0],   # spacing of the context frames, uniform [Hz]
-            "skip_prob": 0.25,                  # chance a gap skips one more context frame
+            # newest frame's age at the target, uniform [ms]
+            "delay_ms_range": list(DEFAULT_LIVE_DELAY_MS_RANGE),
+            # spacing of the context frames, uniform [Hz]
+            "context_fps_range": list(DEFAULT_LIVE_CONTEXT_FPS_RANGE),
+            "skip_prob": DEFAULT_LIVE_SKIP_PROB,  # chance a gap skips one more context frame
             "max_skips": 1,                     # most extra frames skipped per gap
             "output_lag_prob": 0.0,             # chance the local image is one camera frame before
                                                 # the target (the robot's output lag; fusion stage)
         },
-        "uplink_quality": 85,    # WebP quality of remote frames; null = no codec
+        "uplink_quality": WEBP_QUALITY,  # WebP quality of remote frames; null = no codec
         "static_clip_prob": 0.0, # remote stage: share of batches whose K frames are copies of t-D
         "cache_dir": None,       # rendered frames are stored here and reused; None = in memory only
     },

@@ -15,7 +15,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..data import DelayedClipDataset, WorldSequence, uplink_roundtrip, world_seeds
+from ..data import DEFAULT_FPS, DelayedClipDataset, WorldSequence, uplink_roundtrip, world_seeds
 from ..data.context_timing import LiveTimingSampler
 
 HW = Tuple[int, int]
@@ -38,7 +38,7 @@ class RenderedSource:
         self.name, self.fps, self.num_frames = world.name, world.fps, world.num_frames
         self.motion = world.motion
         self.label_hws = [self.local_hw] + [tuple(h) for h in label_hws if tuple(h) != self.local_hw]
-        fps_key = "" if world.fps == 30.0 else f"-f{world.fps:g}"     # 30 fps keys predate the rate
+        fps_key = "" if world.fps == DEFAULT_FPS else f"-f{world.fps:g}"  # default-rate keys predate the rate
         key = f"{world.name}-m{world.motion}-n{world.num_frames}{fps_key}-{self.local_hw}-{self.remote_hw}-" \
               f"q{uplink_quality}-{self.label_hws}"
         path = None
