@@ -21,11 +21,11 @@ import torch
 
 from .data import DEFAULT_FPS, frame_period_ms
 from .data.uplink import WEBP_QUALITY
+from .data.world_sources import world_sources
 from .evaluation.report import markdown, plot_all
 from .evaluation.sweeps import (LIVE_METHODS, METHODS, delay_sweep, eval_dataset,
                                 expected_under_jitter, jitter_matrix)
 from .modeling import load_checkpoint, scaled_local_hw
-from .train.data import world_sources
 
 
 RESOLUTION_SCALES = (0.5, 0.75, 1.0, 1.5)   # Fig. 11 default: local input sizes relative to local_hw
@@ -125,7 +125,7 @@ def main(argv=None) -> int:
                    choices=["live", "jitter", "resolution", "motion", "generalisation"])
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (more thrash on a shared CPU)")
-    p.add_argument("--cache-dir", default=None, help="rendered-frame cache (train/data.py)")
+    p.add_argument("--cache-dir", default=None, help="rendered-frame cache (data/world_sources.py)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     t0 = time.time()

@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from dedelayed_models.classes import IGNORE_ID, NUM_CLASSES
 from dedelayed_models.modeling import STAGES, build_model, get_config, prepare_stage, trainable_parameters
 from dedelayed_models.modeling.remote_model import context_ages_ms
+from dedelayed_models.modeling.stages import FUSED, LOCAL_ONLY, REMOTE_HEAD, STAGE_TABLE, stage_logits
+from dedelayed_models.train import load_config
 
 CFG = get_config("tiny")
 K = CFG.remote.num_frames
@@ -72,3 +74,25 @@ def test_fusion_stage_keeps_frozen_batchnorm_statistics():
     _stage_loss(model, "fusion")
     assert not frozen_bn.training and torch.equal(frozen_bn.running_mean, before_frozen)
     assert local_bn.training and not torch.equal(local_bn.running_mean, before_local)
+
+
+@torch.no_grad()
+def test_each_stage_computes_the_forward_its_table_row_names_and_the_trainer_accepts_it():
+    torch.manual_seed(0)
+    model = build_model(CFG).eval()
+    x = torch.rand(2, 3, *CFG.local_hw)
+    frames = torch.rand(2, K, 3, *CFG.remote_hw)
+    ages_ms = context_ages_ms(torch.tensor([0.0, 132.0]), 33.3, K)
+    forwards = {REMOTE_HEAD: model.remote(frames, ages_ms, label_hw=CFG.local_hw),
+                LOCAL_ONLY: model.local(x), FUSED: model(x, frames, ages_ms)}
+    assert not torch.allclose(forwards[REMOTE_HEAD], forwards[FUSED])
+    assert not torch.allclose(forwards[LOCAL_ONLY], forwards[FUSED])
+    for stage in STAGES:
+        assert torch.equal(stage_logits(model, stage, x, frames, ages_ms),
+                           forwards[STAGE_TABLE[stage].computes]), stage
+        assert load_config(overrides=[f"stage={stage}"])["stage"] == stage
+    assert STAGE_TABLE["remote_frozen_backbone"].computes == REMOTE_HEAD
+    with pytest.raises(ValueError, match="unknown training stage 'remote_only'"):
+        stage_logits(model, "remote_only", x, frames, ages_ms)
+    with pytest.raises(ValueError, match="stage must be one of"):
+        load_config(overrides=["stage=remote_only"])

@@ -38,7 +38,7 @@ def test_ddp_two_cpu_ranks(tmp_path):
     out, cache = str(tmp_path / "run"), str(tmp_path / "cache")
     # Render the frames once, so the ranks don't race to write the cache.
     from dedelayed_models.train import load_config
-    from dedelayed_models.train.data import build_datasets
+    from dedelayed_models.data.world_sources import build_datasets
     from dedelayed_models.train.config import model_config
     cfg = load_config("instant_fusion", [f"data.cache_dir={cache}"])
     build_datasets(cfg, model_config(cfg))

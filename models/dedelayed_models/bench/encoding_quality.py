@@ -19,10 +19,10 @@ from typing import Dict, Sequence
 import torch
 
 from ..data.uplink import WEBP_QUALITY
+from ..data.world_sources import world_sources
 from ..evaluation.semseg import SemSegEvaluator
 from ..evaluation.sweeps import _batches, eval_dataset
 from ..modeling import load_checkpoint
-from ..train.data import world_sources
 from ..transport.feature_codec import ENCODINGS, FLOAT32, decode_features, encode_features
 from .deploy_bench import BUDGET_FEATURE_BYTES_FRACTION, BUDGET_FEATURE_MIOU_LOSS
 

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from ..classes import NUM_CLASSES
 from ..modeling import (DedelayedModel, build_model, get_config, prepare_stage, scaled_local_hw,
-                        stage1_grid)
+                        stage1_grid, stage_logits)
 from ..modeling.remote_model import context_ages_ms
 from .macs import count_macs
 
@@ -110,26 +110,21 @@ def fusion_latency(model: DedelayedModel, hw: Tuple[int, int], reps: int, warmup
 
 
 def train_step_ms(model: DedelayedModel, preset: str, batch: int, reps: int) -> Dict[str, float]:
-    """Forward+backward ms per iteration of each stage's loss at the preset's resolutions."""
+    """Forward+backward ms per iteration of each stage's loss (the trainer's ``stage_logits``)
+    at the preset's resolutions."""
     cfg = get_config(preset)
     x = torch.rand(batch, 3, *cfg.local_hw)
     frames = torch.rand(batch, cfg.remote.num_frames, 3, *cfg.remote_hw)
     ages_ms = context_ages_ms(torch.rand(batch) * 600.0, 100.0, cfg.remote.num_frames)
-    losses = {
-        "remote": lambda: F.cross_entropy(model.remote(frames, ages_ms), torch.randint(
-            0, NUM_CLASSES, (batch, *cfg.remote_hw))),
-        "local": lambda: F.cross_entropy(model.local(x), torch.randint(
-            0, NUM_CLASSES, (batch, *cfg.local_hw))),
-        "fusion": lambda: F.cross_entropy(model(x, frames, ages_ms), torch.randint(
-            0, NUM_CLASSES, (batch, *cfg.local_hw))),
-    }
+    labels = torch.randint(0, NUM_CLASSES, (batch, *cfg.local_hw))
     out = {}
-    for stage, loss_fn in losses.items():
+    for stage in ("remote", "local", "fusion"):
         prepare_stage(model, stage)
         runs = []
         for _ in range(reps + 1):                      # the first run pays one-off allocations
             model.zero_grad(set_to_none=True)
-            runs.append(_time_ms(lambda: loss_fn().backward()))
+            runs.append(_time_ms(lambda s=stage: F.cross_entropy(
+                stage_logits(model, s, x, frames, ages_ms), labels).backward()))
         out[stage] = statistics.median(runs[1:])
     model.eval()
     return out

@@ -4,6 +4,8 @@ Frame sources (one video each, random access; see ``sources.py``): ``WorldSequen
 ``BDDVideo`` (``open_bdd_split``), ``CityscapesSnippet`` (``open_cityscapes``),
 ``CamVidSequence``. ``DelayedClipDataset`` + ``DelayBatchSampler`` turn sources into training
 samples; ``encode_uplink`` / ``decode_uplink`` is the WebP uplink shared with the robot.
+``world_sources`` / ``RenderedSource`` (``world_sources.py``) render world sequences once for
+training, evaluation and benchmarks; ``build_datasets`` is a training config's (train, val) pair.
 """
 
 from .bdd import BDDVideo, open_bdd_split, write_clip
@@ -14,10 +16,12 @@ from .paths import shared_data_dir
 from .timing import DEFAULT_DELAY_FRAMES_RANGE, DEFAULT_FPS, delay_frames_to_ms, delay_ms_to_frames, frame_period_ms
 from .uplink import WEBP_QUALITY, decode_uplink, encode_uplink, uplink_roundtrip
 from .world import WorldSequence, world_seeds
+from .world_sources import RenderedSource, build_datasets, world_sources
 
 __all__ = [
     "BDDVideo", "open_bdd_split", "write_clip", "CamVidSequence", "camvid_shared_root", "CityscapesSnippet",
     "labelids_to_trainids", "open_cityscapes", "DelayBatchSampler", "DelayedClipDataset", "shared_data_dir",
     "DEFAULT_DELAY_FRAMES_RANGE", "DEFAULT_FPS", "delay_frames_to_ms", "delay_ms_to_frames", "frame_period_ms",
     "WEBP_QUALITY", "decode_uplink", "encode_uplink", "uplink_roundtrip", "WorldSequence", "world_seeds",
+    "RenderedSource", "build_datasets", "world_sources",
 ]

@@ -36,9 +36,9 @@ from ..data import world_seeds
 from ..data.context_timing import ContextTiming
 from ..data.uplink import WEBP_QUALITY
 from ..data.world.sequence import WorldSequence
+from ..data.world_sources import RenderedSource
 from ..modeling import load_checkpoint
 from ..modeling.checkpoint import SHIPPED_CHECKPOINT_DIR
-from ..train.data import RenderedSource
 from .semseg import SemSegEvaluator
 from .sweeps import eval_dataset, score_logits, fused_logits
 

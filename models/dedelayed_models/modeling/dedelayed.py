@@ -1,26 +1,16 @@
-"""The fused system and its two-host split, plus the one definition of what each training stage trains.
+"""The fused system and its two-host split.
 
 Two hosts (paper Fig. 4):
     cloud:  z = model.remote.features(frames, frame_ages_ms, stage1_grid(image_hw)) -> FeatureMap
     robot:  logits = model.local(x_t, z)          # or model.local(x_t) when no usable z
 
 ``DedelayedModel.forward`` chains both for training and offline evaluation (paper appendix A.1).
-
-Training stages (paper Table 2), names used by ``trainable_parameters`` / ``prepare_stage``:
-    "remote"                 remote predictive pretraining (delay-aware): the whole remote trunk
-                             (image backbone, patch merge, time/position/frame-age embeddings, 3-D ViT)
-                             and the predictive head. pre_pool/post_pool are not on that path.
-    "remote_frozen_backbone" Table 2 remote stage 1: as "remote" with the image backbone frozen.
-    "local"                  local segmenter alone (delay-unaware): every local parameter.
-    "fusion"                 fused fine-tuning (delay-aware): the local model and the remote
-                             MLP-pool-MLP (pre_pool, post_pool) that shape z for it; the remote
-                             image backbone and 3-D encoder (with its embeddings) stay frozen,
-                             and so does the unused predictive head.
+What each training stage trains and computes is the table in ``stages.py``.
 """
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -29,18 +19,6 @@ from .config import DedelayedConfig, get_config
 from .fusion import stage1_grid
 from .local_model import LocalModel
 from .remote_model import AgesLike, RemoteModel
-
-_REMOTE_TRUNK = ("remote.image_backbone", "remote.patch_merge", "remote.time_embedding",
-                 "remote.pos", "remote.delay_embedding", "remote.vit3d", "remote.norm")
-
-STAGE_TRAINABLE: Dict[str, Tuple[str, ...]] = {
-    "remote": _REMOTE_TRUNK + ("remote.head",),
-    "remote_frozen_backbone": tuple(p for p in _REMOTE_TRUNK if p != "remote.image_backbone")
-                              + ("remote.head",),
-    "local": ("local",),
-    "fusion": ("local", "remote.pre_pool", "remote.post_pool"),
-}
-STAGES = tuple(STAGE_TRAINABLE)
 
 
 class DedelayedModel(nn.Module):
@@ -80,33 +58,3 @@ def build_model(preset_or_config="tiny") -> DedelayedModel:
     """DedelayedModel from a preset name or a DedelayedConfig (random initial weights)."""
     cfg = get_config(preset_or_config) if isinstance(preset_or_config, str) else preset_or_config
     return DedelayedModel.from_config(cfg)
-
-
-def _in_stage(name: str, prefixes: Tuple[str, ...]) -> bool:
-    return any(name == p or name.startswith(p + ".") for p in prefixes)
-
-
-def trainable_parameters(model: DedelayedModel, stage: str) -> List[Tuple[str, nn.Parameter]]:
-    """(name, parameter) pairs that ``stage`` trains; every other parameter stays frozen."""
-    if stage not in STAGE_TRAINABLE:
-        raise ValueError(f"unknown training stage '{stage}'; choose one of {STAGES}")
-    prefixes = STAGE_TRAINABLE[stage]
-    return [(n, p) for n, p in model.named_parameters() if _in_stage(n, prefixes)]
-
-
-def prepare_stage(model: DedelayedModel, stage: str) -> List[nn.Parameter]:
-    """Put ``model`` in training mode for ``stage``; returns the parameters to optimise.
-
-    Sets requires_grad accordingly and switches every module with no trainable parameter left
-    (frozen backbone BatchNorms in particular) to eval mode, so frozen parts keep their running
-    statistics. Call it again after any ``model.train()``.
-    """
-    trainable = dict(trainable_parameters(model, stage))
-    model.train()
-    for name, p in model.named_parameters():
-        p.requires_grad_(name in trainable)
-    for module in model.modules():
-        params = list(module.parameters())
-        if params and not any(p.requires_grad for p in params):
-            module.eval()
-    return list(trainable.values())

@@ -20,12 +20,12 @@ from ..data.context_timing import (DEFAULT_LIVE_CONTEXT_FPS_RANGE, DEFAULT_LIVE_
                                    DEFAULT_LIVE_SKIP_PROB)
 from ..data.timing import DEFAULT_DELAY_FRAMES_RANGE
 from ..data.uplink import WEBP_QUALITY
-from ..modeling import DedelayedConfig, config_from_dict, config_to_dict, get_config
+from ..modeling import STAGES, DedelayedConfig, config_from_dict, config_to_dict, get_config
 
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
 
 DEFAULTS: Dict[str, Any] = {
-    "stage": "local",            # "remote" (predictive, delay-aware), "local" (delay-unaware), "fusion"
+    "stage": "local",            # a row of the stage table (modeling/stages.py): what it trains and computes
     "seed": 0,                   # fixes init, data order, per-batch delays: same seed -> same run
     "model": {
         "preset": "tiny",        # modeling preset the overrides below start from
@@ -145,8 +145,8 @@ def load_config(path: Optional[str] = None, overrides: Iterable[str] = ()) -> Di
             node = node.setdefault(k, {})
         node[keys[-1]] = yaml.safe_load(raw)
         cfg = _merge(cfg, patch)
-    if cfg["stage"] not in ("remote", "local", "fusion"):
-        raise ValueError(f"stage must be remote, local or fusion, got {cfg['stage']!r}")
+    if cfg["stage"] not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES} (modeling/stages.py), got {cfg['stage']!r}")
     return cfg
 
 

@@ -29,31 +29,25 @@ from torch.utils.data import default_collate
 
 from ..classes import IGNORE_ID
 from ..data import DEFAULT_FPS, DelayBatchSampler, delay_frames_to_ms
+from ..data.world_sources import build_datasets
 from ..evaluation import SemSegEvaluator
-from ..modeling import build_model, load_checkpoint, prepare_stage, save_checkpoint, trainable_parameters
+from ..modeling import (build_model, load_checkpoint, prepare_stage, save_checkpoint, stage_logits,
+                        trainable_parameters)
 from ..modeling.checkpoint import warm_start
 from .config import dump_config, model_config
-from .data import build_datasets
 from .solver import build_optimizer, build_scheduler
 
 
 class StageModule(nn.Module):
-    """What one training stage computes: logits (B, 19, H, W) for the fresh frame's labels.
-
-    image (B, 3, H, W), frames (B, K, 3, Hr, Wr), frame_ages_ms (B, K). "remote" uses the predictive head
-    (up-sampled to H x W), "local" the local model alone, "fusion" local + remote features.
-    """
+    """One training stage's forward as a module (what DDP wraps): ``modeling.stage_logits``,
+    logits (B, 19, H, W) for the fresh frame's labels, as the stage table says."""
 
     def __init__(self, model: nn.Module, stage: str):
         super().__init__()
         self.model, self.stage = model, stage
 
     def forward(self, image: torch.Tensor, frames: torch.Tensor, frame_ages_ms: torch.Tensor) -> torch.Tensor:
-        if self.stage == "remote":
-            return self.model.remote(frames, frame_ages_ms, label_hw=tuple(image.shape[-2:]))
-        if self.stage == "local":
-            return self.model.local(image)
-        return self.model(image, frames, frame_ages_ms)
+        return stage_logits(self.model, self.stage, image, frames, frame_ages_ms)
 
 
 def _dist_info():

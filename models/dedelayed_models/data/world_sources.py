@@ -1,10 +1,11 @@
-"""Training/validation data on the synthetic world: rendered once, reused by every iteration.
+"""Synthetic-world data for training, evaluation and benchmarks: rendered once, reused by every pass.
 
 Rendering a world frame costs ~0.1-0.3 s on a shared CPU, so ``RenderedSource`` renders each
 frame a sequence needs exactly once (fresh frame at local resolution, WebP-uplinked frame at
 remote resolution, label at local resolution) and keeps them as uint8 arrays, optionally in an
-``.npz`` under ``cache_dir`` shared by the three stage runs. ``DelayedClipDataset`` (data/delayed.py)
-then builds the usual samples from it with ``uplink_quality=None`` (the codec already ran).
+``.npz`` under ``cache_dir`` shared by the three stage runs and the evaluation. ``DelayedClipDataset``
+(``delayed.py``) then builds the usual samples from it with ``uplink_quality=None`` (the codec
+already ran). ``build_datasets`` makes the (train, val) pair a training config describes.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..data import DEFAULT_FPS, DelayedClipDataset, WorldSequence, uplink_roundtrip, world_seeds
-from ..data.context_timing import LiveTimingSampler
+from .context_timing import LiveTimingSampler
+from .delayed import DelayedClipDataset
+from .timing import DEFAULT_FPS
+from .uplink import uplink_roundtrip
+from .world import WorldSequence, world_seeds
 
 HW = Tuple[int, int]
 
 
 class RenderedSource:
-    """Frame source (data/sources.py protocol) over a pre-rendered ``WorldSequence``.
+    """Frame source (``sources.py`` protocol) over a pre-rendered ``WorldSequence``.
 
     ``frame(t, remote_hw)`` returns the uplinked (codec round-trip) frame, ``frame(t, local_hw)``
     the raw one; ``label(t, hw)`` any pre-rendered label size. Other sizes are an error.
@@ -114,7 +118,7 @@ def timing_sampler(data_cfg: Dict) -> Optional[LiveTimingSampler]:
 
 
 def build_datasets(cfg: Dict, model_cfg) -> Tuple[DelayedClipDataset, DelayedClipDataset]:
-    """(train, val) delayed-clip datasets for a training config (see train/config.py)."""
+    """(train, val) delayed-clip datasets for a training config (``train/config.py`` schema)."""
     d = cfg["data"]
     common = dict(motion=d["motion"], local_hw=model_cfg.local_hw, remote_hw=model_cfg.remote_hw,
                   uplink_quality=d["uplink_quality"], cache_dir=d["cache_dir"])
