@@ -41,10 +41,6 @@ class ServedModel:
         """(H, W) the remote model expects its frames at [pixels]."""
         return (int(self.config.remote_hw[0]), int(self.config.remote_hw[1]))
 
-    @property
-    def random_weights(self) -> bool:
-        return self.source.startswith("random:")
-
 
 def resolve_device(device: str) -> torch.device:
     """'cpu', 'cuda' or 'cuda:N' -> torch.device; a clear error when CUDA is asked but absent."""

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from dedelayed_models.modeling import build_model, get_config, random_model, save_checkpoint, stage1_grid
+from dedelayed_models.modeling import (build_model, get_config, is_random_source, random_model,
+                                       save_checkpoint, stage1_grid)
 from dedelayed_models.modeling.checkpoint import identities
 from dedelayed_models.transport import decode_features
 from dedelayed_remote.remote_server import RemoteServer
@@ -34,7 +35,7 @@ def test_random_model_matches_what_the_robot_builds_for_the_same_preset_and_seed
     torch.manual_seed(3)   # the recipe of modeling.random_model, which the robot uses too
     robot_side = build_model(get_config("tiny")).eval()
     assert served.identity == identities(robot_side, get_config("tiny"))["remote"]
-    assert served.random_weights and served.source == "random:tiny:3"
+    assert is_random_source(served.source) and served.source == "random:tiny:3"
     assert served.identity != random_model("tiny", seed=4).identity["remote"]
 
 
@@ -125,7 +126,7 @@ def test_checkpoint_k_device_and_errors(tmp_path):
     saved = save_checkpoint(path, model.remote, get_config("tiny"))
     loaded = load_served_model(checkpoint=str(path), preset="small", num_frames=4)
     assert loaded.identity == saved["remote"] and loaded.config.name == "tiny"
-    assert not loaded.random_weights
+    assert not is_random_source(loaded.source)
     with pytest.raises(ValueError, match="K=4"):
         load_served_model(checkpoint=str(path), num_frames=3)
     with pytest.raises(FileNotFoundError):
