@@ -126,7 +126,7 @@ def test_drive_bag_reads_back_into_ros_messages_that_match_the_report(demo):
 def test_dedelayed_streaming_miou_beats_remote_only(demo):
     if not demo["trained_models"]:
         pytest.skip("needs the trained checkpoint models/dedelayed_models/checkpoints/dedelayed.pt "
-                    "(issue 8); random weights say nothing about accuracy")
+                    "(train.pipeline --ship); random weights say nothing about accuracy")
     s = {k: v["streaming_mIoU"] for k, v in demo["streams"].items()}
     assert s["dedelayed"] >= s["remote_only"], s
 

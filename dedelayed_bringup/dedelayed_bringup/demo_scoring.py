@@ -1,6 +1,6 @@
 """Scores a demo recording: streaming mIoU per output, per-frame mode, tau against the link.
 
-Streaming (Li et al. 2020, DESIGN.md section 7): every ground-truth instant (a camera frame's
+Streaming (Li et al. 2020; docs/ARCHITECTURE.md): every ground-truth instant (a camera frame's
 stamp) is scored against the latest output the recorder had *received* by then, whichever frame
 that output describes; instants before an output's first answer count as all wrong. The three
 outputs face the same frames and the same timing: Dedelayed and local-only are computed by the

@@ -1,6 +1,6 @@
 """One direction of an emulated network link, in plain Python (no ROS).
 
-The kernel's netem is not available on every machine (../shared/notes/ros2-from-pip.md), so the
+The kernel's netem is not available on every machine (it needs root and the sch_netem module), so the
 link emulator holds each message in user space for the time this model decides. For a message
 that enters the link at ``arrival_s`` with ``size_bytes`` the model answers: dropped (and why),
 or delivered at ``deliver_at_s``. All times are seconds on one monotonic clock chosen by the

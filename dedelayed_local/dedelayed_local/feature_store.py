@@ -1,4 +1,4 @@
-"""Which remote features, if any, the robot fuses into a fresh frame (DESIGN.md section 5).
+"""Which remote features, if any, the robot fuses into a fresh frame (docs/ARCHITECTURE.md, "Timing rules").
 
 Plain Python, no ROS: the fusion node offers every received FeatureMap, the segmenter asks
 for the features of each camera frame. Rules:

@@ -1,4 +1,4 @@
-"""Pairing of camera frames with remote features (DESIGN.md section 5), without ROS."""
+"""Pairing of camera frames with remote features (docs/ARCHITECTURE.md, "Timing rules"), without ROS."""
 
 import numpy as np
 import pytest

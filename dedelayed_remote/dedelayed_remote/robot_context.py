@@ -1,6 +1,6 @@
 """Per-robot temporal context on the cloud: the last K uplinked frames and one pending slot.
 
-Rules (DESIGN.md section 4: "drops stale frames rather than queueing, always work on the newest"):
+Rules (docs/ARCHITECTURE.md, "Timing rules": drop stale frames rather than queue, work on the newest):
 
 * History advances per RECEIVED frame: every received frame enters the history even if it is
   never computed on, so when the cloud falls behind the context still holds the K newest camera

@@ -1,4 +1,4 @@
-"""Deployment benchmark: robot latency, link bytes, cloud throughput, node memory (issue 7).
+"""Deployment benchmark: robot latency, link bytes, cloud throughput, node memory.
 
     python -m dedelayed_bringup.bench --out bench_out/             # or: make bench
     python -m dedelayed_bringup.bench --quick --out /tmp/b         # tiny sizes (smoke test)

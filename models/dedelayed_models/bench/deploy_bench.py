@@ -1,4 +1,4 @@
-"""ROS-free pieces of the deployment benchmark (issue 7; DESIGN.md section 7 "Cost").
+"""ROS-free pieces of the deployment benchmark (docs/ARCHITECTURE.md, "How results are measured").
 
 The whole benchmark (robot with real rclpy publishers, cloud, memory of real processes) is
 ``python -m dedelayed_bringup.bench --out bench_out/``; this module holds what needs no ROS:
@@ -26,7 +26,7 @@ from ..transport.feature_codec import ENCODINGS, FLOAT32, encode_features
 from .models_bench import BUDGET_RATIO
 from .world_bench import uplink_bytes
 
-BUDGET_FUSED_OVER_LOCAL = BUDGET_RATIO  # fused / local-only robot latency per frame (issue 7)
+BUDGET_FUSED_OVER_LOCAL = BUDGET_RATIO  # fused / local-only robot latency per frame
 BUDGET_ROS_PLUMBING_MS = 2.0            # image conversion + publish per frame [ms] ...
 ROS_PLUMBING_CAMERA_HW = (256, 512)     # ... for camera frames of this size (H, W) [px]
 BUDGET_FEATURE_BYTES_FRACTION = 1 / 16  # goal: compact z at <= 1/16 of float32's bytes ...

@@ -5,7 +5,7 @@
 For every scored frame the remote features z (K frames ending at t - D, delay input D) are
 computed once, then sent through each encoding exactly as the link does (``encode_features`` ->
 ``decode_features``) and fused by the local model; mIoU is scored against frame t's exact label.
-float32 is the reference; the goal (issue 7) is <= 1/16 of its bytes for <= 0.5 mIoU loss.
+float32 is the reference; the goal (deploy_bench.py budgets) is <= 1/16 of its bytes for <= 0.5 mIoU loss.
 Needs a *trained* dedelayed checkpoint: on random weights the numbers mean nothing.
 """
 
