@@ -29,8 +29,8 @@ import torch
 import torch.nn.functional as F
 
 from ..classes import NUM_CLASSES
-from ..modeling import (DedelayedModel, build_model, get_config, prepare_stage, scaled_local_hw,
-                        stage1_grid, stage_logits)
+from ..modeling import (DedelayedModel, build_model, get_config, prepare_stage, random_model,
+                        scaled_local_hw, stage1_grid, stage_logits)
 from ..modeling.remote_model import context_ages_ms
 from .macs import count_macs
 
@@ -137,9 +137,8 @@ def default_resolutions(preset: str) -> List[Tuple[int, int]]:
 
 
 def run(preset: str, reps: int, train_batch: int = 0, train_reps: int = 2) -> Dict:
-    torch.manual_seed(0)
     resolutions = default_resolutions(preset)
-    model = build_model(preset).eval()
+    model = random_model(preset).model
     result = {"preset": preset, "params": part_params(model), "gmacs": macs(preset, resolutions),
               "latency": {f"{h}x{w}": fusion_latency(model, (h, w), reps) for h, w in resolutions}}
     result["budget_met"] = all(v["budget_met"] for v in result["latency"].values())
