@@ -61,8 +61,6 @@ class UplinkNode(Node):
             raise ValueError(f"webp_quality {self.params['webp_quality']} must be within 0-100")
         self._min_period_s = (1.0 / self.params["max_rate_hz"]) if self.params["max_rate_hz"] > 0 else 0.0
         self._last_sent = -float("inf")
-        self.sent_frames = 0
-        self.sent_bytes = 0
         if not 0 <= self.params["encoder_nice"] <= 19:
             raise ValueError(f"encoder_nice {self.params['encoder_nice']} must be within 0-19")
         self.episodes = EpisodeLog(warn=self.get_logger().warning, info=self.get_logger().info)
@@ -107,8 +105,6 @@ class UplinkNode(Node):
         out.format = UPLINK_FORMAT
         out.data = encode_uplink(rgb, self.params["webp_quality"])
         self._pub.publish(out)
-        self.sent_frames += 1
-        self.sent_bytes += len(out.data)
 
     def destroy_node(self):
         self._encoder.stop()

@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
+from dedelayed_models.modeling import is_random_source
+
 OK, WARN, ERROR = 0, 1, 2
 
 
@@ -111,7 +113,7 @@ class RemoteDiagnostics:
             out.append(Status(f"{self.node_name}: robot {robot_label(robot)}", level, message, values))
         batches_in_period = batches - prev_batches
         mean_forward = (forward_sum - prev_forward) / batches_in_period if batches_in_period else 0.0
-        random_weights = self.source.startswith("random:")
+        random_weights = is_random_source(self.source)
         out.append(Status(f"{self.node_name}: server", WARN if random_weights else OK,
                           "RANDOM weights (no checkpoint): features are meaningless" if random_weights
                           else "ok",

@@ -98,7 +98,6 @@ class RobotContext:
         self.delays_clamped = 0         # DelayReports above max_delay_ms, used as max_delay_ms
         self.delays_refused = 0         # negative or non-finite DelayReports, ignored
         self.identity_changes = 0       # the identity the robot accepts changed (first one too)
-        self.delay_reported = False
         self.expected_identity = ""
         self.history: Deque[UplinkFrame] = deque(maxlen=self.num_frames)
         self.pending: Optional[UplinkFrame] = None
@@ -167,7 +166,6 @@ class RobotContext:
             value, outcome = self.max_delay_ms, DELAY_CLAMPED
             self.delays_clamped += 1
         self.delay_ms = value
-        self.delay_reported = True
         return outcome
 
     def set_expected_identity(self, identity: str) -> bool:
