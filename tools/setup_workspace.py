@@ -233,7 +233,8 @@ def workspace_env(venv):
 # Files whose change needs a colcon rebuild. Python sources do not: --symlink-install puts
 # the source folders themselves on the path.
 BUILD_INPUT_NAMES = ("package.xml", "setup.py", "setup.cfg", "CMakeLists.txt")
-BUILD_INPUT_FOLDERS = ("msg", "resource", "launch", "config")
+# dedelayed_link: the Python package dedelayed_msgs installs file by file (a new module needs a build)
+BUILD_INPUT_FOLDERS = ("msg", "resource", "launch", "config", "dedelayed_link")
 
 
 def build_inputs_fingerprint(venv):

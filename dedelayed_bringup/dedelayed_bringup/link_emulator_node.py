@@ -20,6 +20,7 @@ import threading
 import time
 from functools import partial
 
+from dedelayed_link.params import declare_parameters
 from dedelayed_link.ros_main import sigint_raises_keyboard_interrupt
 from dedelayed_models.episode_log import EpisodeLog
 
@@ -207,11 +208,7 @@ class LinkEmulator:
 
 def declare_link_parameters(node) -> None:
     """Declare every parameter of link_emulator_params.PARAMETERS on ``node``."""
-    from rcl_interfaces.msg import ParameterDescriptor
-
-    for p in PARAMETERS:
-        node.declare_parameter(p.name, p.default, ParameterDescriptor(
-            description=p.description, read_only=p.read_only))
+    declare_parameters(node, PARAMETERS)
 
 
 def _spin_until_shutdown(node, context, other=None) -> None:

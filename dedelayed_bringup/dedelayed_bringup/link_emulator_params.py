@@ -4,9 +4,8 @@ The node declares exactly these, ``config/link_emulator.yaml`` lists exactly the
 same defaults, and the README table is written from them; a test checks the first two agree.
 """
 
-from typing import NamedTuple
-
 from dedelayed_link.contract import DOWN, LINK_TOPICS, UP
+from dedelayed_link.params import Parameter
 
 NODE_NAME = "link_emulator"
 
@@ -16,67 +15,60 @@ DEFAULT_UPLINK_TOPICS = [t.relay_spec for t in LINK_TOPICS if t.direction == UP]
 DEFAULT_DOWNLINK_TOPICS = [t.relay_spec for t in LINK_TOPICS if t.direction == DOWN]
 
 
-class LinkParameter(NamedTuple):
-    name: str
-    default: object
-    description: str
-    read_only: bool = True  # only ``link_up`` may change while running
-
-
 _DIRECTION = {"uplink": "robot -> cloud", "downlink": "cloud -> robot"}
 
 
 def _direction_parameters(direction: str):
     path = _DIRECTION[direction]
     return [
-        LinkParameter(f"{direction}_delay_ms", 50.0,
-                      f"One-way propagation delay {path} [ms] (round trip = uplink + downlink)."),
-        LinkParameter(f"{direction}_jitter_ms", 2.0,
-                      f"Standard deviation of Gaussian jitter added to the {direction} delay [ms]; "
-                      "delay + jitter is clipped at 0 and FIFO order per topic is kept."),
-        LinkParameter(f"{direction}_loss", 0.0,
-                      f"Probability [0-1] that a {direction} message is lost."),
-        LinkParameter(f"{direction}_bandwidth_mbps", 0.0,
-                      f"{direction.capitalize()} link rate [Mbit/s] shared by all its topics: "
-                      "a message takes size*8/rate on the link and queues behind earlier ones. "
-                      "0 = unlimited."),
-        LinkParameter(f"{direction}_max_queue_ms", 1000.0,
-                      f"Longest wait for the {direction} link before a message is tail-dropped "
-                      "[ms] (a router's finite buffer); only matters with a bandwidth limit. "
-                      "0 = unbounded."),
+        Parameter(f"{direction}_delay_ms", 50.0,
+                  f"One-way propagation delay {path} [ms] (round trip = uplink + downlink)."),
+        Parameter(f"{direction}_jitter_ms", 2.0,
+                  f"Standard deviation of Gaussian jitter added to the {direction} delay [ms]; "
+                  "delay + jitter is clipped at 0 and FIFO order per topic is kept."),
+        Parameter(f"{direction}_loss", 0.0,
+                  f"Probability [0-1] that a {direction} message is lost."),
+        Parameter(f"{direction}_bandwidth_mbps", 0.0,
+                  f"{direction.capitalize()} link rate [Mbit/s] shared by all its topics: "
+                  "a message takes size*8/rate on the link and queues behind earlier ones. "
+                  "0 = unlimited."),
+        Parameter(f"{direction}_max_queue_ms", 1000.0,
+                  f"Longest wait for the {direction} link before a message is tail-dropped "
+                  "[ms] (a router's finite buffer); only matters with a bandwidth limit. "
+                  "0 = unbounded."),
     ]
 
 
 PARAMETERS = [
-    LinkParameter("robot_domain_id", -1,
-                  "DDS domain (ROS_DOMAIN_ID) of the robot side; the node's own parameter "
-                  "services and /diagnostics live here. -1 = this process's ROS_DOMAIN_ID "
-                  "(0 if unset)."),
-    LinkParameter("cloud_domain_id", -1,
-                  "DDS domain of the cloud side; must differ from the robot's. "
-                  "-1 = robot domain + 1."),
-    LinkParameter("uplink_topics", DEFAULT_UPLINK_TOPICS,
-                  "Topics relayed robot -> cloud, each 'topic|package/msg/Type|qos' with qos "
-                  "'sensor' (reads best effort) or 'reliable' (reads reliable; the producer must "
-                  "publish reliable). The relay always publishes reliable. Relative names resolve under the "
-                  "node's namespace in both domains."),
-    LinkParameter("downlink_topics", DEFAULT_DOWNLINK_TOPICS,
-                  "Topics relayed cloud -> robot, same form as uplink_topics."),
+    Parameter("robot_domain_id", -1,
+              "DDS domain (ROS_DOMAIN_ID) of the robot side; the node's own parameter "
+              "services and /diagnostics live here. -1 = this process's ROS_DOMAIN_ID "
+              "(0 if unset)."),
+    Parameter("cloud_domain_id", -1,
+              "DDS domain of the cloud side; must differ from the robot's. "
+              "-1 = robot domain + 1."),
+    Parameter("uplink_topics", DEFAULT_UPLINK_TOPICS,
+              "Topics relayed robot -> cloud, each 'topic|package/msg/Type|qos' with qos "
+              "'sensor' (reads best effort) or 'reliable' (reads reliable; the producer must "
+              "publish reliable). The relay always publishes reliable. Relative names resolve under the "
+              "node's namespace in both domains."),
+    Parameter("downlink_topics", DEFAULT_DOWNLINK_TOPICS,
+              "Topics relayed cloud -> robot, same form as uplink_topics."),
     *_direction_parameters("uplink"),
     *_direction_parameters("downlink"),
-    LinkParameter("seed", 0,
-                  "Seeds loss and jitter (uplink uses seed, downlink seed + 1): same seed and "
-                  "same traffic give the same decisions."),
-    LinkParameter("link_up", True,
-                  "Run-time switch: false drops everything in both directions, including "
-                  "messages still in flight (an outage). Set at run time to cut and restore "
-                  "the link.", read_only=False),
-    LinkParameter("outage_windows_s", [0.0, 0.0],
-                  "Scheduled outages as a flat list [start_s, duration_s, ...] counted from "
-                  "node start [s]; e.g. [20.0, 3.0] cuts the link from 20 s to 23 s. "
-                  "Zero-length windows are ignored ([0.0, 0.0] = none)."),
-    LinkParameter("diagnostics_period_s", 1.0,
-                  "Period of the counters published on /diagnostics in the robot domain [s]."),
+    Parameter("seed", 0,
+              "Seeds loss and jitter (uplink uses seed, downlink seed + 1): same seed and "
+              "same traffic give the same decisions."),
+    Parameter("link_up", True,
+              "Run-time switch: false drops everything in both directions, including "
+              "messages still in flight (an outage). Set at run time to cut and restore "
+              "the link.", read_only=False),
+    Parameter("outage_windows_s", [0.0, 0.0],
+              "Scheduled outages as a flat list [start_s, duration_s, ...] counted from "
+              "node start [s]; e.g. [20.0, 3.0] cuts the link from 20 s to 23 s. "
+              "Zero-length windows are ignored ([0.0, 0.0] = none)."),
+    Parameter("diagnostics_period_s", 1.0,
+              "Period of the counters published on /diagnostics in the robot domain [s]."),
 ]
 
 PARAMETER_BY_NAME = {p.name: p for p in PARAMETERS}

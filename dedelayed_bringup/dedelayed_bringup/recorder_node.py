@@ -18,29 +18,29 @@ import time
 from rclpy.node import Node
 
 from dedelayed_link.ros_main import run_nodes
-from dedelayed_local.ros_params import declare_parameters
+from dedelayed_link.params import Parameter, declare_parameters
 
 from dedelayed_bringup.mcap_bag import COMPRESSIONS, BagWriter
 from dedelayed_bringup.topic_recorder import COLOUR_TOPICS, RECORDED_TOPICS, TopicRecorder
 
 NODE_NAME = "dedelayed_recorder"
 PARAMETERS = (
-    ("topics", RECORDED_TOPICS, "topics recorded, each 'topic|package/msg/Type|qos' with qos "
-                                "'sensor' (the publisher offers best effort) or 'reliable'; "
-                                "relative names resolve under `namespace`"),
-    ("namespace", "", "robot namespace that relative topics resolve under, e.g. /robot1; "
-                      "empty = this node's namespace (-r __ns:=/robot1)"),
-    ("output_path", "", "MCAP file written; empty = `dedelayed_<date>_<time>.mcap` in the "
-                        "working directory"),
-    ("max_duration_s", 0.0, "stop and close the file after this long [s]; 0 = until Ctrl-C"),
-    ("max_size_mb", 0.0, "stop and close the file once it holds this much [MB, 1e6 B]; "
-                         "0 = unbounded"),
-    ("colour_topics", COLOUR_TOPICS, "recorded class-id images (mono8) also written in class "
-                                     "colours as `<topic>/colour` (rgb8, in the file only)"),
-    ("record_feature_payload", False, "also record FeatureMap payloads (data); false = every "
-                                      "other field, the payload left empty"),
-    ("compression", "zstd", "chunk compression: zstd, lz4 or none"),
-    ("chunk_size_kb", 1024, "MCAP chunk size [KiB]: what a crash can lose at most"),
+    Parameter("topics", RECORDED_TOPICS, "topics recorded, each 'topic|package/msg/Type|qos' with qos "
+                                         "'sensor' (the publisher offers best effort) or 'reliable'; "
+                                         "relative names resolve under `namespace`"),
+    Parameter("namespace", "", "robot namespace that relative topics resolve under, e.g. /robot1; "
+                               "empty = this node's namespace (-r __ns:=/robot1)"),
+    Parameter("output_path", "", "MCAP file written; empty = `dedelayed_<date>_<time>.mcap` in the "
+                                 "working directory"),
+    Parameter("max_duration_s", 0.0, "stop and close the file after this long [s]; 0 = until Ctrl-C"),
+    Parameter("max_size_mb", 0.0, "stop and close the file once it holds this much [MB, 1e6 B]; "
+                                  "0 = unbounded"),
+    Parameter("colour_topics", COLOUR_TOPICS, "recorded class-id images (mono8) also written in class "
+                                              "colours as `<topic>/colour` (rgb8, in the file only)"),
+    Parameter("record_feature_payload", False, "also record FeatureMap payloads (data); false = every "
+                                               "other field, the payload left empty"),
+    Parameter("compression", "zstd", "chunk compression: zstd, lz4 or none"),
+    Parameter("chunk_size_kb", 1024, "MCAP chunk size [KiB]: what a crash can lose at most"),
 )
 LIMIT_CHECK_PERIOD_S = 0.5
 

@@ -25,12 +25,12 @@ import time
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
 from dedelayed_link import CAMERA_TOPIC, DIAGNOSTICS_TOPIC
+from dedelayed_link.params import Parameter, declare_parameters
 from dedelayed_link.ros_main import run_nodes
 from dedelayed_local.image_codec import fill_image_msg
 from dedelayed_models.data import WorldSequence, world_seeds
@@ -39,22 +39,22 @@ from dedelayed_models.episode_log import EpisodeLog
 NODE_NAME = "synthetic_camera"
 # (name, default, description); one place for the node's parameters.
 PARAMETERS = (
-    ("seed", world_seeds("val", 1)[0], "world seed; default = the first validation seed, "
-                                       "never seen in training"),
-    ("motion", 1.0, "world motion knob (1 = calibrated; 2 = everything moves twice as fast)"),
-    ("fps", 30.0, "frames per second, played in real time [Hz]"),
-    ("width", 256, "camera image width [px]"),
-    ("height", 128, "camera image height [px]"),
-    ("duration_s", 10.0, "length of the drive [s]; the node keeps running afterwards"),
-    ("min_subscribers", 0, "before playing, wait (up to 60 s) for this many camera subscribers "
-                           "and one ground-truth subscriber, so no frame goes out unseen"),
-    ("start_delay_s", 0.0, "then wait this long before the first frame [s] (matching settles)"),
-    ("frame_id", "camera", "header.frame_id of every frame"),
-    ("video_path", "", "play this video file instead of the synthetic world; empty = the world"),
-    ("label_dir", "", "the video's label folder (<frame:06d>.png trainIds); empty = no labels"),
-    ("image_topic", CAMERA_TOPIC, "camera output (rgb8)"),
-    ("ground_truth_topic", "/camera/ground_truth", "exact labels output (mono8 trainIds)"),
-    ("diagnostics_period_s", 1.0, "period of /diagnostics (frames sent, frames late) [s]"),
+    Parameter("seed", world_seeds("val", 1)[0], "world seed; default = the first validation seed, "
+                                                "never seen in training"),
+    Parameter("motion", 1.0, "world motion knob (1 = calibrated; 2 = everything moves twice as fast)"),
+    Parameter("fps", 30.0, "frames per second, played in real time [Hz]"),
+    Parameter("width", 256, "camera image width [px]"),
+    Parameter("height", 128, "camera image height [px]"),
+    Parameter("duration_s", 10.0, "length of the drive [s]; the node keeps running afterwards"),
+    Parameter("min_subscribers", 0, "before playing, wait (up to 60 s) for this many camera subscribers "
+                                    "and one ground-truth subscriber, so no frame goes out unseen"),
+    Parameter("start_delay_s", 0.0, "then wait this long before the first frame [s] (matching settles)"),
+    Parameter("frame_id", "camera", "header.frame_id of every frame"),
+    Parameter("video_path", "", "play this video file instead of the synthetic world; empty = the world"),
+    Parameter("label_dir", "", "the video's label folder (<frame:06d>.png trainIds); empty = no labels"),
+    Parameter("image_topic", CAMERA_TOPIC, "camera output (rgb8)"),
+    Parameter("ground_truth_topic", "/camera/ground_truth", "exact labels output (mono8 trainIds)"),
+    Parameter("diagnostics_period_s", 1.0, "period of /diagnostics (frames sent, frames late) [s]"),
 )
 # Ground truth is for evaluation: reliable, so a recorder never misses an instant.
 GROUND_TRUTH_QOS = QoSProfile(depth=30, reliability=ReliabilityPolicy.RELIABLE,
@@ -96,10 +96,7 @@ def _image(pixels: np.ndarray, encoding: str, header) -> Image:
 class SyntheticCamera(Node):
     def __init__(self):
         super().__init__(NODE_NAME)
-        p = {}
-        for name, default, description in PARAMETERS:
-            p[name] = self.declare_parameter(
-                name, default, ParameterDescriptor(description=description, read_only=True)).value
+        p = declare_parameters(self, PARAMETERS)
         if p["fps"] <= 0 or p["duration_s"] <= 0 or p["width"] < 8 or p["height"] < 8:
             raise ValueError(f"fps={p['fps']} duration_s={p['duration_s']} width={p['width']} "
                              f"height={p['height']}: fps and duration must be > 0, sizes >= 8 px")

@@ -109,7 +109,7 @@ def _robot_parameters(params_file, overrides, ros_domain_id):
 
     from dedelayed_bringup.stack_command import NodeProcess, node_command
     from dedelayed_local import fusion_node, segmenter_node, uplink_node
-    from dedelayed_local.ros_params import declare_parameters
+    from dedelayed_link.params import declare_parameters
 
     command = node_command(NodeProcess("robot", module="dedelayed_local.robot_main",
                                        namespace="/robot1", params_files=[str(params_file)],

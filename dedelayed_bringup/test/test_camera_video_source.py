@@ -39,4 +39,4 @@ def test_camera_yaml_matches_declared_parameters():
 
     path = os.path.join(os.path.dirname(__file__), "..", "config", "synthetic_camera.yaml")
     in_yaml = yaml.safe_load(open(path))["/**/synthetic_camera"]["ros__parameters"]
-    assert in_yaml == {name: default for name, default, _ in synthetic_camera_node.PARAMETERS}
+    assert in_yaml == {p.name: p.default for p in synthetic_camera_node.PARAMETERS}

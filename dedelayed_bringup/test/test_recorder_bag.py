@@ -196,5 +196,5 @@ def test_recorder_yaml_lists_every_declared_parameter_with_its_default():
 
     path = os.path.join(os.path.dirname(__file__), "..", "config", "recorder.yaml")
     in_yaml = yaml.safe_load(open(path))[f"/**/{NODE_NAME}"]["ros__parameters"]
-    assert in_yaml == {name: default for name, default, _ in PARAMETERS}
-    assert all(description for _, _, description in PARAMETERS)
+    assert in_yaml == {p.name: p.default for p in PARAMETERS}
+    assert all(p.description for p in PARAMETERS)

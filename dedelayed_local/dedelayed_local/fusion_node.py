@@ -16,27 +16,27 @@ from dedelayed_link import DELAY_REPORT, FEATURES
 from dedelayed_local import qos
 from dedelayed_local.delay_tracking import DelayEstimator
 from dedelayed_local.feature_store import FeatureStore, FusionDecision
-from dedelayed_local.ros_params import declare_parameters
+from dedelayed_link.params import Parameter, declare_parameters
 from dedelayed_models.transport.feature_msg import encoded_from_feature_map
 from dedelayed_models.episode_log import EpisodeLog
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
 PARAMETERS = (
-    ("features_topic", FEATURES.name, "FeatureMap input from the cloud"),
-    ("delay_report_topic", DELAY_REPORT.name, "DelayReport output to the cloud"),
-    ("expected_remote_identity", "",
-     "remote model identity to accept; empty = the one stored in the local checkpoint"),
-    ("max_feature_age_ms", 0.0,
-     "features older than this (tau = frame stamp - echoed stamp) are not fused [ms]; "
-     "0 = the largest delay the checkpoint was trained for"),
-    ("fusion_enabled", True, "false = always segment local-only"),
-    ("delay_report_period_s", 0.2, "how often the observed delay is reported to the cloud [s]"),
-    ("delay_window", 30, "fused frames behind the reported delay estimate [frames]"),
-    ("camera_frame_id", "", "frame_id written into DelayReport headers"),
-    ("output_lag_ms", -1.0,
-     "how long after its frame an output is in use, added to the delay the cloud predicts for "
-     "[ms]; -1 = one camera frame period, measured from the camera stamps; 0 = predict for the "
-     "frame's own instant"),
+    Parameter("features_topic", FEATURES.name, "FeatureMap input from the cloud"),
+    Parameter("delay_report_topic", DELAY_REPORT.name, "DelayReport output to the cloud"),
+    Parameter("expected_remote_identity", "",
+              "remote model identity to accept; empty = the one stored in the local checkpoint"),
+    Parameter("max_feature_age_ms", 0.0,
+              "features older than this (tau = frame stamp - echoed stamp) are not fused [ms]; "
+              "0 = the largest delay the checkpoint was trained for"),
+    Parameter("fusion_enabled", True, "false = always segment local-only"),
+    Parameter("delay_report_period_s", 0.2, "how often the observed delay is reported to the cloud [s]"),
+    Parameter("delay_window", 30, "fused frames behind the reported delay estimate [frames]"),
+    Parameter("camera_frame_id", "", "frame_id written into DelayReport headers"),
+    Parameter("output_lag_ms", -1.0,
+              "how long after its frame an output is in use, added to the delay the cloud predicts for "
+              "[ms]; -1 = one camera frame period, measured from the camera stamps; 0 = predict for the "
+              "frame's own instant"),
 )
 
 

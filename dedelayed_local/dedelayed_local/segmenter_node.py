@@ -29,41 +29,41 @@ from dedelayed_local.feature_store import FeatureStore
 from dedelayed_local.frame_loss import FrameLossCounter
 from dedelayed_local.image_codec import ImageDecodeError, fill_image_msg, image_msg_to_rgb
 from dedelayed_local.robot_model import RobotModel
-from dedelayed_local.ros_params import declare_parameters
+from dedelayed_link.params import Parameter, declare_parameters
 from dedelayed_local.segmenter_core import LocalSegmenter, overlay
 from dedelayed_local.stats import RateMeter, StageTimes
 from dedelayed_models.classes import CLASS_NAMES, IGNORE_ID, PALETTE_RGB
 from dedelayed_models.episode_log import EpisodeLog
 
 PARAMETERS = (
-    ("image_topic", CAMERA_TOPIC, "camera input (sensor_msgs/Image rgb8/bgr8/mono8)"),
-    ("segmentation_topic", SEGMENTATION_TOPIC, "mono8 trainIds output"),
-    ("overlay_topic", OVERLAY_TOPIC, "rgb8 colour overlay output"),
-    ("local_only_topic", LOCAL_ONLY_TOPIC,
-     "the same frame segmented without remote features (when publish_local_only)"),
-    ("class_names_topic", CLASS_NAMES_TOPIC, "JSON class table, latched"),
-    ("checkpoint", "", "local or dedelayed checkpoint (.pt); empty = random weights of `preset`"),
-    ("preset", "small", "model preset used when checkpoint is empty (tiny/small/paper)"),
-    ("seed", 0, "seed of the random weights when checkpoint is empty"),
-    ("image_height", 0, "local model input height [px]; 0 = the checkpoint's"),
-    ("image_width", 0, "local model input width [px]; 0 = the checkpoint's"),
-    ("backend", "auto", "tensorrt, onnxruntime, torch, or auto (tensorrt if importable)"),
-    ("device", "cpu", "cpu or cuda (torch/onnxruntime backends)"),
-    ("onnx_path", "", "robot ONNX graph; empty = export from the checkpoint into cache_dir"),
-    ("engine_path", "", "TensorRT engine file; empty = cache_dir/<onnx hash, TRT, GPU>.engine"),
-    ("force_engine_rebuild", False, "rebuild the TensorRT engine even if a valid one is cached"),
-    ("fp16", True, "build the TensorRT engine with FP16 kernels where the GPU has them"),
-    ("cache_dir", "", "where exported ONNX graphs and engines are cached; empty = ~/.cache/dedelayed"),
-    ("output_size", "camera", "segmentation size: camera (pixel-aligned) or model (cheaper)"),
-    ("image_queue_depth", 5,
-     "camera frames buffered while the model is busy (sensor QoS, best effort); raise it where "
-     "every frame must be answered through CPU hiccups, at the cost of latency [frames]"),
-    ("camera_fps", 0.0,
-     "the camera's frame rate [Hz], for counting camera frames lost before segmentation from "
-     "gaps in their stamps; 0 = estimated from the stamps"),
-    ("publish_overlay", True, "publish the rgb8 overlay"),
-    ("publish_local_only", False, "also publish each frame's local-only result (costs a 2nd pass)"),
-    ("diagnostics_period_s", 1.0, "period of /diagnostics status [s]"),
+    Parameter("image_topic", CAMERA_TOPIC, "camera input (sensor_msgs/Image rgb8/bgr8/mono8)"),
+    Parameter("segmentation_topic", SEGMENTATION_TOPIC, "mono8 trainIds output"),
+    Parameter("overlay_topic", OVERLAY_TOPIC, "rgb8 colour overlay output"),
+    Parameter("local_only_topic", LOCAL_ONLY_TOPIC,
+              "the same frame segmented without remote features (when publish_local_only)"),
+    Parameter("class_names_topic", CLASS_NAMES_TOPIC, "JSON class table, latched"),
+    Parameter("checkpoint", "", "local or dedelayed checkpoint (.pt); empty = random weights of `preset`"),
+    Parameter("preset", "small", "model preset used when checkpoint is empty (tiny/small/paper)"),
+    Parameter("seed", 0, "seed of the random weights when checkpoint is empty"),
+    Parameter("image_height", 0, "local model input height [px]; 0 = the checkpoint's"),
+    Parameter("image_width", 0, "local model input width [px]; 0 = the checkpoint's"),
+    Parameter("backend", "auto", "tensorrt, onnxruntime, torch, or auto (tensorrt if importable)"),
+    Parameter("device", "cpu", "cpu or cuda (torch/onnxruntime backends)"),
+    Parameter("onnx_path", "", "robot ONNX graph; empty = export from the checkpoint into cache_dir"),
+    Parameter("engine_path", "", "TensorRT engine file; empty = cache_dir/<onnx hash, TRT, GPU>.engine"),
+    Parameter("force_engine_rebuild", False, "rebuild the TensorRT engine even if a valid one is cached"),
+    Parameter("fp16", True, "build the TensorRT engine with FP16 kernels where the GPU has them"),
+    Parameter("cache_dir", "", "where exported ONNX graphs and engines are cached; empty = ~/.cache/dedelayed"),
+    Parameter("output_size", "camera", "segmentation size: camera (pixel-aligned) or model (cheaper)"),
+    Parameter("image_queue_depth", 5,
+              "camera frames buffered while the model is busy (sensor QoS, best effort); raise it where "
+              "every frame must be answered through CPU hiccups, at the cost of latency [frames]"),
+    Parameter("camera_fps", 0.0,
+              "the camera's frame rate [Hz], for counting camera frames lost before segmentation from "
+              "gaps in their stamps; 0 = estimated from the stamps"),
+    Parameter("publish_overlay", True, "publish the rgb8 overlay"),
+    Parameter("publish_local_only", False, "also publish each frame's local-only result (costs a 2nd pass)"),
+    Parameter("diagnostics_period_s", 1.0, "period of /diagnostics status [s]"),
 )
 
 

@@ -21,7 +21,7 @@ from dedelayed_link import CAMERA_TOPIC, UPLINK
 
 from dedelayed_local import qos
 from dedelayed_local.image_codec import ImageDecodeError, image_msg_to_rgb
-from dedelayed_local.ros_params import declare_parameters
+from dedelayed_link.params import Parameter, declare_parameters
 from dedelayed_models.data.uplink import WEBP_QUALITY, encode_uplink
 from dedelayed_models.episode_log import EpisodeLog
 from dedelayed_models.newest_only import NewestOnlyWorker
@@ -29,17 +29,17 @@ from dedelayed_models.newest_only import NewestOnlyWorker
 UPLINK_FORMAT = "rgb8; webp compressed rgb8"
 
 PARAMETERS = (
-    ("image_topic", CAMERA_TOPIC, "camera input (sensor_msgs/Image)"),
-    ("uplink_topic", UPLINK.name, "WebP frames to the cloud"),
-    ("remote_height", 0, "frame height sent to the cloud [px] (the remote model's input); "
-                         "0 = the robot checkpoint's remote input"),
-    ("remote_width", 0, "frame width sent to the cloud [px]; 0 = the robot checkpoint's "
-                        "remote input"),
-    ("webp_quality", WEBP_QUALITY, "WebP quality 0-100 (paper: 85)"),
-    ("max_rate_hz", 0.0, "uplink at most this many frames per second; 0 = every frame"),
-    ("encoder_nice", 10,
-     "CPU priority of the uplink's encoder thread below the segmenter's (Linux nice increment, "
-     "0-19); 0 = the same priority"),
+    Parameter("image_topic", CAMERA_TOPIC, "camera input (sensor_msgs/Image)"),
+    Parameter("uplink_topic", UPLINK.name, "WebP frames to the cloud"),
+    Parameter("remote_height", 0, "frame height sent to the cloud [px] (the remote model's input); "
+                                  "0 = the robot checkpoint's remote input"),
+    Parameter("remote_width", 0, "frame width sent to the cloud [px]; 0 = the robot checkpoint's "
+                                 "remote input"),
+    Parameter("webp_quality", WEBP_QUALITY, "WebP quality 0-100 (paper: 85)"),
+    Parameter("max_rate_hz", 0.0, "uplink at most this many frames per second; 0 = every frame"),
+    Parameter("encoder_nice", 10,
+              "CPU priority of the uplink's encoder thread below the segmenter's (Linux nice increment, "
+              "0-19); 0 = the same priority"),
 )
 
 

@@ -17,9 +17,9 @@ def test_robot_yaml_matches_declared_parameters():
     for node, module in (("dedelayed_segmenter", segmenter_node), ("dedelayed_fusion", fusion_node),
                          ("dedelayed_uplink", uplink_node)):
         in_yaml = config[f"/**/{node}"]["ros__parameters"]
-        declared = {name: default for name, default, _ in module.PARAMETERS}
+        declared = {p.name: p.default for p in module.PARAMETERS}
         assert in_yaml == declared, node
-        assert all(description for _, _, description in module.PARAMETERS)
+        assert all(p.description for p in module.PARAMETERS)
 
 
 def test_uplink_size_defaults_to_the_checkpoints_remote_input(ros_context):

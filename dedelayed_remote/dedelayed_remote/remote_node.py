@@ -25,13 +25,13 @@ import time
 
 from builtin_interfaces.msg import Time as TimeMsg
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 
 from dedelayed_link import DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, REMOTE_SEGMENTATION, UPLINK, robot_topic
+from dedelayed_link.params import declare_parameters
 from dedelayed_link.ros_main import run_nodes
 from dedelayed_models.data.webp_header import UplinkRefused, check_webp_size
 from dedelayed_models.episode_log import EpisodeLog
@@ -39,7 +39,7 @@ from dedelayed_models.transport.feature_msg import fill_feature_map
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
 from .remote_diagnostics import RemoteDiagnostics, robot_label
-from .remote_params import FLOAT_PARAMETERS, NODE_NAME, PARAMETERS, RemoteNodeSettings
+from .remote_params import NODE_NAME, PARAMETERS, RemoteNodeSettings
 from .remote_server import RemoteServer, ServedFeatures
 from .robot_context import DELAY_CLAMPED, DELAY_REFUSED, RobotContextSet, UplinkFrame
 from .served_model import load_served_model
@@ -104,13 +104,7 @@ class RemoteNode(Node):
             f"(first forward pass {warm_up_ms:.0f} ms)")
 
     def _declare_parameters(self) -> dict:
-        values = {}
-        for name, (default, description) in PARAMETERS.items():
-            # Float parameters accept integers too (`500` in a YAML file), checked in settings.
-            descriptor = ParameterDescriptor(description=description, read_only=True,
-                                             dynamic_typing=name in FLOAT_PARAMETERS)
-            values[name] = self.declare_parameter(name, default, descriptor).value
-        return values
+        return declare_parameters(self, PARAMETERS)
 
     # --- callbacks (executor thread) -------------------------------------------------------
 

@@ -6,51 +6,51 @@ YAML against this table both ways). Plain Python, so launch checks and tests nee
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Tuple
 
+from dedelayed_link.params import Parameter, as_float, defaults
 from dedelayed_models.transport import ENCODINGS
 
 NODE_NAME = "remote_node"
 
-# name -> (default, description). Defaults equal config/remote.yaml.
-PARAMETERS: Dict[str, Tuple[Any, str]] = {
-    "checkpoint": ("", "Remote or dedelayed checkpoint file; '' = random weights of `preset` "
-                       "and `seed` (tests only, logged as a warning)."),
-    "preset": ("small", "Model preset (tiny/small/paper) used when `checkpoint` is ''; a "
-                        "checkpoint carries its own."),
-    "seed": (0, "torch seed for random weights; the robot must use the same to match identities."),
-    "device": ("cpu", "Inference device: cpu, cuda or cuda:N (cuda fails clearly without a GPU)."),
-    "num_frames": (0, "Context length K [frames]; 0 = the model's. The model fixes K: any other "
-                      "value is an error."),
-    "feature_encoding": ("float16", "FeatureMap payload encoding: float16, int8 (per-channel "
-                                    "scale/offset) or float32."),
-    "robot_namespaces": ([""], "Robots served, one namespace each ('/robot1'); '' = the node's "
-                               "own namespace (relative topic names)."),
-    "max_frame_age_ms": (500.0, "Drop a pending frame that arrived on the cloud longer ago than "
-                                "this when the forward pass starts, and restart a robot's "
-                                "context when its stamps jump by more than this [ms]; <= 0 "
-                                "disables both."),
-    "default_delay_ms": (100.0, "Delay to condition on before a robot's first DelayReport [ms]."),
-    "max_delay_ms": (0.0, "Largest delay a DelayReport may set [ms]: a larger one is clamped to "
-                          "it (and said), a negative or non-finite one refused; 0 = the largest "
-                          "delay the checkpoint was trained for (600 ms without a record)."),
-    "max_uplink_pixels": (4_194_304, "Largest uplink frame accepted [px, height x width], read "
-                                     "from the WebP header before decoding; larger ones are "
-                                     "refused unread (default 2048 x 2048)."),
-    "local_height": (0, "Robot local model input height [px], sets z's grid (H/8); 0 = preset's."),
-    "local_width": (0, "Robot local model input width [px], sets z's grid (W/8); 0 = preset's."),
-    "diagnostics_period_s": (1.0, "Period of /diagnostics messages [s]."),
-    "publish_remote_segmentation": (False, "Also publish the cloud's own answer "
-                                           "<ns>/dedelayed/remote_segmentation (mono8 trainIds at "
-                                           "the local size: the predictive head on the pass that "
-                                           "made z, at the robot's delay): the remote-only "
-                                           "baseline of the demo."),
-}
+# One row per parameter (dedelayed_link.params); defaults equal config/remote.yaml.
+PARAMETERS = (
+    Parameter("checkpoint", "", "Remote or dedelayed checkpoint file; '' = random weights of `preset` "
+                                "and `seed` (tests only, logged as a warning)."),
+    Parameter("preset", "small", "Model preset (tiny/small/paper) used when `checkpoint` is ''; a "
+                                 "checkpoint carries its own."),
+    Parameter("seed", 0, "torch seed for random weights; the robot must use the same to match identities."),
+    Parameter("device", "cpu", "Inference device: cpu, cuda or cuda:N (cuda fails clearly without a GPU)."),
+    Parameter("num_frames", 0, "Context length K [frames]; 0 = the model's. The model fixes K: any other "
+                               "value is an error."),
+    Parameter("feature_encoding", "float16", "FeatureMap payload encoding: float16, int8 (per-channel "
+                                             "scale/offset) or float32."),
+    Parameter("robot_namespaces", [""], "Robots served, one namespace each ('/robot1'); '' = the node's "
+                                        "own namespace (relative topic names)."),
+    Parameter("max_frame_age_ms", 500.0, "Drop a pending frame that arrived on the cloud longer ago than "
+                                         "this when the forward pass starts, and restart a robot's "
+                                         "context when its stamps jump by more than this [ms]; <= 0 "
+                                         "disables both."),
+    Parameter("default_delay_ms", 100.0, "Delay to condition on before a robot's first DelayReport [ms]."),
+    Parameter("max_delay_ms", 0.0, "Largest delay a DelayReport may set [ms]: a larger one is clamped to "
+                                   "it (and said), a negative or non-finite one refused; 0 = the largest "
+                                   "delay the checkpoint was trained for (600 ms without a record)."),
+    Parameter("max_uplink_pixels", 4_194_304, "Largest uplink frame accepted [px, height x width], read "
+                                              "from the WebP header before decoding; larger ones are "
+                                              "refused unread (default 2048 x 2048)."),
+    Parameter("local_height", 0, "Robot local model input height [px], sets z's grid (H/8); 0 = preset's."),
+    Parameter("local_width", 0, "Robot local model input width [px], sets z's grid (W/8); 0 = preset's."),
+    Parameter("diagnostics_period_s", 1.0, "Period of /diagnostics messages [s]."),
+    Parameter("publish_remote_segmentation", False, "Also publish the cloud's own answer "
+                                                    "<ns>/dedelayed/remote_segmentation (mono8 trainIds at "
+                                                    "the local size: the predictive head on the pass that "
+                                                    "made z, at the robot's delay): the remote-only "
+                                                    "baseline of the demo."),
+)
 
-FLOAT_PARAMETERS = ("max_frame_age_ms", "default_delay_ms", "max_delay_ms", "diagnostics_period_s")
+PARAMETER_BY_NAME = {p.name: p for p in PARAMETERS}
 
 _NAMESPACE = re.compile(r"^(/[A-Za-z_][A-Za-z0-9_]*)+$")
 
@@ -88,16 +88,13 @@ class RemoteNodeSettings:
     @classmethod
     def from_values(cls, values: Dict[str, Any]) -> "RemoteNodeSettings":
         """Typed, checked settings from parameter values (missing keys take the defaults)."""
-        unknown = set(values) - set(PARAMETERS)
+        unknown = set(values) - set(PARAMETER_BY_NAME)
         if unknown:
-            raise ValueError(f"unknown remote_node parameters {sorted(unknown)}; known: {sorted(PARAMETERS)}")
-        v = {name: values.get(name, default) for name, (default, _) in PARAMETERS.items()}
-        for name in FLOAT_PARAMETERS:
-            if isinstance(v[name], bool) or not isinstance(v[name], (int, float)):
-                raise ValueError(f"parameter {name} must be a number, got {v[name]!r}")
-            v[name] = float(v[name])
-            if not math.isfinite(v[name]):
-                raise ValueError(f"parameter {name} must be finite, got {v[name]}")
+            raise ValueError(f"unknown remote_node parameters {sorted(unknown)}; known: {sorted(PARAMETER_BY_NAME)}")
+        v = {**defaults(PARAMETERS), **values}
+        for p in PARAMETERS:
+            if isinstance(p.default, float):
+                v[p.name] = as_float(p.name, v[p.name])
         if v["feature_encoding"] not in ENCODINGS:
             raise ValueError(f"feature_encoding '{v['feature_encoding']}' is unknown; use one of {ENCODINGS}")
         if v["num_frames"] < 0:

@@ -6,6 +6,7 @@ import re
 import pytest
 import yaml
 
+from dedelayed_link.params import defaults
 from dedelayed_remote.remote_params import (NODE_NAME, PARAMETERS, RemoteNodeSettings,
                                             normalize_namespace)
 
@@ -15,16 +16,16 @@ PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def test_yaml_holds_every_declared_parameter_with_its_default_and_nothing_else():
     with open(os.path.join(PACKAGE_DIR, "config", "remote.yaml")) as f:
         yaml_params = yaml.safe_load(f)["/**/" + NODE_NAME]["ros__parameters"]
-    assert set(yaml_params) == set(PARAMETERS)
-    for name, (default, _) in PARAMETERS.items():
+    assert set(yaml_params) == set(defaults(PARAMETERS))
+    for name, default in defaults(PARAMETERS).items():
         assert yaml_params[name] == default and type(yaml_params[name]) is type(default), name
 
 
 def test_readme_table_documents_every_parameter_with_its_default():
     with open(os.path.join(PACKAGE_DIR, "README.md")) as f:
         rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \| `([^`]*)` \|", f.read(), re.M)}
-    assert set(rows) == set(PARAMETERS)
-    for name, (default, _) in PARAMETERS.items():
+    assert set(rows) == set(defaults(PARAMETERS))
+    for name, default in defaults(PARAMETERS).items():
         shown = yaml.safe_load(rows[name])
         assert shown == default, f"README shows {name} = {rows[name]}, the node declares {default!r}"
 
