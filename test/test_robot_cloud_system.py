@@ -73,13 +73,16 @@ def _stamp_ns(header):
     return _ns(header.stamp)
 
 
-def _bad_feature_maps(identity, shape, now_ns):
-    """(name, message, expected reason, words in the detail) for each malformed FeatureMap."""
+def _bad_feature_maps(identity, shape, now_ns, echo_ns):
+    """(name, message, expected reason, words in the detail) for each malformed FeatureMap.
+
+    echo_ns: a stamp the robot uplinked moments ago (it refuses any other before the rest).
+    """
     from dedelayed_models.transport import encode_features
     from dedelayed_models.transport.feature_msg import fill_feature_map
     from dedelayed_msgs.msg import FeatureMap
 
-    def make(z, encoding="float16", stamp_ns=now_ns - 100_000_000, ident=identity):
+    def make(z, encoding="float16", stamp_ns=echo_ns, ident=identity):
         msg = fill_feature_map(FeatureMap(), encode_features(z, encoding))
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
         msg.model_identity = ident
@@ -97,6 +100,7 @@ def _bad_feature_maps(identity, shape, now_ns):
         ("wrong shape", wrong_shape, "shape_mismatch", "does not match local stage-1"),
         ("NaN", nan, "bad_payload", "non-finite"),
         ("future stamp", make(good, stamp_ns=now_ns + 2_000_000_000), "stamp_in_future", "ahead"),
+        ("never uplinked", make(good, stamp_ns=echo_ns - 1), "stamp_not_uplinked", "did not uplink"),
         ("other model", make(good, ident=identity + "x"), "identity_mismatch", "trained with"),
         ("truncated", truncated, "bad_payload", "truncated"),
         ("unknown encoding", unknown, "bad_payload", "'bfloat16' is unknown"),
@@ -188,7 +192,7 @@ def test_robot_and_cloud_over_the_emulated_link(ros_context, ros_domain_id, wait
             # 3. malformed FeatureMaps while the cloud is away: refused, reason named
             for name, msg, reason, words in _bad_feature_maps(
                     model.expected_remote_identity, model.feature_shape,
-                    node.get_clock().now().nanoseconds):
+                    node.get_clock().now().nanoseconds, camera.sent_ns[-3]):
                 injector.publish(msg)
                 assert spin_until(lambda: status("reason") == reason and
                                   words in status("reason_detail"), 5), (name, statuses[-1])

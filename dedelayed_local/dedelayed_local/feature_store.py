@@ -3,6 +3,10 @@
 Plain Python, no ROS: the fusion node offers every received FeatureMap, the segmenter asks
 for the features of each camera frame. Rules:
 
+- with a cloud public key, a FeatureMap is verified first (Ed25519, before any decoding) and
+  unsigned or wrongly signed maps are refused; with an uplink ledger, a map whose echoed stamp
+  is not one this robot uplinked in the last few seconds is refused (forged "newer" stamps and
+  replays cannot win the pairing below);
 - a FeatureMap is stored only if its model identity is the expected one, its shape equals the
   local stage-1 shape, its encoding/payload decode and all values are finite; otherwise the
   rejection reason is kept so diagnostics can say why the robot runs local-only;
@@ -19,7 +23,10 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from dedelayed_local.echo_ledger import UplinkLedger
 from dedelayed_models.transport import EncodedFeatures, FeatureDecodeError, decode_features
+from dedelayed_models.transport.feature_signing import (BAD_SIGNATURE, UNSIGNED, FeatureVerifier,
+                                                        SignatureRefused)
 
 FUSED = "fused"
 LOCAL_ONLY = "local_only"
@@ -33,6 +40,9 @@ SHAPE_MISMATCH = "shape_mismatch"
 BAD_PAYLOAD = "bad_payload"
 STAMP_IN_FUTURE = "stamp_in_future"
 FUSION_DISABLED = "fusion_disabled"
+STAMP_NOT_UPLINKED = "stamp_not_uplinked"
+REJECTION_REASONS = (UNSIGNED, BAD_SIGNATURE, STAMP_NOT_UPLINKED, STAMP_IN_FUTURE,
+                     IDENTITY_MISMATCH, SHAPE_MISMATCH, BAD_PAYLOAD)
 
 NS_PER_MS = 1_000_000
 # An echoed stamp later than the robot's own clock at receipt means the cloud did not echo a
@@ -74,17 +84,22 @@ class FeatureStore:
     """Thread-safe store of the last few accepted FeatureMaps for frame pairing."""
 
     def __init__(self, *, expected_identity: str, expected_shape: Tuple[int, int, int],
-                 max_feature_age_ms: float = 300.0, history: int = 8, enabled: bool = True):
+                 max_feature_age_ms: float = 300.0, history: int = 8, enabled: bool = True,
+                 verifier: Optional[FeatureVerifier] = None,
+                 ledger: Optional[UplinkLedger] = None):
         self.expected_identity = expected_identity
         self.expected_shape = tuple(int(n) for n in expected_shape)
         self.max_feature_age_ms = float(max_feature_age_ms)
         self.enabled = enabled
+        self.verifier = verifier  # None: signatures are not checked (no cloud key configured)
+        self.ledger = ledger      # None: echoed stamps are not checked against the uplink
         self._accepted = deque(maxlen=history)  # sorted by stamp_ns, newest last
         self._last_rejection: Optional[FeatureRejected] = None
         self._last_rejection_ns = -1
         self._lock = threading.Lock()
         self.accepted_count = 0
         self.rejected_count = 0
+        self.rejected_by_reason = {reason: 0 for reason in REJECTION_REASONS}
 
     def validate(self, encoded: EncodedFeatures, model_identity: str) -> np.ndarray:
         """Decode a FeatureMap payload or raise FeatureRejected naming what is wrong."""
@@ -107,21 +122,38 @@ class FeatureStore:
             raise FeatureRejected(BAD_PAYLOAD, str(error)) from error
 
     def offer(self, encoded: EncodedFeatures, *, model_identity: str, stamp_ns: int,
-              delay_ms: float, received_ns: int, remote_compute_ms: float = 0.0
-              ) -> Optional[FeatureRejected]:
-        """Store a received FeatureMap if valid; returns the rejection (or None if accepted)."""
+              delay_ms: float, received_ns: int, remote_compute_ms: float = 0.0,
+              signature=b"") -> Optional[FeatureRejected]:
+        """Store a received FeatureMap if valid; returns the rejection (or None if accepted).
+
+        signature: the FeatureMap's Ed25519 signature (checked when a verifier is set).
+        """
         try:
+            if self.verifier is not None:
+                try:
+                    self.verifier.verify(signature, stamp_ns=stamp_ns, delay_ms=delay_ms,
+                                         model_identity=model_identity, encoded=encoded)
+                except SignatureRefused as refused:
+                    raise FeatureRejected(refused.reason, str(refused)) from refused
             if stamp_ns > received_ns + FUTURE_TOLERANCE_MS * NS_PER_MS:
                 raise FeatureRejected(
                     STAMP_IN_FUTURE,
                     f"FeatureMap stamp is {(stamp_ns - received_ns) / NS_PER_MS:.0f} ms ahead of "
                     f"the robot clock; the cloud must echo the camera frame's stamp untouched "
                     f"(and camera stamps must come from the robot clock)")
+            if self.ledger is not None and not self.ledger.sent_recently(stamp_ns, received_ns):
+                raise FeatureRejected(
+                    STAMP_NOT_UPLINKED,
+                    f"FeatureMap echoes stamp {stamp_ns} ns, which this robot did not uplink in "
+                    f"the last {self.ledger.window_ns / 1e9:.1f} s: a replayed or forged map, or "
+                    f"a cloud that rewrites stamps (it must echo them untouched)")
             z = self.validate(encoded, model_identity)
         except FeatureRejected as rejection:
             with self._lock:
                 self._last_rejection, self._last_rejection_ns = rejection, received_ns
                 self.rejected_count += 1
+                self.rejected_by_reason[rejection.reason] = (
+                    self.rejected_by_reason.get(rejection.reason, 0) + 1)
             return rejection
         features = RemoteFeatures(z, int(stamp_ns), float(delay_ms), int(received_ns),
                                   float(remote_compute_ms))
@@ -133,6 +165,18 @@ class FeatureStore:
                 self._accepted.extend(ordered)
             self.accepted_count += 1
         return None
+
+    def counter_values(self) -> dict:
+        """Diagnostics key -> value: accepted/refused counts (per reason) and authentication."""
+        with self._lock:
+            values = {"features_accepted": str(self.accepted_count),
+                      "features_rejected": str(self.rejected_count)}
+            values.update({f"features_rejected_{reason}": str(count)
+                           for reason, count in self.rejected_by_reason.items()})
+        values["feature_signatures"] = (
+            "verified (Ed25519, cloud public key)" if self.verifier is not None else
+            "NOT verified: no feature_verify_key set, any FeatureMap on this graph is trusted")
+        return values
 
     def select(self, frame_stamp_ns: int) -> FusionDecision:
         """Features to fuse into the frame stamped ``frame_stamp_ns`` (robot clock), or why not."""

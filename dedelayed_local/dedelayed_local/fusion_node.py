@@ -11,14 +11,18 @@ from typing import Optional
 from rclpy.node import Node
 from rclpy.time import Time
 
-from dedelayed_link import DELAY_REPORT, FEATURES
+from sensor_msgs.msg import CompressedImage
+
+from dedelayed_link import DELAY_REPORT, FEATURES, UPLINK
 
 from dedelayed_local import qos
 from dedelayed_local.delay_tracking import DelayEstimator
+from dedelayed_local.echo_ledger import UplinkLedger
 from dedelayed_local.feature_store import FeatureStore, FusionDecision
 from dedelayed_link.params import Parameter, declare_parameters
 from dedelayed_models.transport.feature_msg import encoded_from_feature_map
 from dedelayed_models.episode_log import EpisodeLog
+from dedelayed_models.transport.feature_signing import optional_verifier
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
 PARAMETERS = (
@@ -37,6 +41,14 @@ PARAMETERS = (
               "how long after its frame an output is in use, added to the delay the cloud predicts for "
               "[ms]; -1 = one camera frame period, measured from the camera stamps; 0 = predict for the "
               "frame's own instant"),
+    Parameter("feature_verify_key", "",
+              "cloud certificate or Ed25519 public key (PEM) that every FeatureMap must be signed "
+              "with; empty = signatures are not checked (diagnostics say so)"),
+    Parameter("echo_window_s", 5.0,
+              "a FeatureMap must echo a stamp this robot uplinked at most this long ago [s]"),
+    Parameter("uplink_topic", UPLINK.name,
+              "uplinked frames whose stamps the cloud may echo; watched only when the uplink node "
+              "runs in another process (robot --without-uplink)"),
 )
 
 
@@ -46,10 +58,17 @@ class FusionNode(Node):
         self.params = declare_parameters(self, PARAMETERS)
         expected = self.params["expected_remote_identity"] or robot_model.expected_remote_identity
         max_age_ms = self.params["max_feature_age_ms"] or robot_model.trained_delay_ms[1]
+        self.ledger = UplinkLedger(self.params["echo_window_s"])
+        verifier = optional_verifier(self.params["feature_verify_key"])
         self.store = FeatureStore(expected_identity=expected,
                                   expected_shape=robot_model.feature_shape,
                                   max_feature_age_ms=max_age_ms,
-                                  enabled=self.params["fusion_enabled"])
+                                  enabled=self.params["fusion_enabled"],
+                                  verifier=verifier, ledger=self.ledger)
+        if verifier is None:
+            self.get_logger().warning(
+                "feature_verify_key is empty: FeatureMaps are NOT authenticated, so anyone on "
+                "this DDS graph can feed the robot features; set it to the cloud certificate")
         self.delay = DelayEstimator(self.params["delay_window"])
         self._delay_lock = threading.Lock()
         self._camera_period_ms = 0.0   # measured by the segmenter; 0 until known
@@ -65,13 +84,25 @@ class FusionNode(Node):
                                f"{max_age_ms:.0f} ms old (trained for "
                                f"{robot_model.trained_delay_ms[0]:.0f}-{robot_model.trained_delay_ms[1]:.0f} ms)")
 
+    def record_uplinked(self, stamp_ns: int) -> None:
+        """The uplink (in this process) is sending the frame stamped ``stamp_ns``."""
+        self.ledger.record(stamp_ns, self.get_clock().now().nanoseconds)
+
+    def watch_uplink_topic(self) -> None:
+        """Learn uplinked stamps from the uplink topic (uplink node in another process)."""
+        self.create_subscription(
+            CompressedImage, self.params["uplink_topic"],
+            lambda msg: self.record_uplinked(Time.from_msg(msg.header.stamp).nanoseconds),
+            qos.SENSOR)
+
     def _on_features(self, msg: FeatureMap) -> None:
         received_ns = self.get_clock().now().nanoseconds
         stamp_ns = Time.from_msg(msg.header.stamp).nanoseconds
         rejection = self.store.offer(encoded_from_feature_map(msg),
                                      model_identity=msg.model_identity, stamp_ns=stamp_ns,
                                      delay_ms=msg.delay_ms, received_ns=received_ns,
-                                     remote_compute_ms=msg.remote_compute_ms)
+                                     remote_compute_ms=msg.remote_compute_ms,
+                                     signature=memoryview(msg.signature).cast("B"))
         if rejection is not None:
             # Once per episode and reason: valid maps in between (an impostor beside the real
             # cloud) do not end it, so a flood is one warning and one summary.

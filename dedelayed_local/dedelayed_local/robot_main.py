@@ -25,7 +25,14 @@ def build_nodes(with_uplink: bool) -> list:
     segmenter.use_fusion(fusion)
     # the uplink sends frames at the checkpoint's remote input where its size parameters are 0
     remote_hw = tuple(segmenter.robot_model.config.remote_hw)
-    return [segmenter, fusion] + ([UplinkNode(remote_hw=remote_hw)] if with_uplink else [])
+    nodes = [segmenter, fusion]
+    if with_uplink:
+        uplink = UplinkNode(remote_hw=remote_hw)
+        uplink.on_uplinked = fusion.record_uplinked  # the stamps the cloud may echo
+        nodes.append(uplink)
+    else:
+        fusion.watch_uplink_topic()
+    return nodes
 
 
 def main(args=None) -> int:

@@ -234,8 +234,7 @@ class LocalSegmenterNode(Node):
             "camera_samples_lost": str(self.samples_lost),
             "dropped_bad_frames": str(self._bad_frames),
             "segmentation_failures": str(self._failed_frames),
-            "features_accepted": str(store.accepted_count),
-            "features_rejected": str(store.rejected_count),
+            **store.counter_values(),
             "model_identity": self.robot_model.local_identity,
             "expected_remote_identity": store.expected_identity,
         }

@@ -64,6 +64,7 @@ class UplinkNode(Node):
         if not 0 <= self.params["encoder_nice"] <= 19:
             raise ValueError(f"encoder_nice {self.params['encoder_nice']} must be within 0-19")
         self.episodes = EpisodeLog(warn=self.get_logger().warning, info=self.get_logger().info)
+        self.on_uplinked = None  # callable(stamp_ns) told of every frame before it is sent
         self._pub = self.create_publisher(CompressedImage, self.params["uplink_topic"], qos.SENSOR)
         self._encoder = NewestOnlyWorker(
             self._encode_and_send, name="uplink_encoder", nice=self.params["encoder_nice"],
@@ -104,6 +105,8 @@ class UplinkNode(Node):
         out.header = msg.header
         out.format = UPLINK_FORMAT
         out.data = encode_uplink(rgb, self.params["webp_quality"])
+        if self.on_uplinked is not None:
+            self.on_uplinked(msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec)
         self._pub.publish(out)
 
     def destroy_node(self):

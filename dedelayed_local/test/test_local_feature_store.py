@@ -121,3 +121,57 @@ def test_mode_changes_are_logged_once_per_episode():
     assert logged[1].startswith("fusing remote features (tau 16 ms)")
     assert logged[2].startswith("switching to local-only: features_stale")
     assert episodes.frames_by_mode == {"fused": 3, "local_only": 4}
+
+
+def test_signed_maps_are_verified_before_decoding_and_refusals_are_counted_by_reason():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from dedelayed_local.echo_ledger import UplinkLedger
+    from dedelayed_local.feature_store import STAMP_NOT_UPLINKED
+    from dedelayed_models.transport.feature_signing import (BAD_SIGNATURE, UNSIGNED,
+                                                            FeatureSigner, FeatureVerifier)
+
+    key = Ed25519PrivateKey.generate()
+    signer = FeatureSigner(key)
+    ledger = UplinkLedger(window_s=1.0)
+    store = _store(verifier=FeatureVerifier(key.public_key()), ledger=ledger)
+    assert "verified" in store.counter_values()["feature_signatures"]
+    assert "NOT verified" in _store().counter_values()["feature_signatures"]
+
+    def offer(stamp_ms, encoded, signature, received_ms):
+        return store.offer(encoded, model_identity=IDENTITY, stamp_ns=stamp_ms * MS,
+                           delay_ms=100.0, received_ns=received_ms * MS, signature=signature)
+
+    good = encode_features(np.full(SHAPE, 1.0, dtype=np.float32), "float16")
+    sign = lambda stamp_ms, encoded: signer.sign(  # noqa: E731
+        stamp_ns=stamp_ms * MS, delay_ms=100.0, model_identity=IDENTITY, encoded=encoded)
+    ledger.record(1000 * MS, uplinked_ns=1000 * MS)
+    assert offer(1000, good, sign(1000, good), 1100) is None
+    # a payload that would not even decode is refused for its signature, before decoding
+    garbage = EncodedFeatures("float16", SHAPE, b"\xff" * 3)
+    assert offer(1000, garbage, sign(1000, good), 1100).reason == BAD_SIGNATURE
+    assert offer(1045, good, sign(1000, good), 1100).reason == BAD_SIGNATURE  # moved stamp
+    assert offer(1000, good, b"", 1100).reason == UNSIGNED
+    # authentic, but the robot never uplinked that stamp, or uplinked it too long ago
+    assert offer(1033, good, sign(1033, good), 1100).reason == STAMP_NOT_UPLINKED
+    assert offer(1000, good, sign(1000, good), 2100).reason == STAMP_NOT_UPLINKED
+    counts = store.counter_values()
+    assert (counts["features_accepted"], counts["features_rejected"]) == ("1", "5")
+    assert counts["features_rejected_bad_signature"] == "2"
+    assert counts["features_rejected_unsigned"] == "1"
+    assert counts["features_rejected_stamp_not_uplinked"] == "2"
+    assert store.select(1050 * MS).features.stamp_ns == 1000 * MS
+
+
+def test_the_uplink_ledger_forgets_after_its_window_and_stays_bounded():
+    from dedelayed_local.echo_ledger import MAX_ENTRIES, UplinkLedger
+
+    ledger = UplinkLedger(window_s=2.0)
+    for i in range(MAX_ENTRIES + 10):
+        ledger.record(i * MS, uplinked_ns=10_000 * MS + i * 100_000)  # 10 kHz, never expiring
+    assert len(ledger) == MAX_ENTRIES and not ledger.sent_recently(0, 10_001 * MS)
+    assert ledger.sent_recently((MAX_ENTRIES + 9) * MS, 10_001 * MS)
+    ledger.record(1, uplinked_ns=20_000 * MS)  # 10 s later: everything else expires
+    assert len(ledger) == 1 and not ledger.sent_recently(1, 22_001 * MS)
+    with pytest.raises(ValueError, match="must be > 0"):
+        UplinkLedger(window_s=0)

@@ -72,6 +72,9 @@ class RobotHarness:
         from dedelayed_models.transport import encode_features
         from dedelayed_models.transport.feature_msg import fill_feature_map
 
+        # Like a real cloud, echo only a stamp that was uplinked (the robot refuses others).
+        assert self.spin_until(lambda: self.was_uplinked(stamp_ns), 5), \
+            "the frame to echo was never uplinked"
         z = np.random.default_rng(0).standard_normal(shape).astype(np.float32) * 5
         msg = fill_feature_map(self.FeatureMap(), encode_features(z, "float16"))
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
@@ -80,6 +83,10 @@ class RobotHarness:
         self.features.publish(msg)
         # The robot has taken it (accepted or refused) before the next frame is sent.
         assert self.spin_until(lambda: self.feature_counts() != counts, 10), "FeatureMap lost"
+
+    def was_uplinked(self, stamp_ns):
+        return any(m.header.stamp.sec * 1_000_000_000 + m.header.stamp.nanosec == stamp_ns
+                   for m in self.uplink[-50:])
 
     def feature_counts(self):
         if not self.diagnostics:

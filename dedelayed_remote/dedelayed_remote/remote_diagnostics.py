@@ -33,8 +33,11 @@ def robot_label(namespace: str) -> str:
 class RemoteDiagnostics:
     """Accumulates what the worker did; ``statuses`` turns it into per-period figures."""
 
-    def __init__(self, *, node_name: str, identity: str, source: str, device: str):
+    def __init__(self, *, node_name: str, identity: str, source: str, device: str,
+                 signed: bool = False):
         self.node_name, self.identity, self.source, self.device = node_name, identity, source, device
+        self.signature_note = ("signed (Ed25519, feature_signing_key)" if signed else
+                               "UNSIGNED: no feature_signing_key set; robots that verify refuse them")
         self._lock = threading.Lock()
         self._published: Dict[str, int] = {}
         self._last_compute_ms: Dict[str, float] = {}
@@ -118,7 +121,7 @@ class RemoteDiagnostics:
                           "RANDOM weights (no checkpoint): features are meaningless" if random_weights
                           else "ok",
                           [("model_identity", self.identity), ("model_source", self.source),
-                           ("device", self.device),
+                           ("device", self.device), ("feature_signatures", self.signature_note),
                            ("batches_hz", f"{batches_in_period / period_s if previous else 0.0:.2f}"),
                            ("last_batch_size", str(last_batch)),
                            ("last_forward_ms", f"{last_forward:.1f}"),

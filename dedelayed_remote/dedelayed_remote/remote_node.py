@@ -18,6 +18,7 @@ README.md.
 
 from __future__ import annotations
 
+import array
 import os
 import sys
 import threading
@@ -36,6 +37,7 @@ from dedelayed_link.ros_main import run_nodes
 from dedelayed_models.data.webp_header import UplinkRefused, check_webp_size
 from dedelayed_models.episode_log import EpisodeLog
 from dedelayed_models.transport.feature_msg import fill_feature_map
+from dedelayed_models.transport.feature_signing import optional_signer
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
 from .remote_diagnostics import RemoteDiagnostics, robot_label
@@ -56,6 +58,10 @@ class RemoteNode(Node):
                                         logger=self.get_logger())
         self.server = RemoteServer(self.served, local_hw=s.local_hw(self.served.config.local_hw),
                                    feature_encoding=s.feature_encoding)
+        self.signer = optional_signer(s.feature_signing_key)
+        if self.signer is None:
+            self.get_logger().warning("feature_signing_key is empty: FeatureMaps go out UNSIGNED; "
+                                      "robots that verify signatures will refuse them")
         warm_up_ms = self.server.warm_up(s.default_delay_ms)
         self.max_delay_ms = s.delay_bound_ms(self.served.trained_delay_ms)
         self.contexts = RobotContextSet(s.robot_namespaces, num_frames=self.served.num_frames,
@@ -63,7 +69,8 @@ class RemoteNode(Node):
                                         max_frame_age_ms=s.max_frame_age_ms,
                                         max_delay_ms=self.max_delay_ms)
         self.diagnostics = RemoteDiagnostics(node_name=self.get_name(), identity=self.served.identity,
-                                             source=self.served.source, device=str(self.served.device))
+                                             source=self.served.source, device=str(self.served.device),
+                                             signed=self.signer is not None)
         # Every key exists from the start: callbacks of several threads only update values,
         # so the diagnostics timer can iterate safely.
         self._expected_identity = {r: None for r in s.robot_namespaces}
@@ -251,6 +258,10 @@ class RemoteNode(Node):
                               for sec, nanosec in answer.snapshot.stamps]
         msg.remote_receive_time = Time(nanoseconds=newest.receive_time_ns).to_msg()
         msg.remote_compute_ms = float(answer.compute_ms)
+        if self.signer is not None:
+            msg.signature = array.array("B", self.signer.sign(
+                stamp_ns=Time.from_msg(msg.header.stamp).nanoseconds, delay_ms=msg.delay_ms,
+                model_identity=msg.model_identity, encoded=answer.encoded))
         msg.remote_publish_time = self.get_clock().now().to_msg()
         self._feature_publishers[answer.robot].publish(msg)
         self.diagnostics.record_answer(answer.robot, answer.compute_ms)

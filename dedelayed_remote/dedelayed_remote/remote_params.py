@@ -48,6 +48,10 @@ PARAMETERS = (
                                                     "the local size: the predictive head on the pass that "
                                                     "made z, at the robot's delay): the remote-only "
                                                     "baseline of the demo."),
+    Parameter("feature_signing_key", "", "Ed25519 private key (PEM, e.g. the cloud key of "
+                                         "link_certificates) that signs every FeatureMap; '' = "
+                                         "unsigned (said in diagnostics; robots with "
+                                         "feature_verify_key refuse them)."),
 )
 
 PARAMETER_BY_NAME = {p.name: p for p in PARAMETERS}
@@ -84,6 +88,7 @@ class RemoteNodeSettings:
     local_width: int
     diagnostics_period_s: float
     publish_remote_segmentation: bool
+    feature_signing_key: str
 
     @classmethod
     def from_values(cls, values: Dict[str, Any]) -> "RemoteNodeSettings":
