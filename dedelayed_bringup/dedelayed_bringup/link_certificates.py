@@ -132,10 +132,18 @@ def load_issued(folder: str, stem: str) -> Issued:
 def make_certificates(out: str, *, cloud_hosts: List[str], robots: List[str],
                       days: int = DEFAULT_DAYS) -> List[str]:
     """Create (or extend) the certificate folder; returns the files written."""
-    os.makedirs(out, exist_ok=True)
     stems = [robot_common_name(r) for r in robots]
     if len(set(stems)) != len(stems):
         raise ValueError(f"a robot is named twice: {robots}")
+    for stem in stems:
+        if "/" in stem:
+            raise ValueError(f"robot '{stem}': nested namespaces cannot be file names here; "
+                             "use a single-token namespace such as /robot1")
+    cloud_exists = os.path.exists(os.path.join(out, f"{CLOUD_NAME}.key"))
+    if not cloud_exists and not cloud_hosts:
+        raise ValueError("no --cloud-host given: name the DNS names or IP addresses the "
+                         "robots dial (e.g. --cloud-host cloud.example.org)")
+    os.makedirs(out, exist_ok=True)
     written = []
     ca_exists = os.path.exists(os.path.join(out, f"{CA_NAME}.key"))
     if ca_exists:
@@ -144,18 +152,10 @@ def make_certificates(out: str, *, cloud_hosts: List[str], robots: List[str],
         ca = make_ca(days)
         write_issued(ca, out, CA_NAME)
         written.append(CA_NAME)
-    if not os.path.exists(os.path.join(out, f"{CLOUD_NAME}.key")):
-        if not cloud_hosts:
-            raise ValueError("no --cloud-host given: name the DNS names or IP addresses the "
-                             "robots dial (e.g. --cloud-host cloud.example.org)")
+    if not cloud_exists:
         write_issued(issue(ca, CLOUD_NAME, cloud_hosts, days=days), out, CLOUD_NAME)
         written.append(CLOUD_NAME)
-    elif cloud_hosts and not ca_exists:
-        raise FileExistsError(f"{out}/cloud.key exists without a CA; use a fresh --out folder")
     for stem in stems:
-        if "/" in stem:
-            raise ValueError(f"robot '{stem}': nested namespaces cannot be file names here; "
-                             "use a single-token namespace such as /robot1")
         write_issued(issue(ca, stem, [stem], days=days), out, stem)
         written.append(stem)
     return [os.path.join(out, f"{stem}{ext}") for stem in written for ext in (".pem", ".key")]
