@@ -23,6 +23,7 @@ setup(
     tests_require=["pytest"],
     entry_points={"console_scripts": [
         "link_emulator = dedelayed_bringup.link_emulator_node:main",
+        "link_bridge = dedelayed_bringup.link_bridge_node:main",
         "synthetic_camera = dedelayed_bringup.synthetic_camera_node:main",
         "recorder = dedelayed_bringup.recorder_node:main",
     ]},

@@ -1,0 +1,217 @@
+"""link_bridge: carries the robot-cloud link contract over Zenoh with mutual TLS (ROS plumbing).
+
+Robot (``role: robot``, run in the robot's namespace): the uplink topics go up, the FeatureMap
+topic comes down. Cloud (``role: cloud``): the reverse, for every robot in robot_namespaces.
+Messages cross as their serialised ROS 2 bytes; keys, configs and the newest-only relay are in
+``zenoh_link.py``. The robot dials out and redials by itself after a link or cloud restart.
+
+    ros2 run dedelayed_bringup link_bridge --ros-args -r __ns:=/robot1 -p role:=robot \
+        -p endpoint:=tls/cloud.example.org:7447 -p ca_certificate:=certs/ca.pem \
+        -p certificate:=certs/robot1.pem -p private_key:=certs/robot1.key
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from functools import partial
+from typing import Dict, List
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
+
+from dedelayed_bringup.relay_topics import parse_topic_spec, reader_qos
+from dedelayed_bringup.zenoh_link import (
+    DEFAULT_PORT, DOWNLINK_TOPICS, ROLES, UPLINK_TOPICS, BridgeCounters, MalformedMessage,
+    NewestOnlyRelay, certificate_name_warning, check_serialized, cloud_session_config, open_session, robot_session_config,
+    session_peers, topic_key)
+from dedelayed_models.process_signals import sigint_raises_keyboard_interrupt
+from dedelayed_models.transport import link_qos
+from dedelayed_remote.remote_params import normalize_namespace, robot_topic
+
+NODE_NAME = "link_bridge"
+
+PARAMETERS = (
+    ("role", "robot", "robot (dials the cloud, uplink out, features in) or cloud (listens, "
+                      "serves robot_namespaces)"),
+    ("endpoint", f"tls/localhost:{DEFAULT_PORT}",
+     "robot: the cloud endpoint it dials, tls/<host>:<port>; cloud: the endpoint it listens on, "
+     f"e.g. tls/0.0.0.0:{DEFAULT_PORT} (the one TCP port to open)"),
+    ("ca_certificate", "", "project CA certificate (PEM) both sides verify the other against"),
+    ("certificate", "", "this side's certificate (PEM): cloud.pem, or <robot>.pem whose CN is "
+                        "the robot namespace"),
+    ("private_key", "", "this side's private key (PEM, mode 0600)"),
+    ("robot_namespaces", ["/robot1"], "cloud only: robots served and let through access "
+                                      "control, each only under its own namespace"),
+    ("reconnect_period_s", 1.0, "robot only: retry period while the cloud cannot be reached [s]"),
+    ("diagnostics_period_s", 1.0, "period of /diagnostics [s]"),
+)
+
+
+class LinkBridge(Node):
+    def __init__(self, **kwargs):
+        super().__init__(NODE_NAME, **kwargs)
+        p = self.params = {}
+        for name, default, description in PARAMETERS:
+            descriptor = ParameterDescriptor(description=description, read_only=True)
+            p[name] = self.declare_parameter(name, default, descriptor).value
+        if p["role"] not in ROLES:
+            raise ValueError(f"role '{p['role']}' is unknown; use one of {ROLES}")
+        for name in ("ca_certificate", "certificate", "private_key"):
+            if not p[name]:
+                raise ValueError(f"parameter {name} is empty; the link needs the CA, this side's "
+                                 "certificate and key: python -m dedelayed_bringup.link_certificates")
+        tls = dict(ca_certificate=p["ca_certificate"], certificate=p["certificate"],
+                   private_key=p["private_key"])
+        if p["role"] == "robot":
+            namespaces = [self.get_namespace()]
+            if namespaces[0] == "/":
+                raise ValueError("a robot link_bridge needs the robot namespace "
+                                 "(-r __ns:=/robot1): it names the keys and the certificate")
+            self._config = robot_session_config(p["endpoint"], **tls)
+            self._name_warning = certificate_name_warning(p["certificate"], namespaces[0])
+            if self._name_warning:
+                self.get_logger().error(self._name_warning)
+            outgoing, incoming = UPLINK_TOPICS, DOWNLINK_TOPICS
+        else:
+            namespaces = [normalize_namespace(n) for n in p["robot_namespaces"]]
+            self._config = cloud_session_config(p["endpoint"], robot_namespaces=namespaces, **tls)
+            self._name_warning = ""
+            outgoing, incoming = DOWNLINK_TOPICS, UPLINK_TOPICS
+        self.counters: Dict[str, BridgeCounters] = {}
+        self._outgoing: Dict[str, object] = {}  # key -> zenoh publisher, once the session is up
+        self._incoming = {}                     # key -> (msg_type, ROS publisher)
+        self._labels = {}
+        self._session = None
+        self._session_error = "not connected yet"
+        for namespace in namespaces:
+            ros_ns = namespace if p["role"] == "cloud" else ""
+            for spec in map(parse_topic_spec, outgoing):
+                key = topic_key(namespace, spec.topic)
+                self.counters[key] = BridgeCounters()
+                self._labels[key] = f"{'up' if p['role'] == 'robot' else 'down'} {key}"
+                self.create_subscription(spec.msg_type, robot_topic(ros_ns, spec.topic),
+                                         partial(self._on_ros, key), reader_qos(spec.qos),
+                                         raw=True)
+            for spec in map(parse_topic_spec, incoming):
+                key = topic_key(namespace, spec.topic)
+                self.counters[key] = BridgeCounters()
+                self._labels[key] = f"{'down' if p['role'] == 'robot' else 'up'} {key}"
+                self._incoming[key] = (spec.msg_type, self.create_publisher(
+                    spec.msg_type, robot_topic(ros_ns, spec.topic), link_qos.newest_reliable()))
+        self._relay = NewestOnlyRelay(self._to_ros, self.counters)
+        self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.create_timer(p["diagnostics_period_s"], self._publish_diagnostics)
+        self._stop = threading.Event()
+        if p["role"] == "cloud":
+            self._open()  # a cloud that cannot listen stops with the reason
+        else:
+            threading.Thread(target=self._dial, name="dial_cloud", daemon=True).start()
+
+    def _dial(self) -> None:
+        """Robot: open the session, retrying until the cloud answers (Zenoh then redials)."""
+        import zenoh
+
+        logged = None
+        while not self._stop.is_set():
+            try:
+                self._open()
+                return
+            except zenoh.ZError as error:
+                self._session_error = f"cannot reach the cloud at {self.params['endpoint']}: {error}"
+                if logged != str(error):  # once per distinct failure, not every second
+                    logged = str(error)
+                    self.get_logger().warning(f"{self._session_error}; retrying every "
+                                              f"{self.params['reconnect_period_s']} s")
+            self._stop.wait(self.params["reconnect_period_s"])
+
+    def _open(self) -> None:
+        import zenoh
+
+        session = open_session(self._config)
+        publishers = {key: session.declare_publisher(
+            key, congestion_control=zenoh.CongestionControl.DROP, express=True)
+            for key in self.counters if key not in self._incoming}
+        for key in self._incoming:
+            session.declare_subscriber(
+                key, lambda sample, k=key: self._relay.offer(k, bytes(sample.payload)))
+        self._outgoing, self._session = publishers, session
+        self._session_error = ""
+        self.get_logger().info(f"link up ({self.params['role']}, {self.params['endpoint']}): "
+                               f"{sorted(self._labels.values())}")
+
+    def _on_ros(self, key: str, serialized: bytes) -> None:
+        counters = self.counters[key]
+        counters.add("received")
+        publisher = self._outgoing.get(key)
+        if publisher is None:
+            counters.add("dropped_not_connected")
+            return
+        publisher.put(serialized)
+        counters.add("forwarded")
+        counters.add("forwarded_bytes", len(serialized))
+
+    def _to_ros(self, key: str, payload: bytes) -> None:
+        msg_type, publisher = self._incoming[key]
+        try:
+            check_serialized(payload, msg_type)
+        except MalformedMessage as error:
+            self.counters[key].add("dropped_malformed")
+            self.get_logger().error(f"dropped a malformed message on {key}: {error}",
+                                    throttle_duration_sec=5.0)
+            return
+        publisher.publish(payload)
+        self.counters[key].add("forwarded")
+        self.counters[key].add("forwarded_bytes", len(payload))
+
+    def _publish_diagnostics(self) -> None:
+        connected = self._session is not None and (self.params["role"] == "cloud" or
+                                                   session_peers(self._session) > 0)
+        message = self._name_warning or ("link up" if connected else (self._session_error or "cloud not connected "
+                                               "(refused by TLS or unreachable; redialling)"))
+        statuses: List[DiagnosticStatus] = []
+        for key, counters in self.counters.items():
+            values = [KeyValue(key=k, value=str(v)) for k, v in counters.snapshot().items()]
+            values.append(KeyValue(key="connected", value=str(connected).lower()))
+            statuses.append(DiagnosticStatus(
+                level=DiagnosticStatus.OK if connected and not self._name_warning
+                else DiagnosticStatus.WARN,
+                name=f"{self.get_fully_qualified_name()}: {self._labels[key]}",
+                message=message, hardware_id=self.params["endpoint"], values=values))
+        array = DiagnosticArray(status=statuses)
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._diagnostics.publish(array)
+
+    def destroy_node(self):
+        self._stop.set()
+        self._relay.stop()
+        if self._session is not None:
+            self._session.close()
+        return super().destroy_node()
+
+
+def main(args=None) -> int:
+    sigint_raises_keyboard_interrupt()
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    try:
+        node = LinkBridge()
+    except Exception as error:  # noqa: BLE001 -- bad parameter, missing file, port in use
+        rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {error}")
+        rclpy.try_shutdown()
+        return 1
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
