@@ -49,6 +49,12 @@ def _no_scouting() -> dict:
     return {"multicast": {"enabled": False}, "gossip": {"enabled": False}}
 
 
+def _transport(tls: dict) -> dict:
+    # Zenoh moves large payloads through shared memory when both ends share a host, which would
+    # bypass TLS (and the benchmark's network path): every byte goes through the TLS link.
+    return {"link": {"tls": tls}, "shared_memory": {"enabled": False}}
+
+
 def _tls(ca_certificate: str, certificate: str, private_key: str, side: str) -> dict:
     return {"root_ca_certificate": ca_certificate, f"{side}_certificate": certificate,
             f"{side}_private_key": private_key, "enable_mtls": True,
@@ -62,8 +68,7 @@ def robot_session_config(endpoint: str, *, ca_certificate: str, certificate: str
     return {"mode": "client",
             "connect": {"endpoints": [endpoint]},
             "scouting": _no_scouting(),
-            "transport": {"link": {"tls": _tls(ca_certificate, certificate, private_key,
-                                               "connect")}}}
+            "transport": _transport(_tls(ca_certificate, certificate, private_key, "connect"))}
 
 
 def access_control(robot_namespaces: List[str]) -> dict:
@@ -91,8 +96,7 @@ def cloud_session_config(endpoint: str, *, ca_certificate: str, certificate: str
     return {"mode": "router",
             "listen": {"endpoints": [endpoint]},
             "scouting": _no_scouting(),
-            "transport": {"link": {"tls": _tls(ca_certificate, certificate, private_key,
-                                               "listen")}},
+            "transport": _transport(_tls(ca_certificate, certificate, private_key, "listen")),
             "access_control": access_control(robot_namespaces)}
 
 

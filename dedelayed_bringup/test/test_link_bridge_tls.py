@@ -12,8 +12,10 @@ import datetime
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -98,6 +100,38 @@ def _status(graph, suffix):
     return None, {}
 
 
+class LoopbackCapture:
+    """Raw-socket capture of the TCP segments to or from ``port`` on 'lo' (needs root)."""
+
+    def __init__(self, port):
+        self.port, self.payload, self._stop = port, bytearray(), threading.Event()
+        self._socket = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+        self._socket.bind(("lo", 0))
+        self._socket.settimeout(0.1)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                frame = self._socket.recv(1 << 17)
+            except socket.timeout:
+                continue
+            if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[23] != 6:  # IPv4 TCP
+                continue
+            ip_header = (frame[14] & 0x0F) * 4
+            tcp = frame[14 + ip_header:]
+            ports = struct.unpack("!HH", tcp[:4])
+            if self.port in ports:
+                self.payload += tcp[(tcp[12] >> 4) * 4:]
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        self._socket.close()
+        return bytes(self.payload)
+
+
 def _intruder(certs, name, port, cert_dir=None):
     from dedelayed_bringup.zenoh_link import open_session, robot_session_config
 
@@ -165,11 +199,24 @@ def test_bridge_carries_the_link_contract_over_mutual_tls(ros_domain_id, tmp_pat
 
         # 1. both directions, byte-identical to what DDS carried on the publishing side
         #    (CDR padding bytes are not defined, so compare with those bytes, not a re-serialisation)
+        try:
+            capture = LoopbackCapture(port)
+        except PermissionError:
+            capture = None  # not root: the plaintext check below is skipped
         assert exchange(), (robot.diagnostics, cloud.diagnostics)
         for sent, got, topic in ((cloud, robot, f"/robot1/{FEATURES}"),
                                  (robot, cloud, f"/robot1/{UPLINK}")):
             assert got.received[topic][0] in sent.received[topic], topic
         assert len(robot.received[f"/robot1/{FEATURES}"][0]) > 1_200_000
+        if capture is not None:
+            wire = capture.stop()
+            assert len(wire) > 1_200_000, "control: the FeatureMap crossed this TCP port"
+            payload = bytes(feature_map.data)
+            for plaintext in (feature_map.model_identity.encode(), payload[5000:5064],
+                              payload[-64:], bytes(frame.data[:64])):
+                assert plaintext not in wire, "plaintext on the wire"
+        else:
+            print("not root: no raw-socket capture, the plaintext check was skipped")
 
         # 2. robot1's certificate: its own namespace works, robot2's gives nothing either way
         intruder = _intruder(certs, "robot1", port)

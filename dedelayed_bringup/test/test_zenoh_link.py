@@ -27,6 +27,7 @@ def test_the_cloud_listens_with_mutual_tls_and_denies_by_default():
     assert cloud["mode"] == "router" and cloud["listen"]["endpoints"] == ["tls/0.0.0.0:7447"]
     assert cloud["transport"]["link"]["tls"]["enable_mtls"] is True
     assert cloud["scouting"]["multicast"]["enabled"] is False
+    assert cloud["transport"]["shared_memory"]["enabled"] is False  # nothing bypasses TLS
     acl = cloud["access_control"]
     assert acl["default_permission"] == "deny"
     assert [r["key_exprs"] for r in acl["rules"]] == [["robot1/**"], ["robot2/**"]]
