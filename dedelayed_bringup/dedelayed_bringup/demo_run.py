@@ -14,13 +14,15 @@
 import argparse
 import os
 import random
+import shutil
 import sys
 import time
 
 from .demo_models import resolve_models
-from .demo_stack import (EMULATOR_NODE, NAMESPACE, READY_LINES, LinkSettings, camera_process,
-                         system_processes)
+from .demo_stack import (BRIDGE_READY_LINES, EMULATOR_NODE, LINKS, NAMESPACE, READY_LINES,
+                         LinkSettings, camera_process, system_processes)
 from .stack import Stack, StackError
+from .zenoh_link import free_tcp_port
 from .transport import same_host_profile_env, unicast_profile_env
 
 BAG_NAME = "drive.mcap"   # the recorded drive, in --out
@@ -70,6 +72,11 @@ def parse_args(argv):
                         "the robot's namespace. Needs --cloud-address and --robot-address")
     p.add_argument("--cloud-address", default="", help="the cloud namespace's IPv4 address")
     p.add_argument("--robot-address", default="", help="the robot namespace's IPv4 address")
+    p.add_argument("--link", choices=LINKS, default="dds",
+                   help="robot-cloud link: dds (the emulator joins the two DDS domains) or "
+                        "zenoh-tls (emulator, then the robot's link_bridge dials the cloud's over "
+                        "mutual TLS with access control on a loopback port); FeatureMaps are "
+                        "signed and verified either way")
     p.add_argument("--quiet", action="store_true", help="do not echo the nodes' own log lines")
     p.add_argument("--record-feature-payload", action="store_true",
                    help="drive.mcap: also record FeatureMap payloads (default: every other field)")
@@ -130,6 +137,16 @@ def _cross_host(args):
             {"cloud": cloud_env, "robot": robot_env, "link": robot_env})
 
 
+def _link_certificates(out: str) -> str:
+    """A fresh CA, cloud and robot certificate for this demo run (its own folder)."""
+    from .link_certificates import make_certificates
+
+    folder = os.path.join(os.path.abspath(out), "link_certs")
+    shutil.rmtree(folder, ignore_errors=True)  # the demo's own throw-away keys
+    make_certificates(folder, cloud_hosts=["localhost", "127.0.0.1"], robots=[NAMESPACE])
+    return folder
+
+
 def run(args) -> dict:
     """Run the whole demo; returns the report's figures (also written under args.out)."""
     from .demo_recorder import DemoRecorder
@@ -154,14 +171,19 @@ def run(args) -> dict:
     env = {**same_host_profile_env(os.path.join(os.path.abspath(args.out), "fastdds_same_host.xml")),
            "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
     link = LinkSettings(args.delay_ms, args.jitter_ms, args.loss, seed=0)
+    certs = _link_certificates(args.out)
     specs = system_processes(models, link, robot_domain=robot_domain, cloud_domain=cloud_domain,
                              env=env, max_feature_age_ms=args.max_feature_age_ms,
                              output_lag_ms=args.output_lag_ms,
-                             prefixes=prefixes, envs=envs)
+                             prefixes=prefixes, envs=envs, certs=certs, link_mode=args.link,
+                             port=free_tcp_port())
+    print(f"[demo] link: {args.link}; FeatureMaps signed with {certs}/cloud.key, verified "
+          "against cloud.pem")
     output = None if args.quiet else sys.stdout
     cut_s = restore_s = None
     with Stack(specs, output=output) as system:
-        for name, pattern in READY_LINES.items():
+        ready = {**READY_LINES, **(BRIDGE_READY_LINES if args.link == "zenoh-tls" else {})}
+        for name, pattern in ready.items():
             system.wait_for_output(name, pattern, timeout_s=180)
         recorder = DemoRecorder(robot_domain, NAMESPACE, EMULATOR_NODE,
                                 bag_path=os.path.join(args.out, BAG_NAME),

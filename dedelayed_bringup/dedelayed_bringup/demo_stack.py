@@ -14,11 +14,15 @@ from dedelayed_link import REMOTE_SEGMENTATION
 from .demo_models import DemoModels
 from .link_emulator_params import DEFAULT_DOWNLINK_TOPICS
 from .stack import NodeProcess
+from .zenoh_link import DEFAULT_PORT
+
+LINKS = ("dds", "zenoh-tls")
 
 NAMESPACE = "/robot1"
 EMULATOR_NODE = f"{NAMESPACE}/link_emulator"
 # What each node prints once it is ready to work (waited for before the drive starts).
 READY_LINES = {"cloud": r"serving ", "link": r"relaying robot domain", "robot": r"segmenting "}
+BRIDGE_READY_LINES = {"cloud_bridge": r"link up", "robot_bridge": r"link up"}
 
 
 @dataclass(frozen=True)
@@ -36,9 +40,21 @@ class LinkSettings:
 def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: int,
                      cloud_domain: int, env: Dict[str, str], max_feature_age_ms: float,
                      output_lag_ms: float = -1.0, prefixes: Dict[str, Sequence[str]] = None,
-                     envs: Dict[str, Dict[str, str]] = None) -> List[NodeProcess]:
-    """NodeProcesses of cloud, link emulator and robot for ``models`` over ``link``."""
+                     envs: Dict[str, Dict[str, str]] = None, certs: str = "",
+                     link_mode: str = "dds", port: int = DEFAULT_PORT) -> List[NodeProcess]:
+    """NodeProcesses of cloud, link emulator and robot for ``models`` over ``link``.
+
+    certs: a link_certificates folder; the cloud then signs FeatureMaps with cloud.key and the
+    robot verifies them with cloud.pem. link_mode 'zenoh-tls': the emulator relays into a
+    second robot-side domain (cloud_domain), where the robot's link_bridge dials the cloud's
+    link_bridge over mutual TLS on ``port``; the cloud runs in cloud_domain + 1.
+    """
     prefixes, envs = prefixes or {}, envs or {}
+    signing = {"feature_signing_key": f"{certs}/cloud.key"} if certs else {}
+    verifying = {"feature_verify_key": f"{certs}/cloud.pem"} if certs else {}
+    zenoh = link_mode == "zenoh-tls"
+    downlink_topics = [*DEFAULT_DOWNLINK_TOPICS, REMOTE_SEGMENTATION.relay_spec]
+    bridge_domain, server_domain = cloud_domain, cloud_domain + (1 if zenoh else 0)
     weights = ({"checkpoint": models.checkpoint} if models.trained
                else {"preset": models.preset, "seed": models.seed})
 
@@ -46,9 +62,9 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
         return {**env, **envs.get(name, {}), "ROS_DOMAIN_ID": str(domain)}
 
     cloud = NodeProcess(
-        "cloud", module="dedelayed_remote.remote_node", env=env_for("cloud", cloud_domain),
+        "cloud", module="dedelayed_remote.remote_node", env=env_for("cloud", server_domain),
         prefix=prefixes.get("cloud", ()),
-        parameters={**weights, "robot_namespaces": [NAMESPACE],
+        parameters={**weights, **signing, "robot_namespaces": [NAMESPACE],
                     "local_height": models.local_hw[0], "local_width": models.local_hw[1],
                     "default_delay_ms": float(link.round_trip_ms),
                     "publish_remote_segmentation": True})
@@ -56,7 +72,7 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
         "link", module="dedelayed_bringup.link_emulator_node", namespace=NAMESPACE,
         env=env_for("link", robot_domain), prefix=prefixes.get("link", ()),
         parameters={"robot_domain_id": robot_domain, "cloud_domain_id": cloud_domain,
-                    "downlink_topics": [*DEFAULT_DOWNLINK_TOPICS, REMOTE_SEGMENTATION.relay_spec],
+                    "downlink_topics": downlink_topics,
                     **{f"{d}_{k}": float(v) for d in ("uplink", "downlink")
                        for k, v in (("delay_ms", link.delay_ms), ("jitter_ms", link.jitter_ms),
                                     ("loss", link.loss))},
@@ -68,7 +84,7 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
         env=env_for("robot", robot_domain), prefix=prefixes.get("robot", ()),
         arguments=["--without-uplink"],
         # A deep camera queue: the demo scores every frame, and 2 shared cores stall now and then.
-        parameters={**weights, "publish_local_only": True, "publish_overlay": True,
+        parameters={**weights, **verifying, "publish_local_only": True, "publish_overlay": True,
                     "image_queue_depth": 60,
                     "diagnostics_period_s": 0.2, "max_feature_age_ms": float(max_feature_age_ms),
                     "output_lag_ms": float(output_lag_ms),
@@ -77,7 +93,22 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
         "uplink", module="dedelayed_local.uplink_main", namespace=NAMESPACE,
         env=env_for("robot", robot_domain), prefix=prefixes.get("robot", ()),
         parameters={"remote_height": models.remote_hw[0], "remote_width": models.remote_hw[1]})
-    return [cloud, emulator, robot, uplink]
+    if not zenoh:
+        return [cloud, emulator, robot, uplink]
+    if not certs:
+        raise ValueError("link 'zenoh-tls' needs a certificate folder (link_certificates)")
+
+    def bridge(name, role, domain, stem, namespace):
+        return NodeProcess(
+            name, module="dedelayed_bringup.link_bridge_node", namespace=namespace,
+            env=env_for(name, domain), prefix=prefixes.get(name, ()),
+            parameters={"role": role, "endpoint": f"tls/{'127.0.0.1' if role == 'cloud' else 'localhost'}:{port}",
+                        "ca_certificate": f"{certs}/ca.pem", "certificate": f"{certs}/{stem}.pem",
+                        "private_key": f"{certs}/{stem}.key", "robot_namespaces": [NAMESPACE],
+                        "downlink_topics": downlink_topics})
+    return [cloud, bridge("cloud_bridge", "cloud", server_domain, "cloud", "/"),
+            bridge("robot_bridge", "robot", bridge_domain, NAMESPACE.strip("/"), NAMESPACE),
+            emulator, robot, uplink]
 
 
 def camera_process(*, seed: int, motion: float, fps: float, camera_hw, duration_s: float,

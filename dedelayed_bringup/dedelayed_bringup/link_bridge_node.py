@@ -47,6 +47,10 @@ PARAMETERS = (
     ("private_key", "", "this side's private key (PEM, mode 0600)"),
     ("robot_namespaces", ["/robot1"], "cloud only: robots served and let through access "
                                       "control, each only under its own namespace"),
+    ("uplink_topics", UPLINK_TOPICS,
+     "topics carried robot -> cloud, each 'topic|package/msg/Type|qos' (as the link emulator's); "
+     "default: the link contract"),
+    ("downlink_topics", DOWNLINK_TOPICS, "topics carried cloud -> robot, same form"),
     ("reconnect_period_s", 1.0, "robot only: retry period while the cloud cannot be reached [s]"),
     ("diagnostics_period_s", 1.0, "period of /diagnostics [s]"),
 )
@@ -76,12 +80,12 @@ class LinkBridge(Node):
             self._name_warning = certificate_name_warning(p["certificate"], namespaces[0])
             if self._name_warning:
                 self.get_logger().error(self._name_warning)
-            outgoing, incoming = UPLINK_TOPICS, DOWNLINK_TOPICS
+            outgoing, incoming = p["uplink_topics"], p["downlink_topics"]
         else:
             namespaces = [normalize_namespace(n) for n in p["robot_namespaces"]]
             self._config = cloud_session_config(p["endpoint"], robot_namespaces=namespaces, **tls)
             self._name_warning = ""
-            outgoing, incoming = DOWNLINK_TOPICS, UPLINK_TOPICS
+            outgoing, incoming = p["downlink_topics"], p["uplink_topics"]
         self.counters: Dict[str, BridgeCounters] = {}
         self._outgoing: Dict[str, object] = {}  # key -> zenoh publisher, once the session is up
         self._incoming = {}                     # key -> (msg_type, ROS publisher)

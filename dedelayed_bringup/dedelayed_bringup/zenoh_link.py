@@ -195,6 +195,15 @@ class NewestOnlyRelay:
         self._thread.join(timeout=5.0)
 
 
+def free_tcp_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now (for loopback tests, benchmarks, the demo)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
 def open_session(config: dict):
     """A Zenoh session for a config dict; raises zenoh.ZError when it cannot connect."""
     import json

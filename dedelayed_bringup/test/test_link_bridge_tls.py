@@ -27,12 +27,6 @@ UPLINK = "dedelayed/uplink/compressed"
 FEATURES = "dedelayed/remote_features"
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _bridge(role, domain_id, certs, port, name, namespace="/"):
     env = dict(os.environ, ROS_DOMAIN_ID=str(domain_id))
     endpoint = f"tls/127.0.0.1:{port}" if role == "cloud" else f"tls/localhost:{port}"
@@ -147,6 +141,7 @@ def test_bridge_carries_the_link_contract_over_mutual_tls(ros_domain_id, tmp_pat
     from rclpy.serialization import serialize_message
     from sensor_msgs.msg import CompressedImage
 
+    from dedelayed_bringup.zenoh_link import free_tcp_port
     from dedelayed_bringup.link_certificates import (issue, load_issued, make_ca,
                                                      make_certificates, write_issued)
     from dedelayed_models.transport import encode_features, link_qos
@@ -156,7 +151,7 @@ def test_bridge_carries_the_link_contract_over_mutual_tls(ros_domain_id, tmp_pat
     certs = str(tmp_path / "certs")
     make_certificates(certs, cloud_hosts=["localhost", "127.0.0.1"],
                       robots=["/robot1", "/robot2"])
-    port = _free_port()
+    port = free_tcp_port()
     robot_domain, cloud_domain = ros_domain_id, ros_domain_id + 1
     cloud_bridge = _bridge("cloud", cloud_domain, certs, port, "cloud")
     robot_bridge = _bridge("robot", robot_domain, certs, port, "robot1", "/robot1")

@@ -25,6 +25,8 @@ from dedelayed_models.episode_log import EpisodeLog
 from dedelayed_models.transport.feature_signing import optional_verifier
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
+UPLINK_WATCH_DEPTH = 100  # uplinked frames queued for the stamp ledger [frames], ~3 s at 30 fps
+
 PARAMETERS = (
     Parameter("features_topic", FEATURES.name, "FeatureMap input from the cloud"),
     Parameter("delay_report_topic", DELAY_REPORT.name, "DelayReport output to the cloud"),
@@ -53,7 +55,9 @@ PARAMETERS = (
 
 
 class FusionNode(Node):
-    def __init__(self, robot_model, **kwargs):
+    def __init__(self, robot_model, *, watch_uplink: bool = False, **kwargs):
+        """watch_uplink: learn uplinked stamps from the uplink topic (uplink in another
+        process); otherwise the in-process uplink calls record_uplinked."""
         super().__init__("dedelayed_fusion", **kwargs)
         self.params = declare_parameters(self, PARAMETERS)
         expected = self.params["expected_remote_identity"] or robot_model.expected_remote_identity
@@ -74,6 +78,14 @@ class FusionNode(Node):
         self._camera_period_ms = 0.0   # measured by the segmenter; 0 until known
         # Once per episode and reason; the segmenter's diagnostics timer flushes it.
         self.episodes = EpisodeLog(warn=self.get_logger().warning, info=self.get_logger().info)
+        if watch_uplink:
+            # Created before the FeatureMap subscription: when a busy executor finds both
+            # ready, the frame's stamp is recorded before a map echoing it is checked. A deep
+            # queue keeps a stall of a few seconds from losing stamps.
+            self.create_subscription(
+                CompressedImage, self.params["uplink_topic"],
+                lambda msg: self.record_uplinked(Time.from_msg(msg.header.stamp).nanoseconds),
+                qos.sensor_with_depth(UPLINK_WATCH_DEPTH))
         self.create_subscription(FeatureMap, self.params["features_topic"], self._on_features,
                                  qos.FEATURES)
         self._report_pub = self.create_publisher(DelayReport, self.params["delay_report_topic"],
@@ -87,13 +99,6 @@ class FusionNode(Node):
     def record_uplinked(self, stamp_ns: int) -> None:
         """The uplink (in this process) is sending the frame stamped ``stamp_ns``."""
         self.ledger.record(stamp_ns, self.get_clock().now().nanoseconds)
-
-    def watch_uplink_topic(self) -> None:
-        """Learn uplinked stamps from the uplink topic (uplink node in another process)."""
-        self.create_subscription(
-            CompressedImage, self.params["uplink_topic"],
-            lambda msg: self.record_uplinked(Time.from_msg(msg.header.stamp).nanoseconds),
-            qos.SENSOR)
 
     def _on_features(self, msg: FeatureMap) -> None:
         received_ns = self.get_clock().now().nanoseconds

@@ -21,7 +21,7 @@ from dedelayed_local.uplink_node import UplinkNode
 
 def build_nodes(with_uplink: bool) -> list:
     segmenter = LocalSegmenterNode()
-    fusion = FusionNode(segmenter.robot_model)
+    fusion = FusionNode(segmenter.robot_model, watch_uplink=not with_uplink)
     segmenter.use_fusion(fusion)
     # the uplink sends frames at the checkpoint's remote input where its size parameters are 0
     remote_hw = tuple(segmenter.robot_model.config.remote_hw)
@@ -30,8 +30,6 @@ def build_nodes(with_uplink: bool) -> list:
         uplink = UplinkNode(remote_hw=remote_hw)
         uplink.on_uplinked = fusion.record_uplinked  # the stamps the cloud may echo
         nodes.append(uplink)
-    else:
-        fusion.watch_uplink_topic()
     return nodes
 
 

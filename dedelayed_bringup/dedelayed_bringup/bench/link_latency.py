@@ -18,7 +18,6 @@ import json
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,12 +28,6 @@ import numpy as np
 
 SIZES = {"37 kB (64x12x24 float16)": (64, 12, 24), "1.2 MB (96x60x108 float16)": (96, 60, 108)}
 TOPIC = "/robot1/dedelayed/remote_features"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _tls_bytes(port: int) -> int:
@@ -116,6 +109,7 @@ def main(argv=None) -> int:
     from rclpy.serialization import serialize_message
 
     from dedelayed_bringup.link_certificates import make_certificates
+    from dedelayed_bringup.zenoh_link import free_tcp_port
     from dedelayed_models.transport import encode_features
     from dedelayed_models.transport.feature_msg import fill_feature_map
     from dedelayed_msgs.msg import FeatureMap
@@ -125,7 +119,7 @@ def main(argv=None) -> int:
     results = {}
     with tempfile.TemporaryDirectory() as certs:
         make_certificates(certs, cloud_hosts=["localhost", "127.0.0.1"], robots=["/robot1"])
-        port = _free_port()
+        port = free_tcp_port()
         cloud = _bridge("cloud", cloud_domain, certs, port)
         robot = _bridge("robot", robot_domain, certs, port)
         receiver = Receiver(robot_domain)
