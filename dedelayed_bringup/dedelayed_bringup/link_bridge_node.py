@@ -17,21 +17,20 @@ import threading
 from functools import partial
 from typing import Dict, List
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.signals import SignalHandlerOptions
+
+from dedelayed_link import qos as link_qos
+from dedelayed_link import robot_topic
+from dedelayed_link.ros_main import run_nodes
 
 from dedelayed_bringup.relay_topics import parse_topic_spec, reader_qos
 from dedelayed_bringup.zenoh_link import (
     DEFAULT_PORT, DOWNLINK_TOPICS, ROLES, UPLINK_TOPICS, BridgeCounters, MalformedMessage,
     NewestOnlyRelay, certificate_name_warning, check_serialized, cloud_session_config, open_session, robot_session_config,
     session_peers, topic_key)
-from dedelayed_models.process_signals import sigint_raises_keyboard_interrupt
-from dedelayed_models.transport import link_qos
-from dedelayed_remote.remote_params import normalize_namespace, robot_topic
+from dedelayed_remote.remote_params import normalize_namespace
 
 NODE_NAME = "link_bridge"
 
@@ -112,7 +111,12 @@ class LinkBridge(Node):
         self.create_timer(p["diagnostics_period_s"], self._publish_diagnostics)
         self._stop = threading.Event()
         if p["role"] == "cloud":
-            self._open()  # a cloud that cannot listen stops with the reason
+            import zenoh
+
+            try:
+                self._open()
+            except zenoh.ZError as error:  # a cloud that cannot listen stops with the reason
+                raise RuntimeError(f"cannot listen on {p['endpoint']}: {error}") from None
         else:
             threading.Thread(target=self._dial, name="dial_cloud", daemon=True).start()
 
@@ -199,22 +203,7 @@ class LinkBridge(Node):
 
 
 def main(args=None) -> int:
-    sigint_raises_keyboard_interrupt()
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    try:
-        node = LinkBridge()
-    except Exception as error:  # noqa: BLE001 -- bad parameter, missing file, port in use
-        rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {error}")
-        rclpy.try_shutdown()
-        return 1
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_nodes(lambda: [LinkBridge()], name=NODE_NAME, args=args)
 
 
 if __name__ == "__main__":

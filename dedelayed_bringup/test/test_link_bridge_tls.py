@@ -144,7 +144,8 @@ def test_bridge_carries_the_link_contract_over_mutual_tls(ros_domain_id, tmp_pat
     from dedelayed_bringup.zenoh_link import free_tcp_port
     from dedelayed_bringup.link_certificates import (issue, load_issued, make_ca,
                                                      make_certificates, write_issued)
-    from dedelayed_models.transport import encode_features, link_qos
+    from dedelayed_link import qos as link_qos
+    from dedelayed_models.transport import encode_features
     from dedelayed_models.transport.feature_msg import fill_feature_map
     from dedelayed_msgs.msg import FeatureMap
 

@@ -52,7 +52,7 @@ def _bridge(role, domain_id, certs, port):
 class Receiver:
     def __init__(self, domain_id):
         import rclpy
-        from dedelayed_models.transport import link_qos
+        from dedelayed_link import qos as link_qos
         from dedelayed_msgs.msg import FeatureMap
 
         self.context = rclpy.Context()

@@ -23,7 +23,8 @@ def main(argv=None) -> int:
     import rclpy
     from builtin_interfaces.msg import Time
 
-    from dedelayed_models.transport import encode_features, link_qos
+    from dedelayed_link import qos as link_qos
+    from dedelayed_models.transport import encode_features
     from dedelayed_models.transport.feature_msg import fill_feature_map
     from dedelayed_msgs.msg import FeatureMap
 
