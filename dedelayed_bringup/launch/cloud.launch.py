@@ -3,6 +3,13 @@
     ros2 launch dedelayed_bringup cloud.launch.py robot_namespaces:="['/robot1', '/robot2']" \
         checkpoint:=/opt/dedelayed/small.pt device:=cuda robot_addresses:=10.0.0.5,10.0.0.6
 
+    ros2 launch dedelayed_bringup cloud.launch.py robot_namespaces:="['/robot1']" link:=zenoh \
+        listen_endpoint:=tls/0.0.0.0:7447 certs_dir:=/etc/dedelayed/certs
+
+link:=zenoh also starts link_bridge, listening on listen_endpoint (open that one TCP port) with
+mutual TLS and access control for robot_namespaces only. With certs_dir given, every FeatureMap
+is signed with certs_dir/cloud.key.
+
 All node parameters come from `params_file` (default: dedelayed_remote/config/remote.yaml). The
 override arguments below default to empty and are passed on only when given, so a value in
 your params file is obeyed unless you also give it here.
@@ -20,6 +27,10 @@ ARGUMENTS = (
                                           "remote.yaml"]), "cloud parameter YAML"),
     ("robot_addresses", "", "robot host address(es), comma separated: DDS unicast peers "
                             "(no multicast); empty = default DDS discovery"),
+    ("link", "dds", "robot-cloud link: dds (LAN) or zenoh (listen on listen_endpoint, TLS)"),
+    ("listen_endpoint", "tls/0.0.0.0:7447", "link:=zenoh: the TLS endpoint robots dial"),
+    ("certs_dir", "", "link_certificates folder: ca.pem, cloud.pem, cloud.key (also signs "
+                      "FeatureMaps); empty = the params file's feature_signing_key"),
 )
 
 # Launch arguments that override the same-named node parameter when given:
@@ -48,9 +59,33 @@ def _remote_node(context):
 
     overrides = given_overrides({name: LaunchConfiguration(name).perform(context)
                                  for name, _, _ in OVERRIDES}, OVERRIDES)
-    return [Node(package="dedelayed_remote", executable="remote_node",
+    certs = LaunchConfiguration("certs_dir").perform(context)
+    if certs:
+        overrides["feature_signing_key"] = f"{certs}/cloud.key"
+    return _link_bridge(context, certs, overrides) + [Node(package="dedelayed_remote", executable="remote_node",
                  namespace=LaunchConfiguration("namespace"),
                  parameters=[LaunchConfiguration("params_file")] + ([overrides] if overrides else []),
+                 output="screen", emulate_tty=True)]
+
+
+def _link_bridge(context, certs, overrides):
+    """link:=zenoh: the cloud's end of the secure link (router, ACL for robot_namespaces)."""
+    link = LaunchConfiguration("link").perform(context)
+    if link not in ("dds", "zenoh"):
+        raise ValueError(f"link:={link} is unknown; use link:=dds or link:=zenoh")
+    if link == "dds":
+        return []
+    robots = overrides.get("robot_namespaces")
+    if not certs or not robots:
+        raise ValueError("link:=zenoh needs robot_namespaces:=\"['/robot1']\" (access control "
+                         "serves only these) and certs_dir:=<folder with ca.pem, cloud.pem/.key>")
+    return [Node(package="dedelayed_bringup", executable="link_bridge",
+                 parameters=[{"role": "cloud",
+                              "endpoint": LaunchConfiguration("listen_endpoint").perform(context),
+                              "ca_certificate": f"{certs}/ca.pem",
+                              "certificate": f"{certs}/cloud.pem",
+                              "private_key": f"{certs}/cloud.key",
+                              "robot_namespaces": robots}],
                  output="screen", emulate_tty=True)]
 
 

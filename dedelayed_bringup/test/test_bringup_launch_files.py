@@ -75,9 +75,13 @@ def test_launch_files_start_declared_executables_with_declared_parameters(
     for required in ("namespace", "params_file", "checkpoint", "device", "use_sim_time"):
         assert required in arguments, f"{launch_file} lacks launch argument {required}"
     assert any("address" in name for name in arguments), "no cloud/robot address argument"
-    (node,) = _started_nodes(tree)
-    assert node["package"] == package
+    nodes = _started_nodes(tree)
+    (node,) = [n for n in nodes if n["package"] == package]
     assert node["executable"] in _console_scripts(package)
+    # link:=zenoh adds the secure link's bridge (dedelayed_bringup link_bridge)
+    assert "link" in arguments and "certs_dir" in arguments
+    (bridge,) = [n for n in nodes if n["package"] == "dedelayed_bringup"]
+    assert bridge["executable"] in _console_scripts("dedelayed_bringup")
     yaml_file = os.path.join(REPO, package, "config", f"{params_module}.yaml")
     declared = set(re.findall(r"^    (\w+):", open(yaml_file).read(), re.MULTILINE))
     declared.add("use_sim_time")   # every rclpy node declares it
