@@ -12,6 +12,8 @@ for the features of each camera frame. Rules:
   rejection reason is kept so diagnostics can say why the robot runs local-only;
 - for a frame stamped t the newest stored FeatureMap with echoed stamp s <= t is used and
   tau = t - s is measured on the robot clock (no clock sync with the cloud);
+- with plausibility bounds (per-channel ranges of z seen in training), a map far outside them
+  is refused, even when authentic;
 - features older than ``max_feature_age_ms`` (tau above it) are not fused;
 - nothing here ever blocks on the cloud: a lookup is a lock and a short scan.
 """
@@ -25,6 +27,7 @@ import numpy as np
 
 from dedelayed_local.echo_ledger import UplinkLedger
 from dedelayed_models.transport import EncodedFeatures, FeatureDecodeError, decode_features
+from dedelayed_models.transport.z_bounds import ZBounds
 from dedelayed_models.transport.feature_signing import (BAD_SIGNATURE, UNSIGNED, FeatureVerifier,
                                                         SignatureRefused)
 
@@ -41,8 +44,9 @@ BAD_PAYLOAD = "bad_payload"
 STAMP_IN_FUTURE = "stamp_in_future"
 FUSION_DISABLED = "fusion_disabled"
 STAMP_NOT_UPLINKED = "stamp_not_uplinked"
+IMPLAUSIBLE = "features_implausible"
 REJECTION_REASONS = (UNSIGNED, BAD_SIGNATURE, STAMP_NOT_UPLINKED, STAMP_IN_FUTURE,
-                     IDENTITY_MISMATCH, SHAPE_MISMATCH, BAD_PAYLOAD)
+                     IDENTITY_MISMATCH, SHAPE_MISMATCH, BAD_PAYLOAD, IMPLAUSIBLE)
 
 NS_PER_MS = 1_000_000
 # An echoed stamp later than the robot's own clock at receipt means the cloud did not echo a
@@ -86,13 +90,14 @@ class FeatureStore:
     def __init__(self, *, expected_identity: str, expected_shape: Tuple[int, int, int],
                  max_feature_age_ms: float = 300.0, history: int = 8, enabled: bool = True,
                  verifier: Optional[FeatureVerifier] = None,
-                 ledger: Optional[UplinkLedger] = None):
+                 ledger: Optional[UplinkLedger] = None, z_bounds: Optional[ZBounds] = None):
         self.expected_identity = expected_identity
         self.expected_shape = tuple(int(n) for n in expected_shape)
         self.max_feature_age_ms = float(max_feature_age_ms)
         self.enabled = enabled
         self.verifier = verifier  # None: signatures are not checked (no cloud key configured)
         self.ledger = ledger      # None: echoed stamps are not checked against the uplink
+        self.z_bounds = z_bounds  # None: no plausibility check (bounds not measured)
         self._accepted = deque(maxlen=history)  # sorted by stamp_ns, newest last
         self._last_rejection: Optional[FeatureRejected] = None
         self._last_rejection_ns = -1
@@ -117,9 +122,13 @@ class FeatureStore:
                 f"FeatureMap shape {got} does not match local stage-1 {want}; do the cloud's "
                 f"local_height/local_width parameters match this robot's model resolution?")
         try:
-            return decode_features(encoded)
+            z = decode_features(encoded)
         except FeatureDecodeError as error:
             raise FeatureRejected(BAD_PAYLOAD, str(error)) from error
+        violation = None if self.z_bounds is None else self.z_bounds.violation(z)
+        if violation:
+            raise FeatureRejected(IMPLAUSIBLE, violation)
+        return z
 
     def offer(self, encoded: EncodedFeatures, *, model_identity: str, stamp_ns: int,
               delay_ms: float, received_ns: int, remote_compute_ms: float = 0.0,

@@ -68,7 +68,8 @@ class FusionNode(Node):
                                   expected_shape=robot_model.feature_shape,
                                   max_feature_age_ms=max_age_ms,
                                   enabled=self.params["fusion_enabled"],
-                                  verifier=verifier, ledger=self.ledger)
+                                  verifier=verifier, ledger=self.ledger,
+                                  z_bounds=robot_model.z_bounds)
         if verifier is None:
             self.get_logger().warning(
                 "feature_verify_key is empty: FeatureMaps are NOT authenticated, so anyone on "

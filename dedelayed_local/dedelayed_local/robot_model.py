@@ -9,13 +9,14 @@ comes from the same checkpoint unless overridden. For tests and bring-up without
 
 import os
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 
 from dedelayed_models.data.context_timing import DEFAULT_LIVE_DELAY_MS_RANGE
 from dedelayed_models.modeling import load_checkpoint, random_model
 from dedelayed_models.modeling.config import DedelayedConfig
+from dedelayed_models.transport.z_bounds import ZBounds, bounds_for_checkpoint
 
 
 @dataclass
@@ -29,6 +30,8 @@ class RobotModel:
     # Newest-frame ages [ms] the model was trained to fuse (the trainer records them in the
     # checkpoint); older checkpoints and random weights: the default live training range.
     trained_delay_ms: Tuple[float, float] = DEFAULT_LIVE_DELAY_MS_RANGE
+    # Per-channel ranges of z seen in training, stored beside the checkpoint (None: not measured).
+    z_bounds: Optional[ZBounds] = None
 
     @property
     def feature_shape(self) -> Tuple[int, int, int]:
@@ -49,8 +52,11 @@ class RobotModel:
         if not remote_identity:
             raise ValueError(f"checkpoint {path} does not say which remote model it fuses; set "
                              "the expected_remote_identity parameter")
+        own_remote = loaded.identity.get("remote", "")
+        bounds = bounds_for_checkpoint(path, own_remote) if remote_identity == own_remote else None
         return cls(local.eval(), loaded.config, _image_hw(loaded.config, image_hw),
-                   loaded.identity["local"], remote_identity, path, loaded.trained_delay_ms)
+                   loaded.identity["local"], remote_identity, path, loaded.trained_delay_ms,
+                   bounds)
 
     @classmethod
     def random(cls, preset: str, seed: int = 0, image_hw: Tuple[int, int] = (0, 0)) -> "RobotModel":

@@ -175,3 +175,33 @@ def test_the_uplink_ledger_forgets_after_its_window_and_stays_bounded():
     assert len(ledger) == 1 and not ledger.sent_recently(1, 22_001 * MS)
     with pytest.raises(ValueError, match="must be > 0"):
         UplinkLedger(window_s=0)
+
+
+def test_maps_far_outside_the_training_range_are_refused():
+    from dedelayed_local.feature_store import IMPLAUSIBLE
+    from dedelayed_models.transport.z_bounds import ZBounds
+
+    bounds = ZBounds("remote", low=np.full(SHAPE[0], -2.0, np.float32),
+                     high=np.full(SHAPE[0], 2.0, np.float32))
+    store = _store(z_bounds=bounds)
+    assert _offer(store, 1000, value=5.9) is None          # beyond training, within one span
+    refused = _offer(store, 1033, value=6.5)                # more than a span beyond
+    assert refused.reason == IMPLAUSIBLE and "channel 0" in str(refused)
+    assert _offer(store, 1066, value=-6.5).reason == IMPLAUSIBLE
+    assert store.counter_values()["features_rejected_features_implausible"] == "2"
+
+
+def test_the_shipped_checkpoint_carries_its_z_bounds():
+    import os
+
+    from dedelayed_local.robot_model import RobotModel
+    from dedelayed_models.modeling.checkpoint import SHIPPED_CHECKPOINT_DIR
+
+    path = os.path.join(SHIPPED_CHECKPOINT_DIR, "dedelayed.pt")
+    if not os.path.isfile(path):
+        pytest.skip("no shipped checkpoint")
+    model = RobotModel.from_checkpoint(path)
+    assert model.z_bounds is not None and len(model.z_bounds.low) == model.feature_shape[0]
+    assert model.z_bounds.remote_identity == model.expected_remote_identity
+    floor, ceiling = model.z_bounds.limits()
+    assert np.all(floor < 0) and np.all(ceiling > 0)

@@ -93,3 +93,21 @@ def test_keys_load_from_pem_files_and_wrong_key_types_are_named(tmp_path):
         load_signing_key(str(ecdsa))
     with pytest.raises(FileNotFoundError, match="link_certificates"):
         load_verify_key(str(tmp_path / "missing.pem"))
+
+
+def test_z_bounds_round_trip_and_belong_to_one_remote_model(tmp_path):
+    from dedelayed_models.transport.z_bounds import (ZBounds, bounds_for_checkpoint,
+                                                     save_z_bounds, sidecar_path)
+
+    checkpoint = str(tmp_path / "dedelayed.pt")
+    assert bounds_for_checkpoint(checkpoint, "remote-a") is None  # none measured
+    save_z_bounds(sidecar_path(checkpoint), ZBounds("remote-a", np.array([-1.0, 0.0], np.float32),
+                                                    np.array([1.0, 3.0], np.float32), "test"))
+    bounds = bounds_for_checkpoint(checkpoint, "remote-a")
+    assert bounds.low.tolist() == [-1.0, 0.0] and bounds.high.tolist() == [1.0, 3.0]
+    assert bounds.violation(np.zeros((2, 2, 2), np.float32)) is None
+    z = np.zeros((2, 2, 2), np.float32)
+    z[1] = 7.0  # limit of channel 1: 3 + one span (3) = 6
+    assert "channel 1" in bounds.violation(z)
+    with pytest.raises(ValueError, match="regenerate"):
+        bounds_for_checkpoint(checkpoint, "remote-b")
