@@ -132,12 +132,25 @@ def check_feature_map(msg, robot, stamp, identity):
 
 def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_garbage(
         ros_context, tmp_path):
+    from dedelayed_bringup.link_certificates import make_certificates
+    from dedelayed_models.transport.feature_msg import encoded_from_feature_map
+    from dedelayed_models.transport.feature_signing import FeatureVerifier, load_verify_key
+
     identity = expected_remote_identity()
     log_path = tmp_path / "remote_node.log"
+    make_certificates(str(tmp_path / "certs"), cloud_hosts=["localhost"], robots=[])
+    verifier = FeatureVerifier(load_verify_key(str(tmp_path / "certs" / "cloud.pem")))
+
+    def verify(answer):   # signed with the cloud key over the fields the robot fuses by
+        verifier.verify(answer.signature, stamp_ns=answer.header.stamp.sec * 1_000_000_000
+                        + answer.header.stamp.nanosec, delay_ms=answer.delay_ms,
+                        model_identity=answer.model_identity,
+                        encoded=encoded_from_feature_map(answer))
     command = [sys.executable, "-m", "dedelayed_remote.remote_node", "--ros-args",
                "--params-file", PARAMS_FILE, "-p", "preset:=tiny", "-p", f"seed:={SEED}",
                "-p", f"robot_namespaces:={list(ROBOTS)}", "-p", f"default_delay_ms:={DEFAULT_DELAY_MS}",
-               "-p", "diagnostics_period_s:=0.5", "-p", "max_frame_age_ms:=2000"]
+               "-p", "diagnostics_period_s:=0.5", "-p", "max_frame_age_ms:=2000",
+               "-p", f"feature_signing_key:={tmp_path / 'certs' / 'cloud.key'}"]
     robots = FakeRobots(ros_context)
     with open(log_path, "w") as log:
         node = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -165,8 +178,10 @@ def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_ga
             if answer.delay_ms == REPORTED_DELAY_MS:
                 break
         assert answer.delay_ms == REPORTED_DELAY_MS
+        verify(answer)
         stamp, answer = request("/robot2")      # no report from robot2: the default delay
         check_feature_map(answer, "/robot2", stamp, identity)
+        verify(answer)
         assert answer.delay_ms == DEFAULT_DELAY_MS
 
         # A corrupt frame is dropped with a warning; the next good frame is answered.
@@ -195,6 +210,9 @@ def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_ga
         assert int(latest("/robot1")["frames_refused"]) == 1
         assert int(latest("/robot1")["refused_not_webp"]) == 1
         assert int(latest("/robot2")["frames_superseded"]) >= 1
+        server = [s for a in robots.diagnostics for s in a.status if s.name.endswith(": server")]
+        assert {kv.key: kv.value for kv in server[-1].values}["feature_signatures"].startswith(
+            "signed")
     finally:
         robots.close()
         node.send_signal(signal.SIGINT)
