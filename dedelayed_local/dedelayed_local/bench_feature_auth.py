@@ -44,7 +44,7 @@ def measure(shape, encoding, repeats):
     verify_ms, offer_ms = [], {"with": [], "without": []}
     for i in range(repeats):
         stamp_ns = (1000 + i) * 100 * MS
-        ledger.record(stamp_ns, stamp_ns)
+        ledger.record(stamp_ns)
         fields = dict(stamp_ns=stamp_ns, delay_ms=100.0, model_identity=IDENTITY, encoded=encoded)
         signature = signer.sign(**fields)
         start = time.perf_counter()

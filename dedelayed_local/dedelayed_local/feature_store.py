@@ -150,11 +150,12 @@ class FeatureStore:
                     f"FeatureMap stamp is {(stamp_ns - received_ns) / NS_PER_MS:.0f} ms ahead of "
                     f"the robot clock; the cloud must echo the camera frame's stamp untouched "
                     f"(and camera stamps must come from the robot clock)")
-            if self.ledger is not None and not self.ledger.sent_recently(stamp_ns, received_ns):
+            if self.ledger is not None and not self.ledger.sent_recently(stamp_ns):
                 raise FeatureRejected(
                     STAMP_NOT_UPLINKED,
-                    f"FeatureMap echoes stamp {stamp_ns} ns, which this robot did not uplink in "
-                    f"the last {self.ledger.window_ns / 1e9:.1f} s: a replayed or forged map, or "
+                    f"FeatureMap echoes stamp {stamp_ns} ns, which is not one of the frames this "
+                    f"robot uplinked in the last {self.ledger.window_ns / 1e9:.1f} s of camera "
+                    f"time: a replayed or forged map, or "
                     f"a cloud that rewrites stamps (it must echo them untouched)")
             z = self.validate(encoded, model_identity)
         except FeatureRejected as rejection:

@@ -47,7 +47,8 @@ PARAMETERS = (
               "cloud certificate or Ed25519 public key (PEM) that every FeatureMap must be signed "
               "with; empty = signatures are not checked (diagnostics say so)"),
     Parameter("echo_window_s", 5.0,
-              "a FeatureMap must echo a stamp this robot uplinked at most this long ago [s]"),
+              "a FeatureMap must echo the stamp of a frame this robot uplinked, at most this much "
+              "camera time before the newest one [s]"),
     Parameter("uplink_topic", UPLINK.name,
               "uplinked frames whose stamps the cloud may echo; watched only when the uplink node "
               "runs in another process (robot --without-uplink)"),
@@ -99,7 +100,7 @@ class FusionNode(Node):
 
     def record_uplinked(self, stamp_ns: int) -> None:
         """The uplink (in this process) is sending the frame stamped ``stamp_ns``."""
-        self.ledger.record(stamp_ns, self.get_clock().now().nanoseconds)
+        self.ledger.record(stamp_ns)
 
     def _on_features(self, msg: FeatureMap) -> None:
         received_ns = self.get_clock().now().nanoseconds

@@ -145,7 +145,7 @@ def test_signed_maps_are_verified_before_decoding_and_refusals_are_counted_by_re
     good = encode_features(np.full(SHAPE, 1.0, dtype=np.float32), "float16")
     sign = lambda stamp_ms, encoded: signer.sign(  # noqa: E731
         stamp_ns=stamp_ms * MS, delay_ms=100.0, model_identity=IDENTITY, encoded=encoded)
-    ledger.record(1000 * MS, uplinked_ns=1000 * MS)
+    ledger.record(1000 * MS)
     assert offer(1000, good, sign(1000, good), 1100) is None
     # a payload that would not even decode is refused for its signature, before decoding
     garbage = EncodedFeatures("float16", SHAPE, b"\xff" * 3)
@@ -154,7 +154,8 @@ def test_signed_maps_are_verified_before_decoding_and_refusals_are_counted_by_re
     assert offer(1000, good, b"", 1100).reason == UNSIGNED
     # authentic, but the robot never uplinked that stamp, or uplinked it too long ago
     assert offer(1033, good, sign(1033, good), 1100).reason == STAMP_NOT_UPLINKED
-    assert offer(1000, good, sign(1000, good), 2100).reason == STAMP_NOT_UPLINKED
+    ledger.record(2100 * MS)  # 1.1 s of camera time later: 1000 is out of the 1 s window
+    assert offer(1000, good, sign(1000, good), 2150).reason == STAMP_NOT_UPLINKED
     counts = store.counter_values()
     assert (counts["features_accepted"], counts["features_rejected"]) == ("1", "5")
     assert counts["features_rejected_bad_signature"] == "2"
@@ -166,13 +167,21 @@ def test_signed_maps_are_verified_before_decoding_and_refusals_are_counted_by_re
 def test_the_uplink_ledger_forgets_after_its_window_and_stays_bounded():
     from dedelayed_local.echo_ledger import MAX_ENTRIES, UplinkLedger
 
-    ledger = UplinkLedger(window_s=2.0)
+    capped = UplinkLedger(window_s=100.0)
     for i in range(MAX_ENTRIES + 10):
-        ledger.record(i * MS, uplinked_ns=10_000 * MS + i * 100_000)  # 10 kHz, never expiring
-    assert len(ledger) == MAX_ENTRIES and not ledger.sent_recently(0, 10_001 * MS)
-    assert ledger.sent_recently((MAX_ENTRIES + 9) * MS, 10_001 * MS)
-    ledger.record(1, uplinked_ns=20_000 * MS)  # 10 s later: everything else expires
-    assert len(ledger) == 1 and not ledger.sent_recently(1, 22_001 * MS)
+        capped.record(i * MS)  # 4.1 s of 1 kHz stamps, inside the window: the cap bounds it
+    assert len(capped) == MAX_ENTRIES and not capped.sent_recently(0)
+
+    ledger = UplinkLedger(window_s=2.0)
+    for i in range(5000):
+        ledger.record(i * MS)
+    newest = 4999 * MS
+    assert ledger.sent_recently(newest) and ledger.sent_recently(newest - 1999 * MS)
+    assert not ledger.sent_recently(newest - 2001 * MS) and not ledger.sent_recently(newest + MS)
+    ledger.record(newest + 10_000 * MS)  # 10 s later: everything else expires
+    assert len(ledger) == 1 and not ledger.sent_recently(newest)
+    ledger.record(5 * MS)  # the camera clock went back (restart): a fresh start, not a refusal
+    assert ledger.sent_recently(5 * MS) and len(ledger) == 1
     with pytest.raises(ValueError, match="must be > 0"):
         UplinkLedger(window_s=0)
 
