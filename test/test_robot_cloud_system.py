@@ -100,7 +100,7 @@ def _bad_feature_maps(identity, shape, now_ns, echo_ns):
         ("wrong shape", wrong_shape, "shape_mismatch", "does not match local stage-1"),
         ("NaN", nan, "bad_payload", "non-finite"),
         ("future stamp", make(good, stamp_ns=now_ns + 2_000_000_000), "stamp_in_future", "ahead"),
-        ("never uplinked", make(good, stamp_ns=echo_ns - 1), "stamp_not_uplinked", "did not uplink"),
+        ("never uplinked", make(good, stamp_ns=echo_ns - 1), "stamp_not_uplinked", "not one of the frames"),
         ("other model", make(good, ident=identity + "x"), "identity_mismatch", "trained with"),
         ("truncated", truncated, "bad_payload", "truncated"),
         ("unknown encoding", unknown, "bad_payload", "'bfloat16' is unknown"),
