@@ -115,8 +115,8 @@ def test_robot_and_cloud_over_the_emulated_link(ros_context, ros_domain_id, wait
     from dedelayed_models.modeling import get_config
     from dedelayed_msgs.msg import DelayReport, FeatureMap
     from diagnostic_msgs.msg import DiagnosticArray
-    from rclpy.qos import QoSProfile, ReliabilityPolicy
-    from sensor_msgs.msg import Image
+    from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+    from sensor_msgs.msg import CompressedImage, Image
 
     config = get_config(PRESET)
     cloud, robot_side = robot_and_cloud(
@@ -140,6 +140,11 @@ def test_robot_and_cloud_over_the_emulated_link(ros_context, ros_domain_id, wait
         FeatureMap, "dedelayed/remote_features",
         lambda m: feature_maps.append((node.get_clock().now().nanoseconds, m)),
         QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE))
+    # the stamps the robot's uplink actually sent (under load it skips camera frames)
+    uplinked_ns = []
+    node.create_subscription(CompressedImage, "dedelayed/uplink/compressed",
+                             lambda m: uplinked_ns.append(_stamp_ns(m.header)),
+                             qos_profile_sensor_data)
     injector = node.create_publisher(FeatureMap, "dedelayed/remote_features",
                                      QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
 
@@ -192,7 +197,7 @@ def test_robot_and_cloud_over_the_emulated_link(ros_context, ros_domain_id, wait
             # 3. malformed FeatureMaps while the cloud is away: refused, reason named
             for name, msg, reason, words in _bad_feature_maps(
                     model.expected_remote_identity, model.feature_shape,
-                    node.get_clock().now().nanoseconds, camera.sent_ns[-3]):
+                    node.get_clock().now().nanoseconds, uplinked_ns[-1]):
                 injector.publish(msg)
                 assert spin_until(lambda: status("reason") == reason and
                                   words in status("reason_detail"), 5), (name, statuses[-1])
