@@ -18,11 +18,11 @@ from functools import partial
 from typing import Dict, List
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
 from dedelayed_link import qos as link_qos
 from dedelayed_link import robot_topic
+from dedelayed_link.params import Parameter, declare_parameters
 from dedelayed_link.ros_main import run_nodes
 
 from dedelayed_bringup.relay_topics import parse_topic_spec, reader_qos
@@ -35,33 +35,32 @@ from dedelayed_remote.remote_params import normalize_namespace
 NODE_NAME = "link_bridge"
 
 PARAMETERS = (
-    ("role", "robot", "robot (dials the cloud, uplink out, features in) or cloud (listens, "
-                      "serves robot_namespaces)"),
-    ("endpoint", f"tls/localhost:{DEFAULT_PORT}",
-     "robot: the cloud endpoint it dials, tls/<host>:<port>; cloud: the endpoint it listens on, "
-     f"e.g. tls/0.0.0.0:{DEFAULT_PORT} (the one TCP port to open)"),
-    ("ca_certificate", "", "project CA certificate (PEM) both sides verify the other against"),
-    ("certificate", "", "this side's certificate (PEM): cloud.pem, or <robot>.pem whose CN is "
-                        "the robot namespace"),
-    ("private_key", "", "this side's private key (PEM, mode 0600)"),
-    ("robot_namespaces", ["/robot1"], "cloud only: robots served and let through access "
-                                      "control, each only under its own namespace"),
-    ("uplink_topics", UPLINK_TOPICS,
-     "topics carried robot -> cloud, each 'topic|package/msg/Type|qos' (as the link emulator's); "
-     "default: the link contract"),
-    ("downlink_topics", DOWNLINK_TOPICS, "topics carried cloud -> robot, same form"),
-    ("reconnect_period_s", 1.0, "robot only: retry period while the cloud cannot be reached [s]"),
-    ("diagnostics_period_s", 1.0, "period of /diagnostics [s]"),
+    Parameter("role", "robot", "robot (dials the cloud, uplink out, features in) or cloud "
+                               "(listens, serves robot_namespaces)"),
+    Parameter("endpoint", f"tls/localhost:{DEFAULT_PORT}",
+              "robot: the cloud endpoint it dials, tls/<host>:<port>; cloud: the endpoint it "
+              f"listens on, e.g. tls/0.0.0.0:{DEFAULT_PORT} (the one TCP port to open)"),
+    Parameter("ca_certificate", "", "project CA certificate (PEM) both sides verify the other "
+                                    "against"),
+    Parameter("certificate", "", "this side's certificate (PEM): cloud.pem, or <robot>.pem whose "
+                                 "CN is the robot namespace"),
+    Parameter("private_key", "", "this side's private key (PEM, mode 0600)"),
+    Parameter("robot_namespaces", ["/robot1"], "cloud only: robots served and let through access "
+                                               "control, each only under its own namespace"),
+    Parameter("uplink_topics", UPLINK_TOPICS,
+              "topics carried robot -> cloud, each 'topic|package/msg/Type|qos' (as the link "
+              "emulator's); default: the link contract"),
+    Parameter("downlink_topics", DOWNLINK_TOPICS, "topics carried cloud -> robot, same form"),
+    Parameter("reconnect_period_s", 1.0, "robot only: retry period while the cloud cannot be "
+                                         "reached [s]"),
+    Parameter("diagnostics_period_s", 1.0, "period of /diagnostics [s]"),
 )
 
 
 class LinkBridge(Node):
     def __init__(self, **kwargs):
         super().__init__(NODE_NAME, **kwargs)
-        p = self.params = {}
-        for name, default, description in PARAMETERS:
-            descriptor = ParameterDescriptor(description=description, read_only=True)
-            p[name] = self.declare_parameter(name, default, descriptor).value
+        p = self.params = declare_parameters(self, PARAMETERS)
         if p["role"] not in ROLES:
             raise ValueError(f"role '{p['role']}' is unknown; use one of {ROLES}")
         for name in ("ca_certificate", "certificate", "private_key"):

@@ -81,4 +81,6 @@ def test_config_yaml_lists_every_parameter_with_its_default():
 
     with open(CONFIG) as handle:
         values = yaml.safe_load(handle)["/**/link_bridge"]["ros__parameters"]
-    assert values == {name: default for name, default, _ in PARAMETERS}
+    from dedelayed_link.params import defaults
+
+    assert values == defaults(PARAMETERS)
