@@ -19,7 +19,7 @@ TOPIC_LIKE = re.compile(r"(?<![\w.-])/?(?:[\w]+/)*?(dedelayed/(?!tools/)[a-z_]+(
 
 
 def _documents():
-    patterns = ["README.md", "*/README.md", "docs/*.md", "*/config/*.yaml"]
+    patterns = ["README.md", "*/README.md", "*/*/*/README.md", "docs/*.md", "*/config/*.yaml"]
     return sorted(p for pat in patterns for p in glob.glob(os.path.join(REPO, pat)))
 
 
