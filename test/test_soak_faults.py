@@ -141,6 +141,11 @@ def test_soak_with_faults(ros_context, ros_domain_id, wait_until_answered, tmp_p
                                      QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
     uplink = node.create_publisher(CompressedImage, "dedelayed/uplink/compressed",
                                    qos_profile_sensor_data)
+    # Stamps the robot's uplink really sent: an impostor must echo one of them, or the robot
+    # refuses it as never uplinked before any later check (identity, payload, shape) runs.
+    uplinked_ns = []
+    node.create_subscription(CompressedImage, "dedelayed/uplink/compressed",
+                             lambda m: uplinked_ns.append(_stamp_ns(m.header)), qos_profile_sensor_data)
     link = AsyncParameterClient(node, "link_emulator")
     camera = Camera(node, config.remote_hw)
 
@@ -217,9 +222,10 @@ def test_soak_with_faults(ros_context, ros_domain_id, wait_until_answered, tmp_p
                     time.sleep(length_s)
                     set_link_up(True)
                 elif name.startswith("impostor"):
-                    now_ns = node.get_clock().now().nanoseconds
+                    sent_ns = {stamp for stamp, _ in camera.sent}
+                    echoed_ns = next(t for t in reversed(uplinked_ns) if t in sent_ns)
                     maps = impostor_feature_maps(model.expected_remote_identity,
-                                                 model.feature_shape, now_ns - 50_000_000)
+                                                 model.feature_shape, echoed_ns)
                     reports = abusive_delay_reports(model.expected_remote_identity)
                     for i in range(int(length_s / 0.02)):
                         impostor.publish(maps[i % len(maps)])

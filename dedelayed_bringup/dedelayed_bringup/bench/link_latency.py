@@ -26,8 +26,10 @@ import time
 
 import numpy as np
 
+from dedelayed_link import FEATURES, robot_topic
+
 SIZES = {"37 kB (64x12x24 float16)": (64, 12, 24), "1.2 MB (96x60x108 float16)": (96, 60, 108)}
-TOPIC = "/robot1/dedelayed/remote_features"
+TOPIC = robot_topic("/robot1", FEATURES.name)
 
 
 def _tls_bytes(port: int) -> int:

@@ -10,10 +10,12 @@ import time
 
 import numpy as np
 
+from dedelayed_link import FEATURES, robot_topic
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--topic", default="/robot1/dedelayed/remote_features")
+    parser.add_argument("--topic", default=robot_topic("/robot1", FEATURES.name))
     parser.add_argument("--shape", type=int, nargs=3, required=True, help="C H W of z")
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--rate-hz", type=float, default=10.0)
