@@ -17,7 +17,8 @@ import torch
 from ..evaluation.sweeps import _batches, eval_dataset
 from ..modeling import load_checkpoint
 from ..transport.z_bounds import ZBounds, save_z_bounds, sidecar_path
-from .data import world_sources
+from ..data import world_sources
+from ..data.uplink import WEBP_QUALITY
 
 
 @torch.no_grad()
@@ -29,7 +30,7 @@ def measure_z_bounds(checkpoint: str, sequences: int = 4, frames: int = 24,
                          "dedelayed (fusion-stage) checkpoint the robot and cloud share")
     model, cfg = loaded.model.eval(), loaded.config
     sources = world_sources("train", sequences, frames, motion=1.0, local_hw=cfg.local_hw,
-                            remote_hw=cfg.remote_hw, uplink_quality=85)
+                            remote_hw=cfg.remote_hw, uplink_quality=WEBP_QUALITY)
     dataset = eval_dataset(sources, cfg, max_delay_frames)
     low = high = None
     for delay in range(max_delay_frames + 1):
