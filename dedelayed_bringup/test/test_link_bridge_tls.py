@@ -100,6 +100,10 @@ class LoopbackCapture:
     def __init__(self, port):
         self.port, self.payload, self._stop = port, bytearray(), threading.Event()
         self._socket = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+        # A deep kernel buffer: this Python thread shares the GIL with the test's spinning, and
+        # a shallow one drops segments of a 1.2 MB burst (the control below would then fail).
+        self._socket.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", socket.SO_RCVBUF),
+                                64 << 20)
         self._socket.bind(("lo", 0))
         self._socket.settimeout(0.1)
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -205,6 +209,9 @@ def test_bridge_carries_the_link_contract_over_mutual_tls(ros_domain_id, tmp_pat
             assert got.received[topic][0] in sent.received[topic], topic
         assert len(robot.received[f"/robot1/{FEATURES}"][0]) > 1_200_000
         if capture is not None:
+            # Keep the maps flowing until the capture holds at least one whole map's worth.
+            _spin_until(graphs, lambda: features_out["/robot1"].publish(feature_map) or
+                        len(capture.payload) > 1_200_000, 15)
             wire = capture.stop()
             assert len(wire) > 1_200_000, "control: the FeatureMap crossed this TCP port"
             payload = bytes(feature_map.data)
