@@ -64,15 +64,20 @@ def output_lag_sweep(local, dedelayed, dataset, pairs: Sequence[Tuple[int, int]]
     for delay in delays:
         specs = {"now": (0, ContextTiming.regular(delay, k)), "lagged": (1, ContextTiming.regular(delay, k)),
                  "lag-aware": (0, ContextTiming(delay + lag_frames, (1,) * (k - 1), image_lag_frames=lag_frames))}
-        ev = {f"{m} {when}": SemSegEvaluator() for m in METHODS for when in WHEN}
+        # The lag-aware image is the lagged one (frame t-L): local image is scored once for both.
+        ev = {f"{m} {when}": SemSegEvaluator() for m in METHODS for when in WHEN
+              if (m, when) != ("local image", "lag-aware")}
         for s in range(0, len(pairs), batch_size):
             chunk = pairs[s:s + batch_size]
-            label = default_collate([dataset[(i, delay)] for i, _ in chunk])["label"]
+            label = None
             for when, (column, timing) in specs.items():
                 b = default_collate([dataset[(pair[column], timing)] for pair in chunk])
+                if label is None:
+                    label = b["label"]        # "now" comes first: the label of frame t
                 encoded = dedelayed.remote.encode_frames(b["remote_frames"])
                 ages = b["frame_ages_ms"]
-                score_logits(ev[f"local image {when}"], local(b["image"]), label)
+                if f"local image {when}" in ev:
+                    score_logits(ev[f"local image {when}"], local(b["image"]), label)
                 score_logits(ev[f"remote predictive {when}"],
                              dedelayed.remote.segment_encoded(encoded, ages, tuple(label.shape[-2:])), label)
                 score_logits(ev[f"dedelayed {when}"], fused_logits(dedelayed, b["image"], encoded, ages), label)
