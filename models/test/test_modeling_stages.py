@@ -60,6 +60,8 @@ def test_stage_definitions_match_the_paper():
     assert "remote.head.0.weight" in names["remote"] and "remote.delay_embedding.mlp.0.weight" in names["remote"]
     assert names["remote_frozen_backbone"] == {n for n in names["remote"]
                                                if not n.startswith("remote.image_backbone.")}
+    # The streaming stage leaves everything that shapes z alone: one cloud serves both models.
+    assert names["streaming"] == local
     with pytest.raises(ValueError, match="unknown training stage 'remote_only'"):
         trainable_parameters(model, "remote_only")
 
@@ -96,3 +98,17 @@ def test_each_stage_computes_the_forward_its_table_row_names_and_the_trainer_acc
         stage_logits(model, "remote_only", x, frames, ages_ms)
     with pytest.raises(ValueError, match="stage must be one of"):
         load_config(overrides=["stage=remote_only"])
+
+
+@torch.no_grad()
+def test_remote_valid_zero_is_exactly_the_local_only_fallback_inside_a_fused_batch():
+    torch.manual_seed(0)
+    model = build_model(CFG).eval()
+    x = torch.rand(3, 3, *CFG.local_hw)
+    frames = torch.rand(3, K, 3, *CFG.remote_hw)
+    ages_ms = context_ages_ms(torch.tensor([0.0, 132.0, 400.0]), 33.3, K)
+    fused, local_only = model(x, frames, ages_ms), model.local(x)
+    mixed = stage_logits(model, "streaming", x, frames, ages_ms, torch.tensor([1.0, 0.0, 1.0]))
+    assert torch.allclose(mixed[[0, 2]], fused[[0, 2]], atol=1e-5)
+    assert torch.allclose(mixed[1], local_only[1], atol=1e-5)
+    assert not torch.allclose(mixed[1], fused[1], atol=1e-3)

@@ -94,3 +94,23 @@ def test_live_timing_run_is_reproducible_resumes_exactly_and_records_its_delays(
     train(cfg, c, resume=True)
     _assert_same(_weights(os.path.join(a, "model_final.pt")), _weights(os.path.join(c, "model_final.pt")))
     assert load_checkpoint(os.path.join(a, "model_final.pt")).extra["trained_delay_ms"] == [0.0, 200.0]
+
+
+def test_streaming_stage_trains_only_the_local_model_with_and_without_z(cache_dir, tmp_path):
+    """A fusion result fine-tuned for output-lagged use: z's producer (the remote and its
+    identity) is untouched, so the cloud serving the fusion result serves it too."""
+    fusion = str(tmp_path / "fusion")
+    train(_cfg("fusion", cache_dir, "solver.max_iters=2"), fusion)
+    init = os.path.join(fusion, "model_final.pt")
+    cfg = _cfg("fusion", cache_dir, "stage=streaming", "solver.max_iters=6", f"init.local={init}",
+               f"init.remote={init}", "data.timing=live", "data.live_timing.output_lag_prob=1.0",
+               "data.remote_dropout_prob=0.5", "data.live_timing.delay_ms_range=[0.0,200.0]",
+               "data.live_timing.context_fps_range=[10.0,30.0]", "data.val_frames=14")
+    streaming = str(tmp_path / "streaming")
+    result = train(cfg, streaming)
+    assert result["iteration"] == 6 and all(np.isfinite(result["losses"]))
+    before, after = load_checkpoint(init), load_checkpoint(os.path.join(streaming, "model_final.pt"))
+    assert after.extra["stage"] == "streaming"
+    assert after.identity["remote"] == before.identity["remote"]
+    assert after.identity["local"] != before.identity["local"]
+    _assert_same(before.model.remote.state_dict(), after.model.remote.state_dict())

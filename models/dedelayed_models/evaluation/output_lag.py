@@ -20,6 +20,11 @@ size and rate), for each delay D in frames:
   adds its output lag to the delay it reports. A fusion trained with ``output_lag_prob`` > 0
   learned this case.
 
+Methods: ``local image`` (local.pt, the offline report's baseline), ``fallback`` (the fused
+checkpoint's own local model without z: the running robot's local-only output, which the demo
+reports), ``remote predictive`` and ``dedelayed``. ``--dedelayed`` scores another fused
+checkpoint, e.g. the streaming stage's (``configs/streaming.yaml``).
+
 It prints one JSON line per delay and writes them to ``--json``.
 """
 
@@ -42,7 +47,10 @@ from ..modeling.checkpoint import SHIPPED_CHECKPOINT_DIR
 from .semseg import SemSegEvaluator
 from .sweeps import eval_dataset, score_logits, fused_logits
 
-METHODS = ("local image", "remote predictive", "dedelayed")
+# "fallback" is the fused checkpoint's own local model without z: what the running robot outputs
+# when it has no usable features, and what the demo reports as local-only.
+METHODS = ("local image", "fallback", "remote predictive", "dedelayed")
+IMAGE_ONLY = ("local image", "fallback")   # no remote input: lag-aware equals lagged
 WHEN = ("now", "lagged", "lag-aware")
 
 
@@ -64,9 +72,9 @@ def output_lag_sweep(local, dedelayed, dataset, pairs: Sequence[Tuple[int, int]]
     for delay in delays:
         specs = {"now": (0, ContextTiming.regular(delay, k)), "lagged": (1, ContextTiming.regular(delay, k)),
                  "lag-aware": (0, ContextTiming(delay + lag_frames, (1,) * (k - 1), image_lag_frames=lag_frames))}
-        # The lag-aware image is the lagged one (frame t-L): local image is scored once for both.
+        # The lag-aware image is the lagged one (frame t-L): image-only methods score once for both.
         ev = {f"{m} {when}": SemSegEvaluator() for m in METHODS for when in WHEN
-              if (m, when) != ("local image", "lag-aware")}
+              if not (m in IMAGE_ONLY and when == "lag-aware")}
         for s in range(0, len(pairs), batch_size):
             chunk = pairs[s:s + batch_size]
             label = None
@@ -78,6 +86,7 @@ def output_lag_sweep(local, dedelayed, dataset, pairs: Sequence[Tuple[int, int]]
                 ages = b["frame_ages_ms"]
                 if f"local image {when}" in ev:
                     score_logits(ev[f"local image {when}"], local(b["image"]), label)
+                    score_logits(ev[f"fallback {when}"], dedelayed.local(b["image"]), label)
                 score_logits(ev[f"remote predictive {when}"],
                              dedelayed.remote.segment_encoded(encoded, ages, tuple(label.shape[-2:])), label)
                 score_logits(ev[f"dedelayed {when}"], fused_logits(dedelayed, b["image"], encoded, ages), label)
@@ -122,8 +131,11 @@ def main(argv=None) -> int:
         gain_now = row["dedelayed now"] - row["local image now"]
         gain_lagged = row["dedelayed lagged"] - row["local image lagged"]
         gain_aware = row["dedelayed lag-aware"] - row["local image lagged"]
+        # What the demo compares: Dedelayed against the same robot model without z.
+        gain_robot = row["dedelayed lag-aware"] - row["fallback lagged"]
         print(json.dumps({"delay_frames": delay, "gain_now": round(gain_now, 2),
                           "gain_lagged": round(gain_lagged, 2), "gain_lag_aware": round(gain_aware, 2),
+                          "gain_lag_aware_over_fallback": round(gain_robot, 2),
                           **{k: round(v, 2) for k, v in row.items()}}),
               flush=True)
     if args.json:

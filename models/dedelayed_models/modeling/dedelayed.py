@@ -43,15 +43,18 @@ class DedelayedModel(nn.Module):
         return self.remote.features(frames, frame_ages_ms, stage1_grid(image_hw))
 
     def forward(self, x_local: torch.Tensor, frames: Optional[torch.Tensor] = None,
-                frame_ages_ms: Optional[AgesLike] = None) -> torch.Tensor:
+                frame_ages_ms: Optional[AgesLike] = None,
+                remote_valid: Optional[torch.Tensor] = None) -> torch.Tensor:
         """x_local (B, 3, H, W) fresh frame x_t in [0, 1]; frames (B, K, 3, Hr, Wr) oldest first;
-        frame_ages_ms (B, K) their ages at t [ms]. frames None -> local-only.
+        frame_ages_ms (B, K) their ages at t [ms]. frames None -> local-only; remote_valid (B,)
+        0/1 -> samples with 0 are local-only (see ``LocalModel.forward``).
         Returns logits (B, 19, H, W)."""
         if frames is None:
             return self.local(x_local)
         if frame_ages_ms is None:
             raise ValueError("frame_ages_ms is required with frames (the remote is time-conditioned)")
-        return self.local(x_local, self.remote_features(frames, frame_ages_ms, x_local.shape[-2:]))
+        z = self.remote_features(frames, frame_ages_ms, x_local.shape[-2:])
+        return self.local(x_local, z, remote_valid)
 
 
 def build_model(preset_or_config="tiny") -> DedelayedModel:

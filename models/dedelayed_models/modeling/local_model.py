@@ -74,15 +74,18 @@ class LocalModel(nn.Module):
         logits = self.seg_head(y)
         return F.interpolate(logits, size=tuple(out_hw), mode="bilinear", align_corners=False)
 
-    def forward(self, x: torch.Tensor, z: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, z: Optional[torch.Tensor] = None,
+                remote_valid: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Segment the fresh frame x, optionally fused with remote features z.
 
         x: (B, 3, H, W) float RGB in [0, 1].
         z: None (local-only fallback: the exact local computation) or (B, C, ceil(H/8), ceil(W/8))
            remote features for this frame.
+        remote_valid: None, or (B,) 0/1 per sample: 0 computes that sample exactly as the
+           local-only fallback (training the fallback inside a fused batch).
         Returns logits (B, num_classes, H, W).
         """
         h = self.local_stage1(x)
         if z is not None:
-            h = fuse(h, z)
+            h = fuse(h, z, remote_valid)
         return self.decode(h, dims(x)[-2:])

@@ -15,6 +15,13 @@
                             post_pool) that shapes z for it; the remote
                             backbone, 3-D encoder (with its embeddings)
                             and the unused predictive head stay frozen
+    streaming               the robot's model for streaming use, from a   fused: local(x, z), and
+                            fusion result: the local model only, so z     local(x) for the share
+                            and the remote identity stay the fused        of samples the trainer
+                            model's (one cloud serves both); trained on   drops z from
+                            output-lagged samples (its output is used
+                            one camera frame after its frame) with and
+                            without z, so the fallback learns it too
 
 ``trainable_parameters`` / ``prepare_stage`` read the "trains" column, ``stage_logits`` the
 "computes" one; the trainer and the training-config check use ``STAGES``.
@@ -23,7 +30,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -48,6 +55,7 @@ STAGE_TABLE: Dict[str, Stage] = {
                                     + ("remote.head",), REMOTE_HEAD),
     "local": Stage(("local",), LOCAL_ONLY),
     "fusion": Stage(("local", "remote.pre_pool", "remote.post_pool"), FUSED),
+    "streaming": Stage(("local",), FUSED),
 }
 STAGES = tuple(STAGE_TABLE)
 
@@ -88,10 +96,12 @@ def prepare_stage(model: DedelayedModel, stage: str) -> List[nn.Parameter]:
 
 
 def stage_logits(model: DedelayedModel, stage: str, image: torch.Tensor, frames: torch.Tensor,
-                 frame_ages_ms: torch.Tensor) -> torch.Tensor:
+                 frame_ages_ms: torch.Tensor, remote_valid: Optional[torch.Tensor] = None
+                 ) -> torch.Tensor:
     """The logits (B, 19, H, W) ``stage`` trains against the labels of the fresh frame.
 
-    image (B, 3, H, W), frames (B, K, 3, Hr, Wr) oldest first, frame_ages_ms (B, K) [ms]. The
+    image (B, 3, H, W), frames (B, K, 3, Hr, Wr) oldest first, frame_ages_ms (B, K) [ms];
+    remote_valid (B,) 0/1 (fused stages only): samples with 0 take the local-only path. The
     remote predictive head's logits are up-sampled to H x W.
     """
     computes = stage_of(stage).computes
@@ -99,4 +109,4 @@ def stage_logits(model: DedelayedModel, stage: str, image: torch.Tensor, frames:
         return model.remote(frames, frame_ages_ms, label_hw=tuple(image.shape[-2:]))
     if computes == LOCAL_ONLY:
         return model.local(image)
-    return model(image, frames, frame_ages_ms)
+    return model(image, frames, frame_ages_ms, remote_valid)

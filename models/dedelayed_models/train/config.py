@@ -64,6 +64,8 @@ DEFAULTS: Dict[str, Any] = {
         },
         "uplink_quality": WEBP_QUALITY,  # WebP quality of remote frames; null = no codec
         "static_clip_prob": 0.0, # remote stage: share of batches whose K frames are copies of t-D
+        "remote_dropout_prob": 0.0,  # fused stages: share of samples trained without z, i.e. as
+                                     # the robot's local-only fallback (the streaming stage)
         "cache_dir": None,       # rendered frames are stored here and reused; None = in memory only
     },
     "solver": {

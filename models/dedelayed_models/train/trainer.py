@@ -46,8 +46,9 @@ class StageModule(nn.Module):
         super().__init__()
         self.model, self.stage = model, stage
 
-    def forward(self, image: torch.Tensor, frames: torch.Tensor, frame_ages_ms: torch.Tensor) -> torch.Tensor:
-        return stage_logits(self.model, self.stage, image, frames, frame_ages_ms)
+    def forward(self, image: torch.Tensor, frames: torch.Tensor, frame_ages_ms: torch.Tensor,
+                remote_valid: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return stage_logits(self.model, self.stage, image, frames, frame_ages_ms, remote_valid)
 
 
 def _dist_info():
@@ -198,6 +199,7 @@ def train(cfg: Dict, out_dir: str, *, resume: bool = False, stop_at: Optional[in
     losses, val_miou, t0 = [], None, time.time()
     batches = _train_batches(train_ds, sampler, iteration, rank, world)
     p_static = float(cfg["data"]["static_clip_prob"])
+    p_no_remote = float(cfg["data"]["remote_dropout_prob"])
     tc = cfg["train"]
 
     def write(record):
@@ -212,7 +214,12 @@ def train(cfg: Dict, out_dir: str, *, resume: bool = False, stop_at: Optional[in
                 seed * 1_000_003 + iteration)).item() < p_static:
             frames = frames[:, -1:].expand_as(frames).contiguous()   # K copies of the newest frame
             ages = ages[:, -1:].expand_as(ages).contiguous()         # ... all of its age
-        logits = runner(b["image"], frames, ages)
+        remote_valid = None
+        if p_no_remote > 0:   # these samples train the local-only fallback (fused stages)
+            draw = torch.rand(frames.shape[0], generator=torch.Generator().manual_seed(
+                seed * 1_000_003 + iteration + 7919))
+            remote_valid = (draw >= p_no_remote).to(frames.dtype)
+        logits = runner(b["image"], frames, ages, remote_valid)
         loss = F.cross_entropy(logits, b["label"], ignore_index=IGNORE_ID)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
