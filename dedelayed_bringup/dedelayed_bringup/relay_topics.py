@@ -19,7 +19,7 @@ import importlib
 import threading
 from typing import Dict, NamedTuple
 
-from dedelayed_bringup.link_model import DROP_REASONS
+from dedelayed_bringup.link_emulation.link_model import DROP_REASONS
 from dedelayed_link import FEATURES
 
 QOS_NAMES = ("sensor", "reliable")
