@@ -38,8 +38,9 @@ PARAMETERS = (
     Parameter("camera_frame_id", "", "frame_id written into DelayReport headers"),
     Parameter("output_lag_ms", -1.0,
               "how long after its frame an output is in use, added to the delay the cloud predicts for "
-              "[ms]; -1 = one camera frame period, measured from the camera stamps; 0 = predict for the "
-              "frame's own instant"),
+              "[ms]: the robot answers frame t after t, and streaming consumers use that answer until "
+              "the next one. -1 = one camera frame period, measured from the camera stamps; 0 = "
+              "predict for the frame's own instant"),
     Parameter("feature_verify_key", "",
               "cloud certificate or Ed25519 public key (PEM) that every FeatureMap must be signed "
               "with; empty = signatures are not checked (diagnostics say so)"),
@@ -66,8 +67,9 @@ PARAMETERS = (
     Parameter("camera_frame_id", "", "frame_id written into DelayReport headers"),
     Parameter("output_lag_ms", -1.0,
               "how long after its frame an output is in use, added to the delay the cloud predicts for "
-              "[ms]; -1 = one camera frame period, measured from the camera stamps; 0 = predict for the "
-              "frame's own instant"),
+              "[ms]: the robot answers frame t after t, and streaming consumers use that answer until "
+              "the next one. -1 = one camera frame period, measured from the camera stamps; 0 = "
+              "predict for the frame's own instant"),
     Parameter("feature_verify_key", "",
               "cloud certificate or Ed25519 public key (PEM) that every FeatureMap must be signed "
               "with; empty = signatures are not checked (diagnostics say so)"),

@@ -207,7 +207,7 @@ class LinkEmulator:
 
 
 def declare_link_parameters(node) -> None:
-    """Declare every parameter of link_emulator_params.PARAMETERS on ``node``."""
+    """Declare every parameter of link_emulation.params.PARAMETERS on ``node``."""
     declare_parameters(node, PARAMETERS)
 
 
