@@ -52,35 +52,6 @@ PARAMETERS = (
               "runs in another process (robot --without-uplink)"),
 )
 
-
-PARAMETERS = (
-    Parameter("features_topic", FEATURES.name, "FeatureMap input from the cloud"),
-    Parameter("delay_report_topic", DELAY_REPORT.name, "DelayReport output to the cloud"),
-    Parameter("expected_remote_identity", "",
-              "remote model identity to accept; empty = the one stored in the local checkpoint"),
-    Parameter("max_feature_age_ms", 0.0,
-              "features older than this (tau = frame stamp - echoed stamp) are not fused [ms]; "
-              "0 = the largest delay the checkpoint was trained for"),
-    Parameter("fusion_enabled", True, "false = always segment local-only"),
-    Parameter("delay_report_period_s", 0.2, "how often the observed delay is reported to the cloud [s]"),
-    Parameter("delay_window", 30, "fused frames behind the reported delay estimate [frames]"),
-    Parameter("camera_frame_id", "", "frame_id written into DelayReport headers"),
-    Parameter("output_lag_ms", -1.0,
-              "how long after its frame an output is in use, added to the delay the cloud predicts for "
-              "[ms]: the robot answers frame t after t, and streaming consumers use that answer until "
-              "the next one. -1 = one camera frame period, measured from the camera stamps; 0 = "
-              "predict for the frame's own instant"),
-    Parameter("feature_verify_key", "",
-              "cloud certificate or Ed25519 public key (PEM) that every FeatureMap must be signed "
-              "with; empty = signatures are not checked (diagnostics say so)"),
-    Parameter("echo_window_s", 5.0,
-              "a FeatureMap must echo the stamp of a frame this robot uplinked, at most this much "
-              "camera time before the newest one [s]"),
-    Parameter("uplink_topic", UPLINK.name,
-              "uplinked frames whose stamps the cloud may echo; watched only when the uplink node "
-              "runs in another process (robot --without-uplink)"),
-)
-
 # The fusion parameters that are the link's rules: RobotLink.for_model takes them by name.
 LINK_PARAMETERS = ("expected_remote_identity", "max_feature_age_ms", "fusion_enabled",
                    "delay_window", "feature_verify_key", "echo_window_s")
