@@ -22,9 +22,9 @@ setup(
     license="Apache-2.0",
     tests_require=["pytest"],
     entry_points={"console_scripts": [
-        "link_emulator = dedelayed_bringup.link_emulator_node:main",
-        "link_bridge = dedelayed_bringup.link_bridge_node:main",
+        "link_emulator = dedelayed_bringup.link_emulation.emulator_node:main",
+        "link_bridge = dedelayed_bringup.secure_link.bridge_node:main",
         "synthetic_camera = dedelayed_bringup.synthetic_camera_node:main",
-        "recorder = dedelayed_bringup.recorder_node:main",
+        "recorder = dedelayed_bringup.recording.recorder_node:main",
     ]},
 )

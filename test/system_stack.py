@@ -2,7 +2,7 @@
 and the robot in another, all on the same-host shared-memory profile (``Stack`` specs)."""
 
 from dedelayed_bringup.stack import NodeProcess
-from dedelayed_bringup.transport import same_host_profile_env
+from dedelayed_bringup.transport.discovery import same_host_profile_env
 from dedelayed_models.modeling import get_config
 
 
@@ -16,7 +16,7 @@ def robot_and_cloud(tmp_path, robot_domain_id, *, preset, seed, emulator=None, r
                         env=dict(profile, ROS_DOMAIN_ID=str(cloud_domain)),
                         parameters={"preset": preset, "seed": seed, "diagnostics_period_s": 0.5})
     robot_side = [
-        NodeProcess("emulator", module="dedelayed_bringup.link_emulator_node", env=robot_env,
+        NodeProcess("emulator", module="dedelayed_bringup.link_emulation.emulator_node", env=robot_env,
                     parameters={"robot_domain_id": robot_domain_id,
                                 "cloud_domain_id": cloud_domain, **(emulator or {})}),
         NodeProcess("robot", module="dedelayed_local.robot_main", env=robot_env,

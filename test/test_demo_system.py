@@ -28,7 +28,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from dedelayed_bringup import demo_run
+    from dedelayed_bringup.demo import run as demo_run
 
     out = tmp_path_factory.mktemp("demo_out")
     args = demo_run.parse_args(["--duration-s", str(DRIVE_S), "--outage-s", str(OUTAGE_S),
@@ -76,7 +76,7 @@ def test_robot_tau_estimate_is_round_trip_plus_compute_plus_the_waits_it_can_hav
 def test_drive_bag_reads_back_into_ros_messages_that_match_the_report(demo):
     from rclpy.serialization import deserialize_message
 
-    from dedelayed_bringup.mcap_bag import read_bag
+    from dedelayed_bringup.recording.mcap_bag import read_bag
     from dedelayed_bringup.relay_topics import import_message_type
 
     bag = demo["bag"]
@@ -132,7 +132,7 @@ def test_dedelayed_streaming_miou_beats_remote_only(demo):
 
 
 def test_cross_host_cloud_in_another_network_namespace(tmp_path):
-    from dedelayed_bringup.netns import NetnsUnavailable, netns_unavailable_reason, routed_hosts
+    from dedelayed_bringup.transport.netns import NetnsUnavailable, netns_unavailable_reason, routed_hosts
 
     reason = netns_unavailable_reason()
     if reason:
@@ -143,7 +143,7 @@ def test_cross_host_cloud_in_another_network_namespace(tmp_path):
     except NetnsUnavailable as error:
         pytest.skip(f"cross-host check needs network namespaces: {error}")
     try:
-        command = [*robot.exec_prefix(), sys.executable, "-m", "dedelayed_bringup.demo_run",
+        command = [*robot.exec_prefix(), sys.executable, "-m", "dedelayed_bringup.demo.run",
                    "--duration-s", "12", "--outage-s", "0", "--out", str(tmp_path), "--quiet",
                    "--cloud-netns", cloud.name, "--cloud-address", cloud.address,
                    "--robot-address", robot.address]
@@ -161,7 +161,7 @@ def test_demo_over_the_zenoh_tls_link(tmp_path):
     """The same system with robot and cloud joined by the link bridges over mutual TLS (behind
     the link emulator): every frame segmented, fused once features arrive, and tau within the
     same bound as over DDS; the signed FeatureMaps all verify (every fused frame used one)."""
-    from dedelayed_bringup import demo_run
+    from dedelayed_bringup.demo import run as demo_run
 
     drive_s = 12.0
     args = demo_run.parse_args(["--duration-s", str(drive_s), "--outage-s", "0", "--link",

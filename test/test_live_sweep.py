@@ -17,7 +17,7 @@ ROUND_TRIPS_MS = (50.0, 200.0)
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
-    from dedelayed_bringup import demo_run
+    from dedelayed_bringup.demo import run as demo_run
 
     out = tmp_path_factory.mktemp("sweep_out")
     code = demo_run.main(["--sweep-rtt-ms", *(f"{r:g}" for r in ROUND_TRIPS_MS),

@@ -1,7 +1,8 @@
 """The topics the link emulator relays: "topic|package/msg/Type|qos" strings and their counters.
 
 A spec string is what a ROS string-array parameter holds, e.g.
-``dedelayed/uplink/compressed|sensor_msgs/msg/CompressedImage|sensor``. The QoS name sets the
+``camera/compressed|sensor_msgs/msg/CompressedImage|sensor`` (the link topics' specs come from
+the link contract: ``LinkTopic.relay_spec``). The QoS name sets the
 relay's READER (what the producer must offer):
 
 - ``sensor``: best effort, keep last 5 (ROS sensor-data QoS): matches any producer, but a
@@ -19,7 +20,7 @@ import importlib
 import threading
 from typing import Dict, NamedTuple
 
-from dedelayed_bringup.link_model import DROP_REASONS
+from dedelayed_bringup.link_emulation.link_model import DROP_REASONS
 from dedelayed_link import FEATURES
 
 QOS_NAMES = ("sensor", "reliable")

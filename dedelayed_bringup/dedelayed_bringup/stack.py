@@ -7,7 +7,7 @@ forwarded line by line with a ``[name]`` prefix, and all of them stopped cleanly
 on exit, on Ctrl-C, or as soon as a required one dies.
 
     from dedelayed_bringup.stack import NodeProcess, Stack
-    with Stack([NodeProcess("emulator", module="dedelayed_bringup.link_emulator_node",
+    with Stack([NodeProcess("emulator", module="dedelayed_bringup.link_emulation.emulator_node",
                             namespace="/robot1", parameters={"uplink_delay_ms": 50.0},
                             env={"ROS_DOMAIN_ID": "0"})]) as stack:
         stack.wait_for_output("emulator", "relaying robot domain", timeout_s=20)

@@ -47,7 +47,7 @@ OVERRIDES = (
 
 def _peer_environment(context):
     """Point Fast DDS at the robots by unicast when robot_addresses is given."""
-    from dedelayed_bringup.transport import unicast_env_from_addresses
+    from dedelayed_bringup.transport.discovery import unicast_env_from_addresses
 
     env = unicast_env_from_addresses(LaunchConfiguration("robot_addresses").perform(context),
                                      "dedelayed_cloud_peers")

@@ -54,7 +54,7 @@ OVERRIDES = (
 
 def _peer_environment(context):
     """Point Fast DDS at the cloud by unicast when cloud_address is given."""
-    from dedelayed_bringup.transport import unicast_env_from_addresses
+    from dedelayed_bringup.transport.discovery import unicast_env_from_addresses
 
     env = unicast_env_from_addresses(LaunchConfiguration("cloud_address").perform(context),
                                      "dedelayed_robot_peers")
@@ -85,7 +85,7 @@ def _link_bridge(context, certs):
     name = LaunchConfiguration("namespace").perform(context).strip("/")
     if not certs or not name:
         raise ValueError("link:=zenoh needs namespace:=<robot> and certs_dir:=<folder with "
-                         "ca.pem and <robot>.pem/.key> (python -m dedelayed_bringup.link_certificates)")
+                         "ca.pem and <robot>.pem/.key> (python -m dedelayed_bringup.secure_link.link_certificates)")
     return [Node(package="dedelayed_bringup", executable="link_bridge", namespace=name,
                  parameters=[{"role": "robot",
                               "endpoint": LaunchConfiguration("cloud_endpoint").perform(context),

@@ -228,7 +228,7 @@ def test_robot_launch_passes_only_given_arguments_on(tmp_path):
 
 
 def test_peer_address_arguments_become_a_unicast_profile(tmp_path, monkeypatch):
-    from dedelayed_bringup.transport import unicast_env_from_addresses
+    from dedelayed_bringup.transport.discovery import unicast_env_from_addresses
 
     monkeypatch.setenv("HOME", str(tmp_path))
     assert unicast_env_from_addresses(" , ", "dedelayed_robot_peers") == {}

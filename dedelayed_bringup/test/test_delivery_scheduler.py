@@ -3,7 +3,7 @@
 import threading
 import time
 
-from dedelayed_bringup.delivery_scheduler import DeliveryScheduler
+from dedelayed_bringup.link_emulation.delivery_scheduler import DeliveryScheduler
 
 
 def test_actions_run_in_due_order_not_submit_order():

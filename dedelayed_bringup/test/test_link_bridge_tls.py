@@ -32,7 +32,7 @@ def _bridge(role, domain_id, certs, port, name, namespace="/"):
     endpoint = f"tls/127.0.0.1:{port}" if role == "cloud" else f"tls/localhost:{port}"
     stem = "cloud" if role == "cloud" else name
     return subprocess.Popen(
-        [sys.executable, "-m", "dedelayed_bringup.link_bridge_node", "--ros-args",
+        [sys.executable, "-m", "dedelayed_bringup.secure_link.bridge_node", "--ros-args",
          "-r", f"__ns:={namespace}", "-p", f"role:={role}", "-p", f"endpoint:={endpoint}",
          "-p", f"ca_certificate:={certs}/ca.pem", "-p", f"certificate:={certs}/{stem}.pem",
          "-p", f"private_key:={certs}/{stem}.key", "-p", "diagnostics_period_s:=0.2",
@@ -131,7 +131,7 @@ class LoopbackCapture:
 
 
 def _intruder(certs, name, port, cert_dir=None):
-    from dedelayed_bringup.zenoh_link import open_session, robot_session_config
+    from dedelayed_bringup.secure_link.zenoh_link import open_session, robot_session_config
 
     folder = cert_dir or certs
     return open_session(robot_session_config(
@@ -145,8 +145,8 @@ def test_bridge_carries_the_link_contract_over_mutual_tls(ros_domain_id, tmp_pat
     from rclpy.serialization import serialize_message
     from sensor_msgs.msg import CompressedImage
 
-    from dedelayed_bringup.zenoh_link import free_tcp_port
-    from dedelayed_bringup.link_certificates import (issue, load_issued, make_ca,
+    from dedelayed_bringup.secure_link.zenoh_link import free_tcp_port
+    from dedelayed_bringup.secure_link.link_certificates import (issue, load_issued, make_ca,
                                                      make_certificates, write_issued)
     from dedelayed_link import qos as link_qos
     from dedelayed_models.transport import encode_features

@@ -10,7 +10,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from dedelayed_bringup.link_certificates import robot_common_name
+from dedelayed_bringup.secure_link.link_certificates import robot_common_name
 
 
 def _cert(folder, stem):
@@ -19,7 +19,7 @@ def _cert(folder, stem):
 
 
 def _run(*args):
-    return subprocess.run([sys.executable, "-m", "dedelayed_bringup.link_certificates", *args],
+    return subprocess.run([sys.executable, "-m", "dedelayed_bringup.secure_link.link_certificates", *args],
                           capture_output=True, text=True, timeout=60)
 
 

@@ -23,7 +23,7 @@ DOWNLINK = "dedelayed/remote_features"
 
 def _emulator(robot_domain, cloud_domain, **parameters):
     return NodeProcess(
-        "link_emulator", module="dedelayed_bringup.link_emulator_node", namespace=NAMESPACE,
+        "link_emulator", module="dedelayed_bringup.link_emulation.emulator_node", namespace=NAMESPACE,
         parameters={"robot_domain_id": robot_domain, "cloud_domain_id": cloud_domain,
                     **parameters})
 
@@ -176,7 +176,7 @@ def test_feature_map_crosses_byte_identical_and_relay_overhead(ros_domain_id):
     ({"uplink_loss": 1.5}, "uplink_.*loss=1.5 is not a probability"),
 ])
 def test_bad_parameters_exit_with_a_message_naming_them(ros_domain_id, parameters, message):
-    spec = NodeProcess("link_emulator", module="dedelayed_bringup.link_emulator_node",
+    spec = NodeProcess("link_emulator", module="dedelayed_bringup.link_emulation.emulator_node",
                        parameters=parameters, env={"ROS_DOMAIN_ID": ros_domain_id})
     with Stack([spec], output=None) as stack:
         stack.wait_for_output("link_emulator", message, timeout_s=30)

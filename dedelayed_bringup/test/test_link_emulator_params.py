@@ -4,7 +4,7 @@ import os
 
 import yaml
 
-from dedelayed_bringup.link_emulator_params import PARAMETERS
+from dedelayed_bringup.link_emulation.params import PARAMETERS
 
 CONFIG = os.path.join(os.path.dirname(__file__), "..", "config", "link_emulator.yaml")
 

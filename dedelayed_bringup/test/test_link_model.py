@@ -2,7 +2,7 @@
 
 import pytest
 
-from dedelayed_bringup.link_model import (
+from dedelayed_bringup.link_emulation.link_model import (
     DROP_LOSS, DROP_OUTAGE, DROP_QUEUE_FULL, LinkModel, outage_windows_from_flat)
 
 

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from dedelayed_bringup.mcap_bag import METADATA_NAME, read_bag
+from dedelayed_bringup.recording.mcap_bag import METADATA_NAME, read_bag
 from dedelayed_bringup.stack import NodeProcess, Stack
 from domain_probe import DomainProbe, wait_until
 
@@ -28,7 +28,7 @@ JUNK, JUNK_MESSAGES = b"\x00\x01\x00\x00" + b"\xff" * 12, 3   # not a FeatureMap
 
 
 def _recorder(path, **parameters):
-    return NodeProcess("recorder", module="dedelayed_bringup.recorder_node", namespace=NAMESPACE,
+    return NodeProcess("recorder", module="dedelayed_bringup.recording.recorder_node", namespace=NAMESPACE,
                        parameters={"output_path": str(path), "topics": TOPICS, **parameters})
 
 
@@ -54,7 +54,7 @@ class _Drive:
     def __init__(self, probe):
         from diagnostic_msgs.msg import DiagnosticArray
         from rclpy.qos import qos_profile_sensor_data
-        from dedelayed_bringup.topic_recorder import record_qos
+        from dedelayed_bringup.recording.topic_recorder import record_qos
         from dedelayed_msgs.msg import FeatureMap
         from sensor_msgs.msg import Image
 
@@ -192,7 +192,7 @@ def test_sigkill_mid_drive_leaves_every_whole_chunk_readable(ros_domain_id, tmp_
 def test_recorder_yaml_lists_every_declared_parameter_with_its_default():
     import yaml
 
-    from dedelayed_bringup.recorder_node import NODE_NAME, PARAMETERS
+    from dedelayed_bringup.recording.recorder_node import NODE_NAME, PARAMETERS
 
     path = os.path.join(os.path.dirname(__file__), "..", "config", "recorder.yaml")
     in_yaml = yaml.safe_load(open(path))[f"/**/{NODE_NAME}"]["ros__parameters"]

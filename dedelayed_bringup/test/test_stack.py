@@ -16,12 +16,12 @@ def _python_child(name, code, **kwargs):
 
 def test_command_line_like_ros2_run():
     spec = NodeProcess(
-        "emulator", module="dedelayed_bringup.link_emulator_node", namespace="/robot1",
+        "emulator", module="dedelayed_bringup.link_emulation.emulator_node", namespace="/robot1",
         node_name="link", params_files=["a.yaml"], remappings={"image": "/camera/image_raw"},
         parameters={"uplink_delay_ms": 50.0, "link_up": False, "seed": 3,
                     "uplink_topics": ["a|b/msg/C|sensor"], "outage_windows_s": [10.0, 3.0]})
     assert node_command(spec, "/py") == [
-        "/py", "-m", "dedelayed_bringup.link_emulator_node", "--ros-args",
+        "/py", "-m", "dedelayed_bringup.link_emulation.emulator_node", "--ros-args",
         "-r", "__ns:=/robot1", "-r", "__node:=link", "-r", "image:=/camera/image_raw",
         "--params-file", "a.yaml", "-p", "uplink_delay_ms:=50.0", "-p", "link_up:=false",
         "-p", "seed:=3", "-p", "uplink_topics:=['a|b/msg/C|sensor']",

@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from dedelayed_bringup import transport
-from dedelayed_bringup.netns import NetnsUnavailable, routed_hosts
+from dedelayed_bringup.transport import discovery as transport
+from dedelayed_bringup.transport.netns import NetnsUnavailable, routed_hosts
 from dedelayed_bringup.stack import NodeProcess, Stack, StackError
 
 pytestmark = pytest.mark.ros

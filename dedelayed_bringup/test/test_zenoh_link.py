@@ -7,7 +7,7 @@ import threading
 import pytest
 import yaml
 
-from dedelayed_bringup.zenoh_link import (BridgeCounters, MalformedMessage, NewestOnlyRelay,
+from dedelayed_bringup.secure_link.zenoh_link import (BridgeCounters, MalformedMessage, NewestOnlyRelay,
                                           access_control, check_serialized, cloud_session_config,
                                           robot_session_config, topic_key)
 
@@ -77,7 +77,7 @@ def test_malformed_bytes_are_named_and_good_bytes_pass():
 
 @pytest.mark.ros
 def test_config_yaml_lists_every_parameter_with_its_default():
-    from dedelayed_bringup.link_bridge_node import PARAMETERS
+    from dedelayed_bringup.secure_link.bridge_node import PARAMETERS
 
     with open(CONFIG) as handle:
         values = yaml.safe_load(handle)["/**/link_bridge"]["ros__parameters"]

@@ -5,6 +5,12 @@ to its stage-1 features for the next frame. Sharing the FeatureStore in memory m
 tensor is ever serialised again on the robot (rclpy has no zero-copy intra-process transport).
 The nodes stay separate ROS nodes (own names, parameters, remappings), like composable nodes
 in a C++ component container. Run with `--ros-args --params-file robot.yaml -r __ns:=/robot1`.
+
+What the nodes share is one RobotLink (robot_link.py: the feature store with its uplink ledger,
+the delay tau and the camera period), built here from the local model (the segmenter's
+parameters) and the link's rules (the fusion node's parameters) and handed to each node. So
+the segmenter and fusion nodes start in two phases: construct (parameters, model), then
+``start(link)``.
 """
 
 import argparse
@@ -15,21 +21,23 @@ from rclpy.utilities import remove_ros_args
 from dedelayed_link.ros_main import run_nodes
 
 from dedelayed_local.fusion_node import FusionNode
+from dedelayed_local.robot_link import RobotLink
 from dedelayed_local.segmenter_node import LocalSegmenterNode
 from dedelayed_local.uplink_node import UplinkNode
 
 
 def build_nodes(with_uplink: bool) -> list:
-    segmenter = LocalSegmenterNode()
-    fusion = FusionNode(segmenter.robot_model, watch_uplink=not with_uplink)
-    segmenter.use_fusion(fusion)
-    # the uplink sends frames at the checkpoint's remote input where its size parameters are 0
-    remote_hw = tuple(segmenter.robot_model.config.remote_hw)
+    segmenter = LocalSegmenterNode()                     # its parameters; loads the model
+    fusion = FusionNode(watch_uplink=not with_uplink)    # its parameters: the link's rules
+    model = segmenter.robot_model
+    link = RobotLink.for_model(model, **fusion.link_settings())
+    segmenter.start(link)
+    fusion.start(link)
     nodes = [segmenter, fusion]
     if with_uplink:
-        uplink = UplinkNode(remote_hw=remote_hw)
-        uplink.on_uplinked = fusion.record_uplinked  # the stamps the cloud may echo
-        nodes.append(uplink)
+        # frames at the checkpoint's remote input where its size parameters are 0; every stamp
+        # sent goes into the link's ledger (the only stamps the cloud may echo)
+        nodes.append(UplinkNode(remote_hw=tuple(model.config.remote_hw), ledger=link.ledger))
     return nodes
 
 

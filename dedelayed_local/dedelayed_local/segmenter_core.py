@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 
 from dedelayed_local.backends.base import SegmenterBackend
-from dedelayed_local.feature_store import FeatureStore, FusionDecision
+from dedelayed_local.feature_store import FusionDecision
+from dedelayed_local.robot_link import RobotLink
 from dedelayed_models.classes import colorize
 
 OVERLAY_ALPHA = 0.5  # weight of the class colours over the camera image in the overlay
@@ -54,14 +55,14 @@ class LocalSegmenter:
     "model" (the local model's input size; cheaper).
     """
 
-    def __init__(self, backend: SegmenterBackend, store: FeatureStore,
+    def __init__(self, backend: SegmenterBackend, link: RobotLink,
                  output_size: str = "camera"):
         if output_size not in ("camera", "model"):
             raise ValueError(f"output_size '{output_size}' must be 'camera' or 'model'")
-        if tuple(store.expected_shape) != tuple(backend.feature_shape):
-            raise ValueError(f"feature store expects {store.expected_shape} but the backend's "
-                             f"stage-1 shape is {backend.feature_shape}")
-        self.backend, self.store, self.output_size = backend, store, output_size
+        if tuple(link.expected_shape) != tuple(backend.feature_shape):
+            raise ValueError(f"the robot link expects remote features {link.expected_shape} but "
+                             f"the backend's stage-1 shape is {backend.feature_shape}")
+        self.backend, self.link, self.output_size = backend, link, output_size
 
     def segment(self, rgb: np.ndarray, stamp_ns: int, with_local_only: bool = False
                 ) -> SegmentationResult:
@@ -70,7 +71,7 @@ class LocalSegmenter:
         t0 = time.perf_counter()
         image = preprocess(rgb, self.backend.image_hw)
         t1 = time.perf_counter()
-        decision = self.store.select(stamp_ns)
+        decision = self.link.select(stamp_ns)
         z = decision.features.z if decision.features is not None else None
         t2 = time.perf_counter()
         ids = self.backend.segment(image, z)

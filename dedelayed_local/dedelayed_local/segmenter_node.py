@@ -1,5 +1,6 @@
 """Local segmenter node: segments every fresh camera frame, fused with the newest valid remote
-features when the fusion node has some, local-only otherwise. Never waits for the cloud.
+features the robot's link state holds (robot_link.py, filled by the fusion node), local-only
+otherwise. Never waits for the cloud.
 
 Publishes /dedelayed/segmentation (mono8 trainIds, header of the frame described), an overlay
 (rgb8), optionally the same frame's local-only result (for side-by-side evaluation), the class
@@ -25,9 +26,9 @@ from dedelayed_link import (CAMERA_TOPIC, CLASS_NAMES_TOPIC, DIAGNOSTICS_TOPIC, 
 from dedelayed_local import qos
 from dedelayed_local.backends import BACKENDS, create_backend
 from dedelayed_local.delay_tracking import ModeEpisodes
-from dedelayed_local.feature_store import FeatureStore
 from dedelayed_local.frame_loss import FrameLossCounter
 from dedelayed_local.image_codec import ImageDecodeError, fill_image_msg, image_msg_to_rgb
+from dedelayed_local.robot_link import RobotLink
 from dedelayed_local.robot_model import RobotModel
 from dedelayed_link.params import Parameter, declare_parameters
 from dedelayed_local.segmenter_core import LocalSegmenter, overlay
@@ -79,6 +80,11 @@ def _resolve_backend(name: str) -> str:
 
 
 class LocalSegmenterNode(Node):
+    """Started in two phases, like a lifecycle node's configure and activate: construction
+    declares and reads the parameters, loads the local model (``robot_model``, which the
+    process needs to build its RobotLink) and its backend; ``start(link)`` subscribes to the
+    camera and segments over that link. Nothing runs before ``start``."""
+
     def __init__(self, **kwargs):
         super().__init__("dedelayed_segmenter", **kwargs)
         p = self.params = declare_parameters(self, PARAMETERS)
@@ -97,12 +103,7 @@ class LocalSegmenterNode(Node):
             backend_name, self.robot_model, device=p["device"], onnx_path=p["onnx_path"],
             engine_path=p["engine_path"], force_engine_rebuild=p["force_engine_rebuild"],
             fp16=p["fp16"], cache_dir=p["cache_dir"])
-        self.fusion = None
-        # Until a fusion node is attached the store is empty and disabled: local-only.
-        self.segmenter = LocalSegmenter(
-            self.backend, FeatureStore(expected_identity="", enabled=False,
-                                       expected_shape=self.robot_model.feature_shape),
-            p["output_size"])
+        self.link = self.segmenter = None
         self.mode_episodes = ModeEpisodes()
         self.input_rate, self.output_rate = RateMeter(), RateMeter()
         self.stage_times = StageTimes()
@@ -121,6 +122,14 @@ class LocalSegmenterNode(Node):
                                 if p["publish_local_only"] else None)
         self._diag_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
         self._names_pub = self.create_publisher(String, p["class_names_topic"], qos.LATCHED)
+
+    def start(self, link: RobotLink) -> None:
+        """Segment camera frames with the remote features ``link`` holds; once."""
+        if self.link is not None:
+            raise RuntimeError("the segmenter is started once, with the process's RobotLink")
+        p = self.params
+        self.segmenter = LocalSegmenter(self.backend, link, p["output_size"])  # checks the shape
+        self.link = link
         self._names_pub.publish(String(data=json.dumps({
             "ignore_id": IGNORE_ID,
             "classes": [{"id": i, "name": n, "rgb": PALETTE_RGB[i].tolist()}
@@ -136,11 +145,6 @@ class LocalSegmenterNode(Node):
             f"segmenting {p['image_topic']} with {self.backend.name} at "
             f"{self.robot_model.image_hw[1]}x{self.robot_model.image_hw[0]} "
             f"(model {self.robot_model.local_identity} from {self.robot_model.source})")
-
-    def use_fusion(self, fusion_node) -> None:
-        """Attach the in-process fusion node whose FeatureStore supplies remote features."""
-        self.fusion = fusion_node
-        self.segmenter.store = fusion_node.store
 
     def _on_samples_lost(self, status) -> None:
         self.samples_lost = int(status.total_count)
@@ -177,9 +181,8 @@ class LocalSegmenterNode(Node):
         log_line = self.mode_episodes.update(result.decision)
         if log_line:
             self.get_logger().info(log_line)
-        if self.fusion is not None:
-            period_ns = self.frame_loss.expected_period_ns()
-            self.fusion.on_frame_decision(result.decision, None if period_ns is None else period_ns / 1e6)
+        period_ns = self.frame_loss.expected_period_ns()
+        self.link.observe_camera_period(None if period_ns is None else period_ns / 1e6)
         publish_start = time.perf_counter()
         self._seg_pub.publish(self._image(msg.header, result.class_ids, "mono8"))
         if self._local_only_pub is not None:
@@ -201,8 +204,6 @@ class LocalSegmenterNode(Node):
 
     def _publish_diagnostics(self) -> None:
         self.episodes.flush()
-        if self.fusion is not None:
-            self.fusion.episodes.flush()
         decision = self._last_decision
         status = DiagnosticStatus(name=f"{self.get_fully_qualified_name()}: segmentation",
                                   hardware_id=self.backend.name)
@@ -216,7 +217,7 @@ class LocalSegmenterNode(Node):
             status.level, status.message = DiagnosticStatus.OK, "fused"
         else:
             status.level, status.message = DiagnosticStatus.WARN, f"local-only: {decision.reason}"
-        store = self.segmenter.store
+        store = self.link.store
         values = {
             "mode": "none" if decision is None else decision.mode,
             "reason": "" if decision is None else decision.reason,

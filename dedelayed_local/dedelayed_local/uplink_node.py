@@ -10,6 +10,7 @@ is encoded is replaced by the newer one (``frames_superseded``), never queued.
 """
 
 import time
+from typing import Optional
 
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
@@ -20,6 +21,7 @@ import numpy as np
 from dedelayed_link import CAMERA_TOPIC, UPLINK
 
 from dedelayed_local import qos
+from dedelayed_local.echo_ledger import UplinkLedger
 from dedelayed_local.image_codec import ImageDecodeError, image_msg_to_rgb
 from dedelayed_link.params import Parameter, declare_parameters
 from dedelayed_models.data.uplink import WEBP_QUALITY, encode_uplink
@@ -44,9 +46,10 @@ PARAMETERS = (
 
 
 class UplinkNode(Node):
-    def __init__(self, remote_hw=(0, 0), **kwargs):
+    def __init__(self, remote_hw=(0, 0), ledger: Optional[UplinkLedger] = None, **kwargs):
         """remote_hw: (H, W) [px] the robot's checkpoint says its remote model takes, used where
-        remote_height / remote_width are 0."""
+        remote_height / remote_width are 0. ledger: the robot link's record of uplinked stamps
+        (the only ones a cloud may echo), when the uplink runs in the robot process."""
         super().__init__("dedelayed_uplink", **kwargs)
         self.params = declare_parameters(self, PARAMETERS)
         for key, size in zip(("remote_height", "remote_width"), remote_hw):
@@ -64,7 +67,7 @@ class UplinkNode(Node):
         if not 0 <= self.params["encoder_nice"] <= 19:
             raise ValueError(f"encoder_nice {self.params['encoder_nice']} must be within 0-19")
         self.episodes = EpisodeLog(warn=self.get_logger().warning, info=self.get_logger().info)
-        self.on_uplinked = None  # callable(stamp_ns) told of every frame before it is sent
+        self.ledger = ledger
         self._pub = self.create_publisher(CompressedImage, self.params["uplink_topic"], qos.SENSOR)
         self._encoder = NewestOnlyWorker(
             self._encode_and_send, name="uplink_encoder", nice=self.params["encoder_nice"],
@@ -105,8 +108,8 @@ class UplinkNode(Node):
         out.header = msg.header
         out.format = UPLINK_FORMAT
         out.data = encode_uplink(rgb, self.params["webp_quality"])
-        if self.on_uplinked is not None:
-            self.on_uplinked(msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec)
+        if self.ledger is not None:  # recorded before it is sent: an answer may come at once
+            self.ledger.record(msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec)
         self._pub.publish(out)
 
     def destroy_node(self):

@@ -58,7 +58,7 @@ class SigningCloud(RobotHarness):
 
 
 def test_no_impostor_feature_map_is_fused(ros_context, wait_until_answered, tmp_path):
-    from dedelayed_bringup.link_certificates import make_certificates
+    from dedelayed_bringup.secure_link.link_certificates import make_certificates
     from dedelayed_models.transport.feature_signing import FeatureSigner, load_signing_key
 
     make_certificates(str(tmp_path / "certs"), cloud_hosts=["localhost"], robots=[])

@@ -214,3 +214,26 @@ def test_the_shipped_checkpoint_carries_its_z_bounds():
     assert model.z_bounds.remote_identity == model.expected_remote_identity
     floor, ceiling = model.z_bounds.limits()
     assert np.all(floor < 0) and np.all(ceiling > 0)
+
+
+def test_robot_link_records_tau_of_fused_frames_and_the_camera_period():
+    """The link state both robot nodes share: the segmenter's select feeds the delay estimate
+    the fusion node reports, with no call between the nodes."""
+    from dedelayed_local.echo_ledger import UplinkLedger
+    from dedelayed_local.robot_link import RobotLink
+
+    link = RobotLink(_store(ledger=UplinkLedger(5.0)), delay_window=5)
+    assert link.expected_shape == SHAPE
+    assert link.select(1000 * MS).reason == NO_FEATURES_YET and link.delay_estimate()[2] == 0
+    link.ledger.record(950 * MS)
+    assert _offer(link.store, 950) is None
+    for t in (1000, 1033):
+        assert link.select(t * MS).mode == FUSED
+    assert link.select(1300 * MS).reason == STALE            # stale frames do not count
+    assert link.delay_estimate() == (pytest.approx(66.5), pytest.approx(1.4826 * 16.5), 2)
+    assert link.camera_period_ms() == 0.0
+    link.observe_camera_period(None)
+    link.observe_camera_period(33.3)
+    assert link.camera_period_ms() == pytest.approx(33.3)
+    with pytest.raises(ValueError, match="UplinkLedger"):
+        RobotLink(_store())

@@ -3,7 +3,8 @@
 Every link topic is a relative name, so it resolves under the robot's namespace on the robot
 and under ``<robot namespace>/`` on the cloud (``robot_topic``). Node parameter defaults, the
 link emulator's relay specs, the recorder, the benchmarks and the YAML checks all read these
-objects; a test fails if a YAML file or README spells a link topic another way.
+objects; a test fails if a YAML file or README spells a link topic another way, and the README
+topic tables and node YAML files that name them are written from here (tools/generate_docs.py).
 
 QoS names (``qos`` module):
 - ``sensor``: best effort, shallow (ROS sensor-data QoS). A late camera frame is worthless,

@@ -8,7 +8,8 @@
 
 Each node's table is the only place its names, defaults and descriptions are written; its
 ``config/*.yaml`` and the README table list the same, and each package's tests check them
-against the table. Rules applied here for every node:
+against the table (``tools/generate_docs.py`` writes those of the nodes whose defaults name
+link topics). Rules applied here for every node:
 
 - read-only unless the node handles a change at run time (``read_only=False``);
 - a float parameter also accepts an integer from YAML (``max_feature_age_ms: 300``) and is

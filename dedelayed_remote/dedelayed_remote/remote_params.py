@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Tuple
 
+from dedelayed_link.contract import REMOTE_SEGMENTATION
 from dedelayed_link.params import Parameter, as_float, defaults
 from dedelayed_models.transport import ENCODINGS
 
@@ -44,7 +45,7 @@ PARAMETERS = (
     Parameter("local_width", 0, "Robot local model input width [px], sets z's grid (W/8); 0 = preset's."),
     Parameter("diagnostics_period_s", 1.0, "Period of /diagnostics messages [s]."),
     Parameter("publish_remote_segmentation", False, "Also publish the cloud's own answer "
-                                                    "<ns>/dedelayed/remote_segmentation (mono8 trainIds at "
+                                                    f"<ns>/{REMOTE_SEGMENTATION.name} (mono8 trainIds at "
                                                     "the local size: the predictive head on the pass that "
                                                     "made z, at the robot's delay): the remote-only "
                                                     "baseline of the demo."),

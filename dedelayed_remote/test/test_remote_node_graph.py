@@ -132,7 +132,7 @@ def check_feature_map(msg, robot, stamp, identity):
 
 def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_garbage(
         ros_context, tmp_path):
-    from dedelayed_bringup.link_certificates import make_certificates
+    from dedelayed_bringup.secure_link.link_certificates import make_certificates
     from dedelayed_models.transport.feature_msg import encoded_from_feature_map
     from dedelayed_models.transport.feature_signing import FeatureVerifier, load_verify_key
 

@@ -1,7 +1,7 @@
 """Cloud throughput: remote-feature requests per second versus robots batched (B) and K.
 
 Uses the remote node's own answers with its per-frame feature cache, streamed as a live robot
-sends frames (``dedelayed_remote.remote_bench.answer_cost``, which times the uncached path beside
+sends frames (``cloud_answer.answer_cost``, which times the uncached path beside
 it). K is fixed by a
 model's time embedding, so each K gets a random model of the preset with that K (the cost of a
 forward pass does not depend on the weights).
@@ -14,7 +14,7 @@ from typing import Dict, List, Sequence
 
 from dedelayed_models.data.timing import DEFAULT_FPS
 from dedelayed_models.modeling import get_config, random_model
-from dedelayed_remote.remote_bench import answer_cost
+from dedelayed_bringup.bench.cloud_answer import answer_cost
 from dedelayed_remote.served_model import ServedModel, resolve_device
 
 

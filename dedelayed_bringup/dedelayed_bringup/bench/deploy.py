@@ -45,7 +45,7 @@ def run(plan: Dict, skip=(), checkpoint: str = "", device: str = "") -> Dict:
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     out: Dict = {"machine_at_start": machine(), "device": device}
     if "robot" not in skip:
-        from dedelayed_local.bench_robot import run as robot_run
+        from dedelayed_bringup.bench.robot import run as robot_run
 
         rows = robot_run(plan["robot"], plan["reps"], "cpu", ["onnxruntime"])
         if device.startswith("cuda"):

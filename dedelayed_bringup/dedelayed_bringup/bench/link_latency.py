@@ -43,7 +43,7 @@ def _bridge(role, domain_id, certs, port):
     stem, ns = ("cloud", "/") if role == "cloud" else ("robot1", "/robot1")
     host = "127.0.0.1" if role == "cloud" else "localhost"
     return subprocess.Popen(
-        [sys.executable, "-m", "dedelayed_bringup.link_bridge_node", "--ros-args",
+        [sys.executable, "-m", "dedelayed_bringup.secure_link.bridge_node", "--ros-args",
          "-r", f"__ns:={ns}", "-p", f"role:={role}", "-p", f"endpoint:=tls/{host}:{port}",
          "-p", f"ca_certificate:={certs}/ca.pem", "-p", f"certificate:={certs}/{stem}.pem",
          "-p", f"private_key:={certs}/{stem}.key", "-p", "robot_namespaces:=['/robot1']"],
@@ -110,8 +110,8 @@ def main(argv=None) -> int:
 
     from rclpy.serialization import serialize_message
 
-    from dedelayed_bringup.link_certificates import make_certificates
-    from dedelayed_bringup.zenoh_link import free_tcp_port
+    from dedelayed_bringup.secure_link.link_certificates import make_certificates
+    from dedelayed_bringup.secure_link.zenoh_link import free_tcp_port
     from dedelayed_models.transport import encode_features
     from dedelayed_models.transport.feature_msg import fill_feature_map
     from dedelayed_msgs.msg import FeatureMap

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Dict, List
 
-from dedelayed_local.bench_robot import MODES, STAGES
+from dedelayed_bringup.bench.robot import MODES, STAGES
 
 
 def _met(check: Dict) -> str:

@@ -70,7 +70,7 @@ def feature_map_digest(*, stamp_ns: int, delay_ms: float, model_identity: str,
 def _read_pem(path: str, what: str) -> bytes:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{what} '{path}' does not exist; make one with "
-                                "`python -m dedelayed_bringup.link_certificates` or fix the path")
+                                "`python -m dedelayed_bringup.secure_link.link_certificates` or fix the path")
     with open(path, "rb") as handle:
         return handle.read()
 

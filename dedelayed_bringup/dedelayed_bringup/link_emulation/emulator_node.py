@@ -6,7 +6,7 @@ bytes (never deserialised, so any type and any size crosses unchanged); each dir
 LinkModel decides when, and whether, a message comes out on the other side, and one
 DeliveryScheduler thread publishes it at that time.
 
-Parameters: see link_emulator_params.py (and config/link_emulator.yaml). The node's parameter
+Parameters: see link_emulation/params.py (and config/link_emulator.yaml). The node's parameter
 services and its /diagnostics live in the ROBOT domain; in the cloud domain the emulator shows
 as a node of the same name without parameter services.
 
@@ -24,9 +24,9 @@ from dedelayed_link.params import declare_parameters
 from dedelayed_link.ros_main import sigint_raises_keyboard_interrupt
 from dedelayed_models.episode_log import EpisodeLog
 
-from dedelayed_bringup.delivery_scheduler import DeliveryScheduler
-from dedelayed_bringup.link_emulator_params import NODE_NAME, PARAMETER_BY_NAME, PARAMETERS
-from dedelayed_bringup.link_model import DROP_OUTAGE, LinkModel, outage_windows_from_flat
+from dedelayed_bringup.link_emulation.delivery_scheduler import DeliveryScheduler
+from dedelayed_bringup.link_emulation.params import NODE_NAME, PARAMETER_BY_NAME, PARAMETERS
+from dedelayed_bringup.link_emulation.link_model import DROP_OUTAGE, LinkModel, outage_windows_from_flat
 from dedelayed_bringup.relay_topics import (
     TopicCounters, parse_topic_spec, reader_qos, writer_qos)
 
@@ -166,7 +166,7 @@ class LinkEmulator:
     def publish_diagnostics(self) -> None:
         from diagnostic_msgs.msg import DiagnosticArray
 
-        from dedelayed_bringup.link_diagnostics import link_statuses
+        from dedelayed_bringup.link_emulation.diagnostics import link_statuses
 
         self.episodes.flush()
         array = DiagnosticArray()
@@ -207,7 +207,7 @@ class LinkEmulator:
 
 
 def declare_link_parameters(node) -> None:
-    """Declare every parameter of link_emulator_params.PARAMETERS on ``node``."""
+    """Declare every parameter of link_emulation.params.PARAMETERS on ``node``."""
     declare_parameters(node, PARAMETERS)
 
 

@@ -1,8 +1,8 @@
 """The secure robot-cloud link over Zenoh, without ROS: keys, session configs, newest-only relay.
 
-What crosses: exactly the link contract of the link emulator (``link_emulator_params``:
+What crosses: exactly the link contract of the link emulator (``link_emulation.params``:
 uplink CompressedImage + DelayReport up, FeatureMap down), each message as its serialised ROS 2
-(CDR) bytes, under the key ``<robot namespace>/<topic>`` (``robot1/dedelayed/remote_features``).
+(CDR) bytes, under the key ``<robot namespace>/<topic>`` (``robot1/`` + ``FEATURES.name``).
 
 - **Robot**: a Zenoh *client* that dials the cloud's one TLS port (``tls/<host>:7447``) with
   its own certificate (CN = its namespace, ``link_certificates``); nothing listens on the robot.
@@ -19,8 +19,8 @@ from __future__ import annotations
 import threading
 from typing import Callable, Dict, List, Optional
 
-from dedelayed_bringup.link_certificates import robot_common_name
-from dedelayed_bringup.link_emulator_params import DEFAULT_DOWNLINK_TOPICS, DEFAULT_UPLINK_TOPICS
+from dedelayed_bringup.secure_link.link_certificates import robot_common_name
+from dedelayed_bringup.link_emulation.params import DEFAULT_DOWNLINK_TOPICS, DEFAULT_UPLINK_TOPICS
 
 UPLINK_TOPICS = DEFAULT_UPLINK_TOPICS      # robot -> cloud
 DOWNLINK_TOPICS = DEFAULT_DOWNLINK_TOPICS  # cloud -> robot

@@ -3,7 +3,7 @@
 Used by tests that must prove a cross-host transport (no shared loopback, no multicast between
 the hosts, so only unicast peers or a discovery server can make DDS discovery work):
 
-    from dedelayed_bringup.netns import NetnsUnavailable, routed_hosts
+    from dedelayed_bringup.transport.netns import NetnsUnavailable, routed_hosts
     with routed_hosts() as (robot, cloud):
         robot.address, cloud.address          # e.g. "10.213.1.2", "10.213.2.2"
         robot.exec_prefix()                   # ["ip", "netns", "exec", "ddl-…-robot"]

@@ -3,7 +3,7 @@
 Robot (``role: robot``, run in the robot's namespace): the uplink topics go up, the FeatureMap
 topic comes down. Cloud (``role: cloud``): the reverse, for every robot in robot_namespaces.
 Messages cross as their serialised ROS 2 bytes; keys, configs and the newest-only relay are in
-``zenoh_link.py``. The robot dials out and redials by itself after a link or cloud restart.
+``secure_link/zenoh_link.py``. The robot dials out and redials by itself after a link or cloud restart.
 
     ros2 run dedelayed_bringup link_bridge --ros-args -r __ns:=/robot1 -p role:=robot \
         -p endpoint:=tls/cloud.example.org:7447 -p ca_certificate:=certs/ca.pem \
@@ -26,7 +26,7 @@ from dedelayed_link.params import Parameter, declare_parameters
 from dedelayed_link.ros_main import run_nodes
 
 from dedelayed_bringup.relay_topics import parse_topic_spec, reader_qos
-from dedelayed_bringup.zenoh_link import (
+from dedelayed_bringup.secure_link.zenoh_link import (
     DEFAULT_PORT, DOWNLINK_TOPICS, ROLES, UPLINK_TOPICS, BridgeCounters, MalformedMessage,
     NewestOnlyRelay, certificate_name_warning, check_serialized, cloud_session_config, open_session, robot_session_config,
     session_peers, topic_key)
@@ -66,7 +66,7 @@ class LinkBridge(Node):
         for name in ("ca_certificate", "certificate", "private_key"):
             if not p[name]:
                 raise ValueError(f"parameter {name} is empty; the link needs the CA, this side's "
-                                 "certificate and key: python -m dedelayed_bringup.link_certificates")
+                                 "certificate and key: python -m dedelayed_bringup.secure_link.link_certificates")
         tls = dict(ca_certificate=p["ca_certificate"], certificate=p["certificate"],
                    private_key=p["private_key"])
         if p["role"] == "robot":

@@ -1,7 +1,7 @@
 """What authenticating a FeatureMap costs the robot: Ed25519 verification per map, and the
 whole FeatureStore.offer (verify + echo check + decode) with and without it.
 
-    python -m dedelayed_local.bench_feature_auth --json bench_out/feature_auth.json
+    python -m dedelayed_bringup.bench.feature_auth --json bench_out/feature_auth.json
 
 Prints a table and writes JSON: per z shape and encoding, median and p99 [ms] and the median
 as a share of a frame at 10 and 30 fps (the budget: under 2 % of a frame).

@@ -33,8 +33,8 @@ from dedelayed_link import (DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, LOCAL_ONL
                             SEGMENTATION_TOPIC)
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
-from .mcap_bag import BagWriter
-from .topic_recorder import (COLOUR_TOPICS, GROUND_TRUTH_TOPIC, RECORDED_TOPICS, TopicRecorder,
+from dedelayed_bringup.recording.mcap_bag import BagWriter
+from dedelayed_bringup.recording.topic_recorder import (COLOUR_TOPICS, GROUND_TRUTH_TOPIC, RECORDED_TOPICS, TopicRecorder,
                              resolve_topic)
 
 STREAMS = ("dedelayed", "local_only", "remote_only")

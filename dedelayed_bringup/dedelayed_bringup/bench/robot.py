@@ -1,7 +1,7 @@
 """Per-frame robot latency, stage by stage, with real sensor_msgs/Image messages and publishers.
 
 Part of ``python -m dedelayed_bringup.bench``; runs alone as
-    python -m dedelayed_local.bench_robot --preset small --camera 256x512 --reps 20
+    python -m dedelayed_bringup.bench.robot --preset small --camera 256x512 --reps 20
 
 Each frame goes through the same functions the segmenter node calls, in its order:
   image_conversion  Image message -> RGB array (``image_msg_to_rgb``)

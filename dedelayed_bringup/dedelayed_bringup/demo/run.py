@@ -7,8 +7,8 @@
    large-data DDS profile; the recorder listens in the robot's domain.
 2. the synthetic camera plays one validation drive in real time; half-way through, the link
    is cut for ``--outage-s`` seconds (the emulator's run-time ``link_up`` switch).
-3. everything is stopped, the recording scored (demo_scoring.py) and written (demo_report.py);
-   the drive itself is in ``<out>/drive.mcap`` (rosbag2-compatible MCAP, demo_recorder.py).
+3. everything is stopped, the recording scored (demo/scoring.py) and written (demo/report.py);
+   the drive itself is in ``<out>/drive.mcap`` (rosbag2-compatible MCAP, demo/recorder.py).
 """
 
 import argparse
@@ -18,12 +18,12 @@ import shutil
 import sys
 import time
 
-from .demo_models import resolve_models
-from .demo_stack import (BRIDGE_READY_LINES, EMULATOR_NODE, LINKS, NAMESPACE, READY_LINES,
+from dedelayed_bringup.demo.models import resolve_models
+from dedelayed_bringup.demo.stack import (BRIDGE_READY_LINES, EMULATOR_NODE, LINKS, NAMESPACE, READY_LINES,
                          LinkSettings, camera_process, system_processes)
-from .stack import Stack, StackError
-from .zenoh_link import free_tcp_port
-from .transport import same_host_profile_env, unicast_profile_env
+from dedelayed_bringup.stack import Stack, StackError
+from dedelayed_bringup.secure_link.zenoh_link import free_tcp_port
+from dedelayed_bringup.transport.discovery import same_host_profile_env, unicast_profile_env
 
 BAG_NAME = "drive.mcap"   # the recorded drive, in --out
 
@@ -83,7 +83,7 @@ def parse_args(argv):
     p.add_argument("--sweep-rtt-ms", type=float, nargs="+", default=None, metavar="RTT",
                    help="live delay sweep: one drive per round trip [ms] (no outage, "
                         "--sweep-jitter-ms), then a table, JSON and PNG of streaming mIoU "
-                        "against round trip in --out (demo_sweep.py)")
+                        "against round trip in --out (demo/sweep.py)")
     p.add_argument("--sweep-jitter-ms", type=float, default=10.0,
                    help="live sweep: round-trip jitter, standard deviation [ms] (each direction "
                         "gets 1/sqrt(2) of it)")
@@ -139,7 +139,7 @@ def _cross_host(args):
 
 def _link_certificates(out: str) -> str:
     """A fresh CA, cloud and robot certificate for this demo run (its own folder)."""
-    from .link_certificates import make_certificates
+    from dedelayed_bringup.secure_link.link_certificates import make_certificates
 
     folder = os.path.join(os.path.abspath(out), "link_certs")
     shutil.rmtree(folder, ignore_errors=True)  # the demo's own throw-away keys
@@ -149,8 +149,8 @@ def _link_certificates(out: str) -> str:
 
 def run(args) -> dict:
     """Run the whole demo; returns the report's figures (also written under args.out)."""
-    from .demo_recorder import DemoRecorder
-    from .demo_report import write_report
+    from dedelayed_bringup.demo.recorder import DemoRecorder
+    from dedelayed_bringup.demo.report import write_report
 
     wall_start = time.time()
     os.makedirs(args.out, exist_ok=True)
@@ -232,7 +232,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         if args.sweep_rtt_ms:
-            from .demo_sweep import run_sweep
+            from dedelayed_bringup.demo.sweep import run_sweep
             figures = run_sweep(args, run)
         else:
             figures = run(args)

@@ -12,7 +12,7 @@ of ``colour_topics`` the recorder also writes ``<topic>/colour``: the same heade
 the project's class colours (rgb8, ``dedelayed_models.classes.colorize``). Those channels
 exist only in the file, never on the ROS graph.
 
-Used by the ``recorder`` executable (recorder_node.py) and by the demo's recorder, which adds
+Used by the ``recorder`` executable (recording/recorder_node.py) and by the demo's recorder, which adds
 its own handlers to score the outputs it records.
 """
 
@@ -26,7 +26,7 @@ from rclpy.serialization import deserialize_message, serialize_message
 from dedelayed_link import (CAMERA_TOPIC, DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, LOCAL_ONLY_TOPIC,
                             OVERLAY_TOPIC, REMOTE_SEGMENTATION, SEGMENTATION_TOPIC)
 
-from dedelayed_bringup.mcap_bag import BagWriter, qos_dict
+from dedelayed_bringup.recording.mcap_bag import BagWriter, qos_dict
 from dedelayed_bringup.relay_topics import TopicSpec, parse_topic_spec
 
 # What a drive is: camera, truth (synthetic camera only), the three outputs, the overlay,

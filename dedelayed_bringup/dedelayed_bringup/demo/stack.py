@@ -11,10 +11,10 @@ from typing import Dict, List, Sequence
 
 from dedelayed_link import REMOTE_SEGMENTATION
 
-from .demo_models import DemoModels
-from .link_emulator_params import DEFAULT_DOWNLINK_TOPICS
-from .stack import NodeProcess
-from .zenoh_link import DEFAULT_PORT
+from dedelayed_bringup.demo.models import DemoModels
+from dedelayed_bringup.link_emulation.params import DEFAULT_DOWNLINK_TOPICS
+from dedelayed_bringup.stack import NodeProcess
+from dedelayed_bringup.secure_link.zenoh_link import DEFAULT_PORT
 
 LINKS = ("dds", "zenoh-tls")
 
@@ -69,7 +69,7 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
                     "default_delay_ms": float(link.round_trip_ms),
                     "publish_remote_segmentation": True})
     emulator = NodeProcess(
-        "link", module="dedelayed_bringup.link_emulator_node", namespace=NAMESPACE,
+        "link", module="dedelayed_bringup.link_emulation.emulator_node", namespace=NAMESPACE,
         env=env_for("link", robot_domain), prefix=prefixes.get("link", ()),
         parameters={"robot_domain_id": robot_domain, "cloud_domain_id": cloud_domain,
                     "downlink_topics": downlink_topics,
@@ -100,7 +100,7 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
 
     def bridge(name, role, domain, stem, namespace):
         return NodeProcess(
-            name, module="dedelayed_bringup.link_bridge_node", namespace=namespace,
+            name, module="dedelayed_bringup.secure_link.bridge_node", namespace=namespace,
             env=env_for(name, domain), prefix=prefixes.get(name, ()),
             parameters={"role": role, "endpoint": f"tls/{'127.0.0.1' if role == 'cloud' else 'localhost'}:{port}",
                         "ca_certificate": f"{certs}/ca.pem", "certificate": f"{certs}/{stem}.pem",

@@ -2,7 +2,7 @@
 
     ros2 run dedelayed_bringup recorder --ros-args -r __ns:=/robot1 \
         -p output_path:=drive.mcap -p max_duration_s:=600.0
-    # without ros2: python -m dedelayed_bringup.recorder_node --ros-args ...   (same arguments)
+    # without ros2: python -m dedelayed_bringup.recording.recorder_node --ros-args ...   (same arguments)
 
 Records ``topics`` (default: camera, the three segmentations, the overlay, FeatureMaps without
 their payload, DelayReports, /diagnostics) until Ctrl-C or a bound (``max_duration_s``,
@@ -20,8 +20,8 @@ from rclpy.node import Node
 from dedelayed_link.ros_main import run_nodes
 from dedelayed_link.params import Parameter, declare_parameters
 
-from dedelayed_bringup.mcap_bag import COMPRESSIONS, BagWriter
-from dedelayed_bringup.topic_recorder import COLOUR_TOPICS, RECORDED_TOPICS, TopicRecorder
+from dedelayed_bringup.recording.mcap_bag import COMPRESSIONS, BagWriter
+from dedelayed_bringup.recording.topic_recorder import COLOUR_TOPICS, RECORDED_TOPICS, TopicRecorder
 
 NODE_NAME = "dedelayed_recorder"
 PARAMETERS = (

@@ -15,7 +15,7 @@ import numpy as np
 
 from dedelayed_models.evaluation import SemSegEvaluator, StreamingEvaluator, pair_streaming
 
-from .demo_recorder import STREAMS, Recording
+from dedelayed_bringup.demo.recorder import STREAMS, Recording
 
 
 def _at_size(ids: np.ndarray, hw) -> np.ndarray:

@@ -53,7 +53,8 @@ PARAMETERS = [
               "publish reliable). The relay always publishes reliable. Relative names resolve under the "
               "node's namespace in both domains."),
     Parameter("downlink_topics", DEFAULT_DOWNLINK_TOPICS,
-              "Topics relayed cloud -> robot, same form as uplink_topics."),
+              "Topics relayed cloud -> robot, same form as uplink_topics. FeatureMaps (about 1.2 MB) "
+              "must be read reliable: best effort loses most of them."),
     *_direction_parameters("uplink"),
     *_direction_parameters("downlink"),
     Parameter("seed", 0,

@@ -1,6 +1,6 @@
 """What one cloud answer costs, with and without the per-frame feature cache, and robots per core.
 
-    python -m dedelayed_remote.remote_bench --checkpoint models/dedelayed_models/checkpoints/dedelayed.pt \
+    python -m dedelayed_bringup.bench.cloud_answer --checkpoint models/dedelayed_models/checkpoints/dedelayed.pt \
         --threads 1 --json bench_out/remote_answer.json
 
 Streams snapshots as a live robot makes them (one new frame per answer, stamps 1/rate apart) into
@@ -22,38 +22,17 @@ import json
 import os
 import statistics
 import time
-from typing import Dict, Iterator, List
+from typing import Dict
 
-import numpy as np
 import torch
 
 from dedelayed_models.bench.macs import count_macs
 from dedelayed_models.modeling import get_config
 from dedelayed_models.modeling.remote_model import RemoteModel, context_ages_ms
 
-from .robot_context import ContextSnapshot, RobotContext, UplinkFrame
-from .remote_server import RemoteServer
-from .served_model import load_served_model
-
-
-def snapshot_stream(server: RemoteServer, robots: int, *, rate_hz: float = 10.0, delay_ms: float = 300.0,
-                    seed: int = 0) -> Iterator[List[ContextSnapshot]]:
-    """Batches of one snapshot per robot; each batch adds one new frame per robot, as at steady
-    state where the cloud keeps up with the camera. Snapshots come from the node's own
-    ``RobotContext`` (history, padding), fed random frames stamped 1/rate_hz apart."""
-    rng = np.random.default_rng(seed)
-    k, (hr, wr) = server.served.num_frames, server.served.remote_hw
-    period_ns = int(1e9 / rate_hz)
-    contexts = [RobotContext(f"robot{r}", num_frames=k, default_delay_ms=delay_ms, max_frame_age_ms=0)
-                for r in range(robots)]
-    n = 0
-    while True:
-        stamp = divmod(n * period_ns, 1_000_000_000)
-        for ctx in contexts:
-            ctx.push(UplinkFrame(pixels=rng.integers(0, 256, (hr, wr, 3), dtype=np.uint8), stamp=stamp,
-                                 frame_id="camera", receive_time_ns=0, arrival_monotonic_ns=0))
-        n += 1
-        yield [ctx.take(0) for ctx in contexts]
+from dedelayed_remote.remote_server import RemoteServer
+from dedelayed_remote.served_model import load_served_model
+from dedelayed_remote.snapshot_stream import snapshot_stream
 
 
 def answer_cost(served, robots: int = 1, *, repeats: int = 20, rate_hz: float = 10.0) -> Dict:

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from .demo_scoring import frame_modes, outage_behaviour, streaming_scores, tau_check
+from dedelayed_bringup.demo.scoring import frame_modes, outage_behaviour, streaming_scores, tau_check
 
 LABELS = {"dedelayed": "Dedelayed (local + remote predictive)", "local_only": "local-only",
           "remote_only": "remote-only (stale remote answer)"}

@@ -1,6 +1,6 @@
 """Certificates for the secure robot-cloud link: a project CA, the cloud, one per robot.
 
-    python -m dedelayed_bringup.link_certificates --out certs --cloud-host cloud.example.org \
+    python -m dedelayed_bringup.secure_link.link_certificates --out certs --cloud-host cloud.example.org \
         --cloud-host 203.0.113.7 --robot /robot1 --robot /robot2
 
 writes into ``certs/``: ``ca.pem`` + ``ca.key`` (the project CA), ``cloud.pem`` + ``cloud.key``

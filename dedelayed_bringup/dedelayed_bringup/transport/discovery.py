@@ -74,7 +74,7 @@ def unicast_profile_xml(peers: Iterable[str], *, include_localhost: bool = True,
         for p in peers)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <!-- Dedelayed: Fast DDS discovery by unicast initial peers, multicast off.
-     Written by dedelayed_bringup/transport.py. Use: FASTRTPS_DEFAULT_PROFILES_FILE=<this file>
+     Written by dedelayed_bringup/transport/discovery.py. Use: FASTRTPS_DEFAULT_PROFILES_FILE=<this file>
      (Fast DDS 2.x: Humble, Jazzy; FASTDDS_DEFAULT_PROFILES_FILE on Fast DDS 3.x) and
      ROS_AUTOMATIC_DISCOVERY_RANGE=SUBNET (so rmw_fastrtps leaves the profile as it is). -->
 <dds>
@@ -169,7 +169,7 @@ def same_host_profile_xml(segment_bytes: int = SHM_SEGMENT_BYTES) -> str:
     """Fast DDS profile: shared memory with ``segment_bytes`` segments, plus UDP (discovery)."""
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <!-- Dedelayed: processes on one host; large messages (FeatureMaps) through shared memory.
-     Written by dedelayed_bringup/transport.py. Use: FASTRTPS_DEFAULT_PROFILES_FILE=<this file>
+     Written by dedelayed_bringup/transport/discovery.py. Use: FASTRTPS_DEFAULT_PROFILES_FILE=<this file>
      (FASTDDS_DEFAULT_PROFILES_FILE on Fast DDS 3.x). Discovery stays as ROS configures it. -->
 <dds>
   <profiles xmlns="http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles">

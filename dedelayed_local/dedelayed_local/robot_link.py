@@ -1,0 +1,93 @@
+"""What the robot process knows about its link to the cloud, in one object both nodes share.
+
+The `robot` executable (robot_main.py) builds one RobotLink from the local model and the fusion
+node's parameters, and hands the same object to the segmenter, the fusion and the uplink node.
+The nodes never call each other:
+
+- the uplink records every stamp it sends in ``ledger`` (the only stamps a cloud may echo);
+- the fusion node offers every received FeatureMap to ``store`` and reports ``delay_estimate()``
+  and ``camera_period_ms()`` to the cloud;
+- the segmenter asks ``select`` which features to fuse into each frame (tau of every fused
+  frame enters the delay estimate right there) and tells ``observe_camera_period`` the camera
+  period it measures from the stamps.
+
+Plain Python, no ROS, thread-safe: the segmenter and fusion callbacks run on different threads.
+"""
+
+import threading
+from typing import Optional, Tuple
+
+from dedelayed_local.delay_tracking import DelayEstimator
+from dedelayed_local.echo_ledger import UplinkLedger
+from dedelayed_local.feature_store import FeatureStore, FusionDecision
+from dedelayed_models.transport.feature_signing import optional_verifier
+
+
+class RobotLink:
+    """The FeatureStore (with its uplink ledger), the delay tau observed on fused frames [ms]
+    and the measured camera period [ms]."""
+
+    def __init__(self, store: FeatureStore, *, delay_window: int = 30,
+                 trained_delay_ms: Tuple[float, float] = (0.0, 0.0)):
+        if store.ledger is None:
+            raise ValueError("the robot's FeatureStore needs an UplinkLedger: the link refuses "
+                             "FeatureMaps echoing stamps this robot never uplinked")
+        self.store = store
+        self.ledger: UplinkLedger = store.ledger
+        self.trained_delay_ms = tuple(float(ms) for ms in trained_delay_ms)
+        self._delay = DelayEstimator(delay_window)
+        self._camera_period_ms: Optional[float] = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_model(cls, robot_model, *, expected_remote_identity: str = "",
+                  max_feature_age_ms: float = 0.0, fusion_enabled: bool = True,
+                  feature_verify_key: str = "", echo_window_s: float = 5.0,
+                  delay_window: int = 30) -> "RobotLink":
+        """The link for ``robot_model`` (a RobotModel), with the fusion node's parameters of the
+        same names; an empty identity or an age of 0 mean the checkpoint's own."""
+        store = FeatureStore(
+            expected_identity=expected_remote_identity or robot_model.expected_remote_identity,
+            expected_shape=robot_model.feature_shape,
+            max_feature_age_ms=max_feature_age_ms or robot_model.trained_delay_ms[1],
+            enabled=fusion_enabled, verifier=optional_verifier(feature_verify_key),
+            ledger=UplinkLedger(echo_window_s), z_bounds=robot_model.z_bounds)
+        return cls(store, delay_window=delay_window, trained_delay_ms=robot_model.trained_delay_ms)
+
+    @property
+    def expected_shape(self) -> Tuple[int, int, int]:
+        """(C, H, W) of the remote features this robot fuses: its local stage-1 shape."""
+        return self.store.expected_shape
+
+    def select(self, frame_stamp_ns: int) -> FusionDecision:
+        """The features to fuse into the frame stamped ``frame_stamp_ns``, or why none; a fused
+        frame's tau enters the delay estimate."""
+        decision = self.store.select(frame_stamp_ns)
+        if decision.tau_ms is not None and decision.features is not None:
+            with self._lock:
+                self._delay.add(decision.tau_ms)
+        return decision
+
+    def observe_camera_period(self, period_ms: Optional[float]) -> None:
+        """The camera period the segmenter measures [ms]; None while it is not known yet."""
+        if period_ms is not None:
+            with self._lock:
+                self._camera_period_ms = float(period_ms)
+
+    def camera_period_ms(self) -> float:
+        """The last measured camera period [ms]; 0 until known."""
+        with self._lock:
+            return self._camera_period_ms or 0.0
+
+    def delay_estimate(self) -> Tuple[float, float, int]:
+        """(median tau [ms], jitter [ms], samples) over the last fused frames."""
+        with self._lock:
+            return self._delay.estimate()
+
+    def describe(self) -> str:
+        """One log line: what this robot accepts from the cloud."""
+        store = self.store
+        low, high = self.trained_delay_ms
+        return (f"accepting remote features from '{store.expected_identity}', shape "
+                f"{'x'.join(map(str, store.expected_shape))}, up to "
+                f"{store.max_feature_age_ms:.0f} ms old (trained for {low:.0f}-{high:.0f} ms)")
