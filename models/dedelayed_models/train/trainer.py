@@ -29,7 +29,7 @@ from torch.utils.data import default_collate
 
 from ..classes import IGNORE_ID
 from ..data import DEFAULT_FPS, DelayBatchSampler, delay_frames_to_ms
-from ..data.world_sources import build_datasets
+from ..data.datasets import build_datasets, frame_rate
 from ..evaluation import SemSegEvaluator
 from ..modeling import (build_model, load_checkpoint, prepare_stage, save_checkpoint, stage_logits,
                         trainable_parameters)
@@ -94,12 +94,13 @@ def _train_batches(dataset, sampler: DelayBatchSampler, start_iter: int, rank: i
         epoch, skip = epoch + 1, 0
 
 
-def trained_delay_ms(data_cfg: Dict) -> List[float]:
-    """[lo, hi] newest-frame ages the run trains on [ms]; stored in every checkpoint it writes,
-    so a robot can bound the feature age it fuses by what its model covers."""
+def trained_delay_ms(data_cfg: Dict, fps: float = DEFAULT_FPS) -> List[float]:
+    """[lo, hi] newest-frame ages the run trains on [ms] (paper timing: frames of the training
+    video's ``fps``); stored in every checkpoint it writes, so a robot can bound the feature age
+    it fuses by what its model covers."""
     if data_cfg["timing"] == "live":
         return [float(v) for v in data_cfg["live_timing"]["delay_ms_range"]]
-    return [delay_frames_to_ms(d, DEFAULT_FPS) for d in data_cfg["delay_frames_range"]]
+    return [delay_frames_to_ms(d, fps) for d in data_cfg["delay_frames_range"]]
 
 
 VALIDATION_EPOCH = 1 << 30   # live-timing draws of validation: an epoch training never reaches
@@ -181,6 +182,7 @@ def train(cfg: Dict, out_dir: str, *, resume: bool = False, stop_at: Optional[in
     module = StageModule(model, stage)
     runner = nn.parallel.DistributedDataParallel(module) if distributed else module
     train_ds, val_ds = build_datasets(cfg, mcfg)
+    train_fps = frame_rate(train_ds.sources)
     sampler = DelayBatchSampler(len(train_ds), solver["batch_size"], cfg["data"]["delay_frames_range"],
                                 shuffle=True, drop_last=True, seed=seed)
     val_keys = validation_keys(val_ds, cfg["data"]["val_frame_stride"], cfg["data"]["delay_frames_range"])
@@ -235,7 +237,7 @@ def train(cfg: Dict, out_dir: str, *, resume: bool = False, stop_at: Optional[in
                 bar.write(f"[{stage}] iteration {iteration}: val mIoU {val_miou:.2f}")
         if rank == 0 and (iteration % tc["checkpoint_period"] == 0 or iteration == end):
             extra = {"stage": stage, "iteration": iteration, "val_mIoU": val_miou, "seed": seed,
-                     "trained_delay_ms": trained_delay_ms(cfg["data"])}
+                     "trained_delay_ms": trained_delay_ms(cfg["data"], train_fps)}
             save_checkpoint(last_path, model, mcfg, extra=extra)
             torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                         "iteration": iteration,
