@@ -105,3 +105,22 @@ def test_training_datasets_from_a_real_folder(tmp_path):
     assert s["image"].shape == (3, 32, 64) and s["remote_frames"].shape == (2, 3, 48, 96)
     assert s["delay_ms"] == pytest.approx(2 * 1000 / 15) and s["label"].shape == (32, 64)
     assert set(np.unique(s["label"].numpy())) <= set(LABEL_ENCODINGS["camvid11"].class_ids) | {255}
+
+
+def test_prepared_source_uplinks_the_remote_size_only_and_shares_one_memory_budget(tmp_path):
+    from dedelayed_models.data.prepared import FrameMemo, PreparedSource
+    from dedelayed_models.data.uplink import uplink_roundtrip
+    _folder(tmp_path, n=4)
+    (native,), _ = open_sources(data_section("camvid", [f"root={tmp_path}"]), "val")
+    memo = FrameMemo(limit_mb=(2 * 12 * 16 * 3) / 2**20)        # room for two 12x16 frames
+    a = PreparedSource(native, remote_hw=(12, 16), uplink_quality=50, resize="squash", memo=memo)
+    b = PreparedSource(native, remote_hw=(12, 16), uplink_quality=None, resize="squash", memo=memo)
+    local = a.frame(0, (6, 8))
+    assert np.array_equal(local, cv2.resize(native.frame(0), (8, 6), interpolation=cv2.INTER_AREA))
+    remote = a.frame(0, (12, 16))
+    assert np.array_equal(remote, uplink_roundtrip(cv2.resize(native.frame(0), (16, 12),
+                                                               interpolation=cv2.INTER_AREA), 50))
+    assert a.frame(0, (12, 16)) is remote                           # memoised
+    assert not np.array_equal(b.frame(0, (12, 16)), remote)        # its own entry, no codec
+    b.frame(1, (12, 16))
+    assert a.frame(0, (12, 16)) is not remote                      # evicted: the budget is shared

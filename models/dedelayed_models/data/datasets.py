@@ -33,7 +33,7 @@ from .cityscapes import CITYSCAPES_FPS, open_cityscapes
 from .delayed import DelayedClipDataset
 from .frames import FrameFolder
 from .label_encoding import class_ids_from_names, label_encoding
-from .prepared import FrameRange, PreparedSource
+from .prepared import FrameMemo, FrameRange, PreparedSource
 from .resize import check_policy
 from .world_sources import build_datasets as build_world_datasets, timing_sampler
 
@@ -148,11 +148,17 @@ def open_sources(d: Dict, role: str) -> Tuple[list, DataSpec]:
     return sources, spec
 
 
+def dataset_class_names(d: Dict) -> Optional[List[str]]:
+    """Names of the classes a real data config's dataset labels; None for the world (all 19)."""
+    return None if d["source"] == "world" else open_sources(d, "val")[1].class_names
+
+
 def prepared_sources(d: Dict, role: str, model_cfg, uplink_quality: Optional[int]) -> Tuple[list, DataSpec]:
     """``open_sources`` wrapped for the model: resize policy, uplink at ``remote_hw``, memo."""
     sources, spec = open_sources(d, role)
+    memo = FrameMemo()
     return [PreparedSource(s, remote_hw=model_cfg.remote_hw, uplink_quality=uplink_quality,
-                           resize=spec.resize) for s in sources], spec
+                           resize=spec.resize, memo=memo) for s in sources], spec
 
 
 def is_still_images(sources) -> bool:

@@ -4,7 +4,8 @@ The synthetic world renders at the model's sizes and runs the codec once (``worl
 Real video arrives at its own size and aspect ratio: ``PreparedSource`` fits frames and labels
 to any requested size by the resize policy (``resize.py``), passes frames requested at the
 remote size through the WebP uplink (as the robot's uplink does), and keeps recent results in
-memory so the delay sweeps, which read every frame once per delay, decode it once.
+memory (one ``FrameMemo`` budget shared by all sources of a dataset) so the delay sweeps, which
+read every frame once per delay, decode it once.
 """
 
 from __future__ import annotations
@@ -20,32 +21,43 @@ from .uplink import uplink_roundtrip
 DEFAULT_MEMO_MB = 256.0
 
 
+class FrameMemo:
+    """Least-recently-used arrays up to ``limit_mb`` megabytes in all."""
+
+    def __init__(self, limit_mb: float = DEFAULT_MEMO_MB):
+        self._items, self._bytes, self._limit = OrderedDict(), 0, int(limit_mb * 2**20)
+
+    def get(self, key, make):
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        value = make()
+        self._items[key] = value
+        self._bytes += value.nbytes
+        while self._bytes > self._limit and len(self._items) > 1:
+            self._bytes -= self._items.popitem(last=False)[1].nbytes
+        return value
+
+
 class PreparedSource:
     """Frame source (``sources.py``) over a real one: ``frame(t, hw)`` is the frame fitted to
     ``hw`` by ``resize`` ((h, w, 3) uint8; at ``remote_hw`` after the uplink codec),
-    ``label(t, hw)`` the label fitted the same way ((h, w) uint8 trainIds, 255 void)."""
+    ``label(t, hw)`` the label fitted the same way ((h, w) uint8 trainIds, 255 void).
+    ``memo``: shared by the sources of one dataset (default: one of its own)."""
 
     def __init__(self, source, *, remote_hw, uplink_quality: Optional[int], resize: str = DEFAULT_RESIZE,
-                 memo_mb: float = DEFAULT_MEMO_MB):
+                 memo: Optional[FrameMemo] = None):
         self.source, self.remote_hw = source, tuple(remote_hw)
         self.uplink_quality, self.resize = uplink_quality, check_policy(resize)
         self.name, self.fps, self.num_frames = source.name, float(source.fps), source.num_frames
-        self._memo, self._memo_bytes, self._memo_limit = OrderedDict(), 0, int(memo_mb * 2**20)
+        self._memo = memo if memo is not None else FrameMemo()
 
     @property
     def labeled_frames(self):
         return self.source.labeled_frames
 
     def _remember(self, key, make):
-        if key in self._memo:
-            self._memo.move_to_end(key)
-            return self._memo[key]
-        value = make()
-        self._memo[key] = value
-        self._memo_bytes += value.nbytes
-        while self._memo_bytes > self._memo_limit and len(self._memo) > 1:
-            self._memo_bytes -= self._memo.popitem(last=False)[1].nbytes
-        return value
+        return self._memo.get((id(self),) + key, make)
 
     def frame(self, t: int, size_hw=None) -> np.ndarray:
         hw = None if size_hw is None else (int(size_hw[0]), int(size_hw[1]))
