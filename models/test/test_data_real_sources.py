@@ -124,3 +124,27 @@ def test_prepared_source_uplinks_the_remote_size_only_and_shares_one_memory_budg
     assert not np.array_equal(b.frame(0, (12, 16)), remote)        # its own entry, no codec
     b.frame(1, (12, 16))
     assert a.frame(0, (12, 16)) is not remote                      # evicted: the budget is shared
+
+
+def test_bdd_and_cityscapes_through_the_data_keys(tmp_path):
+    """BDD reads its rate from the video header and its labels as trainIds; Cityscapes selects
+    cities by name and reports the 19 classes its labelIds map to."""
+    from dedelayed_models.data import write_clip
+    from dedelayed_models.data.world import WorldSequence
+    write_clip(WorldSequence(1_000_030, num_frames=6, camera_hw=(32, 64)), tmp_path / "bdd", "val",
+               name="drive_a", label_every=2)
+    (video,), spec = open_sources(data_section("bdd100k", [f"root={tmp_path / 'bdd'}"]), "val")
+    assert video.fps == pytest.approx(30.0) and video.labeled_frames == [0, 2, 4]
+    assert spec.encoding == "trainid" and len(spec.class_ids) == 19
+    with pytest.raises(FileNotFoundError, match=r"videos/train: no such folder"):
+        open_sources(data_section("bdd100k", [f"root={tmp_path / 'bdd'}"]), "train")
+    rng = np.random.default_rng(1)
+    for city in ("aachen", "bremen"):
+        stem = f"{city}_000000_000019"
+        _write(tmp_path / "cs/leftImg8bit/val" / city / f"{stem}_leftImg8bit.png", rng.integers(0, 255, (16, 32, 3), np.uint8))
+        _write(tmp_path / "cs/gtFine/val" / city / f"{stem}_gtFine_labelIds.png", np.full((16, 32), 26, np.uint8))
+    (snippet,), spec = open_sources(data_section("cityscapes", [f"root={tmp_path / 'cs'}", "sequences=[bremen]"]), "val")
+    assert snippet.name.startswith("bremen_") and snippet.fps == 17.0 and len(spec.class_ids) == 19
+    assert (snippet.label(0) == 13).all()
+    with pytest.raises(ValueError, match="file names say their encoding"):
+        open_sources(data_section("cityscapes", [f"root={tmp_path / 'cs'}", "label_encoding=trainid"]), "val")
