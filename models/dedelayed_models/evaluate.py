@@ -1,10 +1,17 @@
-"""``python -m dedelayed_models.evaluate --checkpoints DIR --out DIR`` (``dedelayed-eval``).
+"""``python -m dedelayed_models.evaluate --checkpoints DIR --out DIR [--dataset SOURCE --data KEY=VALUE ...]``.
 
-Evaluates the shipped ``local.pt`` + ``dedelayed.pt`` on validation-range world seeds (disjoint
-from training) and writes ``report.json``, ``report.md`` and the PNG plots of Fig. 6 (the paper's
-30 fps / 0-5 frame rows, and 0-600 ms at 10, 15 and 30 fps), Figs. 9, 10, 11, the motion sweep
-and a motion x delay check on seeds no other step uses. See ``evaluation/sweeps.py`` for how each
-method is computed; ``checks`` lists every target with its measured value.
+Evaluates ``local.pt`` + ``dedelayed.pt`` and writes ``report.json``, ``report.md`` and the PNG
+plots of Fig. 6 (0-5 frame rows, and 0-600 ms), Figs. 9, 10, 11, and, on the synthetic world, the
+motion sweep and a motion x delay check on seeds no other step uses. See
+``evaluation/sweeps.py`` for how each method is computed; ``checks`` lists every target with its
+measured value.
+
+On the world (default) it reads validation-range seeds, disjoint from training, and sweeps
+0-600 ms at 10, 15 and 30 fps. On real video (``--dataset bdd100k|cityscapes|camvid|frames``
+with the training config's ``data.`` keys after ``--data``, e.g. ``--data root=/data/x
+val_frame_range=[66,101]``) it reads the validation split / frames at the source's own frame
+rate, reports the mIoU over the classes the dataset labels beside the 19-class one with a
+per-class table, and skips the sweeps that re-render the world (motion, motion x delay).
 """
 
 from __future__ import annotations
@@ -20,15 +27,23 @@ from typing import Dict, List, Optional
 import torch
 
 from .data import DEFAULT_FPS, frame_period_ms
+from .data.datasets import SOURCES, frame_rate, prepared_sources
 from .data.uplink import WEBP_QUALITY
 from .data.world_sources import world_sources
 from .evaluation.report import markdown, plot_all
+from .evaluation.semseg import subset_miou
 from .evaluation.sweeps import (LIVE_METHODS, METHODS, delay_sweep, eval_dataset,
-                                expected_under_jitter, jitter_matrix)
+                                expected_under_jitter, jitter_matrix, miou)
 from .modeling import load_checkpoint, scaled_local_hw
+from .train.config import data_section
 
 
 RESOLUTION_SCALES = (0.5, 0.75, 1.0, 1.5)   # Fig. 11 default: local input sizes relative to local_hw
+WORLD_FPS = (10.0, 15.0, DEFAULT_FPS)       # live sweep rates on the world (real video: its own rate)
+WORLD_ONLY_SWEEPS = {
+    "motion": "skipped on real video: it re-renders the synthetic world at other motions",
+    "generalisation": "skipped on real video: it re-renders the synthetic world on unseen seeds at other motions",
+}
 
 
 def _hw(text: str):
@@ -96,103 +111,169 @@ def checks(results: Dict) -> List[Dict]:
     return out
 
 
+def _per_class_columns(delays: List[int]) -> List[tuple]:
+    """(method, delay index) columns of the per-class table: what staleness costs each class
+    (remote image now and at the largest delay) and what each method keeps at that delay."""
+    last = len(delays) - 1
+    cols = [("local image", 0), ("remote image", 0), ("remote image", last), ("remote predictive", last),
+            ("dedelayed", last)]
+    return list(dict.fromkeys(cols))
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="dedelayed-eval", description=__doc__)
+    p = argparse.ArgumentParser(prog="dedelayed-eval", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoints", required=True, help="folder with local.pt and dedelayed.pt")
     p.add_argument("--out", required=True, help="folder for report.json/.md and PNGs")
-    p.add_argument("--sequences", type=int, default=16, help="val world sequences")
+    p.add_argument("--dataset", default="world", choices=SOURCES,
+                   help="what to evaluate on: the synthetic world, or a real source (data/datasets.py)")
+    p.add_argument("--data", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="real source: the training config's data keys, without 'data.' (root, val_split, "
+                        "sequences, val_frame_range, fps, label_encoding, resize); e.g. root=/data/bdd")
+    p.add_argument("--sequences", type=int, default=16, help="world: val sequences")
     p.add_argument("--frames", type=int, default=40,
-                   help="frames per sequence (the 600 ms sweep at 30 fps needs 19 of history)")
+                   help="world: frames per sequence (the 600 ms sweep at 30 fps needs 19 of history)")
     p.add_argument("--frame-stride", type=int, default=2, help="score every n-th usable frame")
     p.add_argument("--seed-start", type=int, default=100,
-                   help="offset into the val seed range (training validation used the first seeds)")
-    p.add_argument("--fps", type=float, nargs="+", default=[10.0, 15.0, DEFAULT_FPS],
-                   help="camera rates of the live delay sweep (Fig. 6 over 0-max-delay-ms)")
+                   help="world: offset into the val seed range (training validation used the first seeds)")
+    p.add_argument("--fps", type=float, nargs="+", default=None,
+                   help=f"world: camera rates of the live delay sweep (default {' '.join(f'{f:g}' for f in WORLD_FPS)}); "
+                        "real video is swept at its own rate only")
     p.add_argument("--max-delay-ms", type=float, default=600.0, help="live sweep: largest delay [ms]")
     p.add_argument("--delay-step-ms", type=float, default=100.0, help="live sweep: delay step [ms]")
     p.add_argument("--delays", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5],
-                   help=f"paper-preset rows: delays in frames at {DEFAULT_FPS:g} fps")
+                   help=f"paper-preset rows: delays in frames of the source ({DEFAULT_FPS:g} fps on the world)")
     p.add_argument("--max-observed", type=int, default=7, help="largest observed delay in Fig. 9")
     p.add_argument("--sigmas-ms", type=float, nargs="+", default=[0.0, 5.0, 15.0, 33.0, 50.0])
     p.add_argument("--resolutions", nargs="+", default=None, metavar="HxW",
                    help="local input sizes of Fig. 11 (default: 0.5, 0.75, 1 and 1.5 x the model's "
                         "local_hw, rounded to multiples of 8)")
-    p.add_argument("--motions", type=float, nargs="+", default=[0.5, 1.0, 1.5, 2.0])
+    p.add_argument("--motions", type=float, nargs="+", default=[0.5, 1.0, 1.5, 2.0], help="world only")
     p.add_argument("--generalisation-seed-start", type=int, default=3000,
-                   help="val-range seed offset of the motion x delay check (unused by training and report)")
-    p.add_argument("--generalisation-sequences", type=int, default=8)
+                   help="world: val-range seed offset of the motion x delay check (unused by training and report)")
+    p.add_argument("--generalisation-sequences", type=int, default=8, help="world only")
     p.add_argument("--skip", nargs="*", default=[],
                    choices=["live", "jitter", "resolution", "motion", "generalisation"])
+    p.add_argument("--uplink-quality", type=int, default=WEBP_QUALITY,
+                   help="WebP quality of the uplinked remote frames (the robot's default)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (more thrash on a shared CPU)")
-    p.add_argument("--cache-dir", default=None, help="rendered-frame cache (data/world_sources.py)")
+    p.add_argument("--cache-dir", default=None, help="world: rendered-frame cache (data/world_sources.py)")
     args = p.parse_args(argv)
+    real = args.dataset != "world"
+    if args.data and not real:
+        p.error(f"--data {' '.join(args.data)} describes a real source; add --dataset (one of {SOURCES[1:]})")
+    data_cfg = data_section(args.dataset, args.data) if real else None
     torch.set_num_threads(args.threads)
     t0 = time.time()
     local = load_checkpoint(os.path.join(args.checkpoints, "local.pt"), part="local").model
     loaded = load_checkpoint(os.path.join(args.checkpoints, "dedelayed.pt"))
     dedelayed, mcfg = loaded.model, loaded.config
-    uplink = WEBP_QUALITY
-    paper_max_d = max(max(args.delays), 0 if "jitter" in args.skip else args.max_observed)
+    uplink = args.uplink_quality
+    skip = set(args.skip)
+    if real:
+        skip |= set(WORLD_ONLY_SWEEPS)
+        for name, why in WORLD_ONLY_SWEEPS.items():
+            print(f"{name} sweep {why}", flush=True)
+    paper_max_d = max(max(args.delays), 0 if "jitter" in skip else args.max_observed)
+    spec = None
 
     def dataset(motion=1.0, local_hw=None, label_hws=(), fps=DEFAULT_FPS, max_d=paper_max_d,
                 seed_start=args.seed_start, sequences=args.sequences):
+        nonlocal spec
         cfg = mcfg if local_hw is None else dataclasses.replace(mcfg, local_hw=tuple(local_hw))
-        srcs = world_sources("val", sequences, args.frames, motion=motion, local_hw=cfg.local_hw,
-                             remote_hw=cfg.remote_hw, uplink_quality=uplink, cache_dir=args.cache_dir,
-                             label_hws=label_hws, start=seed_start, fps=fps)
+        if real:
+            srcs, spec = prepared_sources(data_cfg, "val", cfg, uplink)
+        else:
+            srcs = world_sources("val", sequences, args.frames, motion=motion, local_hw=cfg.local_hw,
+                                 remote_hw=cfg.remote_hw, uplink_quality=uplink, cache_dir=args.cache_dir,
+                                 label_hws=label_hws, start=seed_start, fps=fps)
         ds = eval_dataset(srcs, cfg, max_d)
         return ds, list(range(0, len(ds), args.frame_stride))
 
-    frame_ms = frame_period_ms(DEFAULT_FPS)
     ds, idx = dataset()
-    results = {"frame_ms": frame_ms, "setup": {
+    fps = frame_rate(ds.sources) if real else DEFAULT_FPS
+    if real and args.fps and any(abs(f - fps) > 1e-6 for f in args.fps):
+        p.error(f"--fps {args.fps}: the real video plays at {fps:g} fps and is swept at that rate only; "
+                "other rates need the synthetic world (drop --fps)")
+    sweep_fps = [fps] if real else (args.fps or list(WORLD_FPS))
+    frame_ms = frame_period_ms(fps)
+    metric = (lambda r: subset_miou(r, spec.class_names)) if real else miou
+    results = {"frame_ms": frame_ms, "fps": fps,
+               "data": "the synthetic world" if not real else f"{spec.source} ({ds.sources[0].name}"
+                       + (f" and {len(ds.sources) - 1} more" if len(ds.sources) > 1 else "") + ")",
+               "setup": {
         "checkpoints": f"{args.checkpoints} (local {loaded.identity.get('local')}, remote "
                        f"{loaded.identity.get('remote')})",
         "model": f"{mcfg.name}: local {mcfg.local_hw[0]}x{mcfg.local_hw[1]} (C={mcfg.local.channels[0]}), "
                  f"remote {mcfg.remote_hw[0]}x{mcfg.remote_hw[1]}, K={mcfg.remote.num_frames}, "
-                 f"{mcfg.remote.vit_attention} space-time attention",
-        "validation": f"{args.sequences} val-range world seeds from offset {args.seed_start}, "
-                      f"{args.frames} frames each at motion 1, WebP q{uplink} uplink",
-        "paper-preset rows": f"{DEFAULT_FPS:g} fps, delays of {args.delays[0]}-{args.delays[-1]} frames "
-                             f"(1 frame = {frame_ms:.1f} ms), {len(idx)} scored frames"}}
-    sweep = delay_sweep(local, dedelayed, ds, idx, args.delays, args.batch_size)
+                 f"{mcfg.remote.vit_attention} space-time attention"}}
+    if real:
+        results["classes"] = spec.class_names
+        results["setup"].update({
+            "validation": f"{spec.source} at {spec.root}: {len(ds.sources)} sequence(s) "
+                          f"({', '.join(s.name for s in ds.sources[:4])}{' ...' if len(ds.sources) > 4 else ''}), "
+                          f"labels {spec.encoding} -> trainIds, WebP q{uplink} uplink",
+            "frame rate": f"{fps:g} fps: one frame = {frame_ms:.1f} ms (the source's own)",
+            "classes the dataset labels": f"{len(spec.class_names)}: {', '.join(spec.class_names)}; "
+                                          "'dataset classes' figures average these, the others all 19",
+            "scored at": f"{mcfg.local_hw[0]}x{mcfg.local_hw[1]} (the local model's input): frames and "
+                         f"labels fitted by the '{spec.resize}' resize policy, labels by nearest neighbour",
+            "skipped": "; ".join(f"{k} sweep {v}" for k, v in WORLD_ONLY_SWEEPS.items())})
+    else:
+        results["setup"]["validation"] = (f"{args.sequences} val-range world seeds from offset {args.seed_start}, "
+                                          f"{args.frames} frames each at motion 1, WebP q{uplink} uplink")
+    results["setup"]["paper-preset rows"] = (f"{fps:g} fps, delays of {args.delays[0]}-{args.delays[-1]} frames "
+                                             f"(1 frame = {frame_ms:.1f} ms), {len(idx)} scored frames")
+    details = {}
+    sweep = delay_sweep(local, dedelayed, ds, idx, args.delays, args.batch_size, details=details)
     results["delay_sweep"] = {"delays_frames": args.delays, "mIoU": sweep}
+    if real:
+        results["delay_sweep"]["mIoU_dataset_classes"] = {m: [metric(r) for r in rs] for m, rs in details.items()}
+        results["delay_sweep"]["IoU"] = {m: [r["IoU"] for r in rs] for m, rs in details.items()}
+        results["per_class_columns"] = _per_class_columns(args.delays)
     print("paper-preset delay sweep:", json.dumps(sweep), flush=True)
-    if "live" not in args.skip:
+    if "live" not in skip:
         live = {}
-        for fps in args.fps:
-            delays = live_delays_frames(fps, args.max_delay_ms, args.delay_step_ms)
-            lds, lidx = (ds, idx) if fps == DEFAULT_FPS and max(delays) <= paper_max_d else \
-                dataset(fps=fps, max_d=max(delays))
-            live[f"{fps:g}"] = {"fps": fps, "delays_frames": delays, "scored_frames": len(lidx),
-                                "delays_ms": [d * frame_period_ms(fps) for d in delays],
-                                "mIoU": delay_sweep(local, dedelayed, lds, lidx, delays, args.batch_size,
-                                                    methods=LIVE_METHODS)}
-            print(f"live delay sweep at {fps:g} fps:", json.dumps(live[f"{fps:g}"]["mIoU"]), flush=True)
+        for rate in sweep_fps:
+            delays = live_delays_frames(rate, args.max_delay_ms, args.delay_step_ms)
+            lds, lidx = (ds, idx) if rate == fps and max(delays) <= paper_max_d else \
+                dataset(fps=rate, max_d=max(delays))
+            live_details = {}
+            live[f"{rate:g}"] = {"fps": rate, "delays_frames": delays, "scored_frames": len(lidx),
+                                 "delays_ms": [d * frame_period_ms(rate) for d in delays],
+                                 "mIoU": delay_sweep(local, dedelayed, lds, lidx, delays, args.batch_size,
+                                                     methods=LIVE_METHODS, details=live_details)}
+            if real:
+                live[f"{rate:g}"]["mIoU_dataset_classes"] = {m: [metric(r) for r in rs]
+                                                             for m, rs in live_details.items()}
+            print(f"live delay sweep at {rate:g} fps:", json.dumps(live[f"{rate:g}"]["mIoU"]), flush=True)
         results["live_delay_sweep"] = live
-    if "jitter" not in args.skip:
+    if "jitter" not in skip:
         ins, obs = [d for d in range(0, 6)], list(range(0, args.max_observed + 1))
-        matrix = jitter_matrix(dedelayed, ds, idx, ins, obs, args.batch_size)
+        matrix = jitter_matrix(dedelayed, ds, idx, ins, obs, args.batch_size, metric=metric)
         results["jitter"] = {"input_delays_frames": ins, "observed_delays_frames": obs, "matrix": matrix,
+                             "metric": "dataset classes" if real else "19 classes",
                              "expected": {str(s): expected_under_jitter(matrix, ins, obs, s, frame_ms)
                                           for s in args.sigmas_ms}}
         print("jitter matrix done", flush=True)
-    if "resolution" not in args.skip:
+    if "resolution" not in skip:
         res = {"local image": [], "dedelayed": []}
         hws = [_hw(r) for r in args.resolutions] if args.resolutions else \
             [scaled_local_hw(mcfg.local_hw, f) for f in RESOLUTION_SCALES]
         for hw in hws:
             rds, ridx = dataset(local_hw=hw, label_hws=[mcfg.local_hw])
             rds_label = _RelabelledDataset(rds, mcfg.local_hw)
-            s = delay_sweep(local, dedelayed, rds_label, ridx, [3], args.batch_size,
-                            methods=("local image", "dedelayed"))
+            res_details = {}
+            delay_sweep(local, dedelayed, rds_label, ridx, [3], args.batch_size,
+                        methods=("local image", "dedelayed"), details=res_details)
             for m in res:
-                res[m].append(s[m][0])
+                res[m].append(metric(res_details[m][0]))
         results["resolution"] = {"local_hw": [list(h) for h in hws], "delay_frames": 3,
-                                 "label_hw": list(mcfg.local_hw), "mIoU": res}
+                                 "label_hw": list(mcfg.local_hw), "mIoU": res,
+                                 "metric": "dataset classes" if real else "19 classes"}
         print("resolution sweep:", json.dumps(res), flush=True)
-    if "motion" not in args.skip:
+    if "motion" not in skip:
         per, adv = {}, []
         for motion in args.motions:
             mds, midx = (ds, idx) if motion == 1.0 else dataset(motion=motion)
@@ -201,7 +282,7 @@ def main(argv=None) -> int:
         results["motion"] = {"motions": args.motions, "delay_frames": 3, "delay_index": 0,
                              "methods": list(METHODS), "mIoU": per, "advantage_over_remote_image": adv}
         print("motion sweep:", json.dumps(per), flush=True)
-    if "generalisation" not in args.skip:
+    if "generalisation" not in skip:
         delays = live_delays_frames(DEFAULT_FPS, args.max_delay_ms, args.delay_step_ms)
         per = {}
         for motion in args.motions:

@@ -67,3 +67,14 @@ def test_bad_labelids_are_named(tmp_path):
     cv2.imwrite(str(bad), np.full((16, 32), 200, np.uint8))
     with pytest.raises(ValueError, match=r"000040_gtFine_labelIds\.png: label values \[200\]"):
         open_cityscapes(tmp_path, "val")[1].label(0)
+
+
+def test_train_id_label_files_are_read_as_train_ids(tmp_path):
+    """Where only ``_labelTrainIds.png`` exists (createTrainIdLabelImgs output), its name says the
+    encoding: the loader returns the same trainIds as from the labelIds file."""
+    _fake_cityscapes(tmp_path, with_sequence=False)
+    expected = open_cityscapes(tmp_path, "val")[0].label(0)
+    ids = tmp_path / "gtFine/val/aachen/aachen_000000_000019_gtFine_labelIds.png"
+    ids.unlink()
+    _write(ids.with_name("aachen_000000_000019_gtFine_labelTrainIds.png"), expected)
+    assert np.array_equal(open_cityscapes(tmp_path, "val")[0].label(0), expected)

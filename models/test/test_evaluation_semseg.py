@@ -60,3 +60,15 @@ def test_bad_inputs_are_named():
         ev.process(np.zeros((2, 2)), np.zeros((2, 3)))
     with pytest.raises(ValueError, match=r"\[19\]"):
         ev.process(np.zeros((1, 1)), np.array([[19]]))
+
+
+def test_dataset_class_miou_leaves_out_classes_the_dataset_never_labels():
+    """Ground truth of classes 0 and 1 only; the model also predicts class 2 on a pixel of 0.
+    Over all classes class 2 counts as IoU 0; over the dataset's classes {0, 1} it does not, but
+    its pixel still costs class 0 (a miss)."""
+    from dedelayed_models.evaluation import subset_miou
+    ev = SemSegEvaluator(num_classes=3, class_names=("a", "b", "c"))
+    ev.process(np.array([[0, 2, 1, 1]]), np.array([[0, 0, 1, 1]]))     # pred, gt
+    r = ev.evaluate()
+    assert r["mIoU"] == pytest.approx((50 + 100 + 0) / 3)
+    assert subset_miou(r, ["a", "b"]) == pytest.approx((50 + 100) / 2)

@@ -62,3 +62,22 @@ def test_base_loop_and_missing_base_are_clear_errors(tmp_path):
     (tmp_path / "e.yaml").write_text("solver: {max_iters: 9, lr: 0.5}\n")
     cfg = load_config(str(tmp_path / "d.yaml"))
     assert cfg["solver"]["max_iters"] == 3 and cfg["solver"]["lr"] == 0.5    # the file wins
+
+
+def test_pipeline_per_stage_overrides_and_the_data_it_evaluates_on():
+    from dedelayed_models.train.pipeline import evaluation_args, stage_overrides
+    got = stage_overrides([["fusion", "solver.max_iters=300"], ["local", "seed=3", "solver.lr=0.1"],
+                           ["fusion", "seed=1"]])
+    assert got == {"remote_predictive": [], "local": ["seed=3", "solver.lr=0.1"],
+                   "fusion": ["solver.max_iters=300", "seed=1"]}
+    with pytest.raises(ValueError, match=r"--set-stage remote: unknown stage; choose one of"):
+        stage_overrides([["remote", "seed=1"]])
+    with pytest.raises(ValueError, match="give at least one KEY=VALUE"):
+        stage_overrides([["fusion"]])
+    world = load_config("fusion")
+    assert evaluation_args(world["data"]) == []
+    real = load_config("fusion", ["data.source=camvid", "data.val_frame_range=[66,101]"])
+    args = evaluation_args(real["data"])
+    assert args[:3] == ["--dataset", "camvid", "--data"] and "val_frame_range=[66, 101]" in args
+    from dedelayed_models.train.config import data_section
+    assert data_section("camvid", [a for a in args[3:]])["val_frame_range"] == [66, 101]

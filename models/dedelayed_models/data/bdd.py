@@ -3,7 +3,10 @@
 Layout::
 
     <root>/videos/<split>/<name>.mp4 (or .mov)
-    <root>/labels/<split>/<name>/<frame_index:06d>.png    uint8 trainIds (255 void), may be sparse
+    <root>/labels/<split>/<name>/<frame_index:06d>.png    uint8 labels, may be sparse
+
+Labels are trainIds (255 void) unless the caller names another encoding (``label_encoding.py``);
+the loader converts them to trainIds.
 
 Videos are decoded with OpenCV (FFmpeg backend). ``write_clip`` writes any frame source (e.g. a
 ``WorldSequence``) in this layout with the ``mp4v`` (MPEG-4 part 2) codec: OpenCV's PyPI wheel
@@ -17,7 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .labels import check_label_matches, read_label_png, resize_image, resize_label
+from .label_encoding import label_encoding
+from .labels import check_label_matches, read_label_file, resize_image, resize_label
 
 log = logging.getLogger(__name__)
 VIDEO_SUFFIXES = (".mp4", ".mov")
@@ -27,8 +31,9 @@ VIDEO_FOURCC = "mp4v"
 class BDDVideo:
     """One video + its label folder as a frame source (see ``sources.py``)."""
 
-    def __init__(self, video_path, label_dir, cache_frames: int = 32):
+    def __init__(self, video_path, label_dir, cache_frames: int = 32, label_encoding_name: str = "trainid"):
         self.video_path, self.label_dir = Path(video_path), Path(label_dir)
+        self.encoding = label_encoding(label_encoding_name)
         self.name = self.video_path.stem
         if not self.video_path.is_file():
             raise FileNotFoundError(f"{self.video_path}: video file missing")
@@ -86,12 +91,12 @@ class BDDVideo:
         if t not in self._label_paths:
             raise KeyError(f"{self.label_dir}: frame {t} has no label")
         path = self._label_paths[t]
-        label = read_label_png(path)
+        label = self.encoding.to_trainids(read_label_file(path), path)
         check_label_matches(label, self.frame_hw, path, f"video {self.video_path.name}")
         return resize_label(label, size_hw)
 
 
-def open_bdd_split(root, split: str, cache_frames: int = 32) -> list:
+def open_bdd_split(root, split: str, cache_frames: int = 32, label_encoding_name: str = "trainid") -> list:
     """All videos of ``split`` with at least one label, as ``BDDVideo`` sources.
 
     Videos without labels are skipped and the count is logged; a label folder whose video is
@@ -108,7 +113,7 @@ def open_bdd_split(root, split: str, cache_frames: int = 32) -> list:
                 raise FileNotFoundError(f"{d}: labels without a video; expected {video_dir / d.name}.mp4")
     sources, unlabeled = [], 0
     for name, path in videos.items():
-        src = BDDVideo(path, label_root / name, cache_frames)
+        src = BDDVideo(path, label_root / name, cache_frames, label_encoding_name)
         if src.labeled_frames:
             sources.append(src)
         else:

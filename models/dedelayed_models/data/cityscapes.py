@@ -3,34 +3,28 @@
 Layout::
 
     <root>/leftImg8bit/<split>/<city>/<city>_<seq>_<frame>_leftImg8bit.png
-    <root>/gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelIds.png
+    <root>/gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelIds.png       (or _labelTrainIds.png)
     <root>/leftImg8bit_sequence/<split>/<city>/<city>_<seq>_<frame>_leftImg8bit.png   (optional)
 
 Without the sequence package each labelled image is a one-frame source: use
 ``DelayedClipDataset(..., static_sources=True)`` (K copies of the frame, delay 0). With it, each
 labelled image becomes a snippet of the surrounding video frames (Cityscapes ships 30 frames per
 snippet at 17 fps, the labelled one is the 20th), so real delays can be drawn.
+
+The label file's name says its encoding: ``_labelIds.png`` (official labelIds, mapped with
+``LABELID_TO_TRAINID`` in ``label_encoding.py``) or, where only that exists, ``_labelTrainIds.png``
+(already trainIds, as ``createTrainIdLabelImgs.py`` writes them).
 """
 
 from pathlib import Path
 
 import numpy as np
 
-from ..classes import IGNORE_ID
-from .labels import check_label_matches, read_label_png, read_rgb_png, resize_image, resize_label
+from .label_encoding import LABEL_ENCODINGS, LABELID_TO_TRAINID  # noqa: F401  (re-exported)
+from .labels import check_label_matches, read_label_file, read_rgb_png, resize_image, resize_label
 
 CITYSCAPES_FPS = 17.0
-_I = IGNORE_ID
-# Official Cityscapes labelId (0-33) -> trainId; everything not evaluated is void.
-LABELID_TO_TRAINID = (
-    _I, _I, _I, _I, _I, _I, _I,          # 0 unlabeled .. 6 ground
-    0, 1, _I, _I,                        # 7 road, 8 sidewalk, 9 parking, 10 rail track
-    2, 3, 4, _I, _I, _I,                 # 11 building, 12 wall, 13 fence, 14 guard rail, 15 bridge, 16 tunnel
-    5, _I, 6, 7, 8, 9, 10,               # 17 pole, 18 polegroup, 19 light, 20 sign, 21 vegetation, 22 terrain, 23 sky
-    11, 12, 13, 14, 15, _I, _I, 16, 17, 18,  # 24 person .. 28 bus, 29 caravan, 30 trailer, 31 train, 32 moto, 33 bicycle
-)
-_LUT = np.full(256, IGNORE_ID, np.uint8)
-_LUT[:len(LABELID_TO_TRAINID)] = LABELID_TO_TRAINID
+_LUT = LABEL_ENCODINGS["cityscapes_labelid"].lut
 
 
 def labelids_to_trainids(label_ids: np.ndarray) -> np.ndarray:
@@ -60,8 +54,9 @@ class CityscapesSnippet:
     def label(self, t: int, size_hw=None) -> np.ndarray:
         if t != self._labeled_index:
             raise KeyError(f"{self.name}: only frame {self._labeled_index} is labelled")
-        label = labelids_to_trainids(read_label_png(self.label_path, valid_max=len(LABELID_TO_TRAINID) - 1,
-                                                    allow_ignore=False))
+        encoding = LABEL_ENCODINGS["trainid" if self.label_path.name.endswith("_labelTrainIds.png")
+                                   else "cityscapes_labelid"]
+        label = encoding.to_trainids(read_label_file(self.label_path), self.label_path)
         image = read_rgb_png(self.image_path)
         check_label_matches(label, image.shape[:2], self.label_path, f"image {self.image_path.name}")
         return resize_label(label, size_hw)
@@ -98,7 +93,11 @@ def open_cityscapes(root, split: str, use_sequences: str = "auto") -> list:
         stem = image_path.name[: -len("_leftImg8bit.png")]
         label_path = label_root / image_path.parent.name / f"{stem}_gtFine_labelIds.png"
         if not label_path.exists():
-            raise FileNotFoundError(f"{label_path}: missing label for {image_path}")
+            train_ids = label_path.with_name(f"{stem}_gtFine_labelTrainIds.png")
+            if not train_ids.exists():
+                raise FileNotFoundError(f"{label_path}: missing label for {image_path} (nor "
+                                        f"{train_ids.name})")
+            label_path = train_ids
         paths, index = (_snippet_paths(seq_root / image_path.parent.name, stem) if want_seq else ([], 0))
         sources.append(CityscapesSnippet(image_path, label_path, paths or None, index if paths else 0))
     if not sources:

@@ -5,8 +5,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..classes import IGNORE_ID, NUM_CLASSES
-
 
 def read_rgb_png(path) -> np.ndarray:
     """(H, W, 3) uint8 RGB."""
@@ -16,21 +14,15 @@ def read_rgb_png(path) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def read_label_png(path, valid_max: int = NUM_CLASSES - 1, allow_ignore: bool = True) -> np.ndarray:
-    """(H, W) uint8 label map; raises if any value is outside 0..valid_max (and 255 if allowed)."""
+def read_label_file(path) -> np.ndarray:
+    """(H, W) uint8 native ids of a single-channel label PNG (no value check; see
+    ``label_encoding.py`` for the conversion to trainIds)."""
     label = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if label is None:
         raise ValueError(f"{path}: cannot read label PNG (missing or corrupt)")
     if label.ndim != 2 or label.dtype != np.uint8:
         raise ValueError(f"{path}: label must be a single-channel uint8 PNG, got shape {label.shape} "
                          f"dtype {label.dtype}")
-    bad = label > valid_max
-    if allow_ignore:
-        bad &= label != IGNORE_ID
-    if bad.any():
-        values = np.unique(label[bad])[:5].tolist()
-        allowed = f"0-{valid_max}" + (f" or {IGNORE_ID}" if allow_ignore else "")
-        raise ValueError(f"{path}: label values {values} outside {allowed}")
     return label
 
 

@@ -66,3 +66,11 @@ class SemSegEvaluator:
             "IoU": {name: float(v * 100) for name, v in zip(self.class_names, iou)},
             "num_pixels": int(total),
         }
+
+
+def subset_miou(result: dict, class_names) -> float:
+    """mIoU (%) over ``class_names`` only, from an ``evaluate()`` dict (NaN classes left out): a
+    dataset's own metric, where a class it never labels must not count as IoU 0. Pixels predicted
+    as another class still count as misses of their true class."""
+    values = [result["IoU"][n] for n in class_names if not np.isnan(result["IoU"][n])]
+    return float(np.mean(values)) if values else float("nan")

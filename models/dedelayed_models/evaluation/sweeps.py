@@ -27,7 +27,7 @@ resized to the label size. Jitter matrix (Fig. 9): dedelayed mIoU with delay *in
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -47,6 +47,11 @@ def eval_dataset(sources, model_cfg, max_delay_frames: int) -> DelayedClipDatase
     return DelayedClipDataset(sources, local_hw=model_cfg.local_hw, remote_hw=model_cfg.remote_hw,
                               num_remote_frames=model_cfg.remote.num_frames,
                               delay_frames_range=(0, max_delay_frames), uplink_quality=None)
+
+
+def miou(result: Dict) -> float:
+    """The 19-class mIoU (%) of an ``evaluate()`` dict: the sweeps' default metric."""
+    return result["mIoU"]
 
 
 def _batches(dataset, indices: Sequence[int], delay_frames: int, batch_size: int):
@@ -71,10 +76,14 @@ def fused_logits(dedelayed, image: torch.Tensor, encoded: torch.Tensor, ages: to
 
 @torch.no_grad()
 def delay_sweep(local, dedelayed, dataset, indices: Sequence[int], delays: Sequence[int],
-                batch_size: int = 8, methods: Sequence[str] = METHODS) -> Dict[str, List[float]]:
-    """Fig. 6: {method: [mIoU % per delay in ``delays``]} (local/dedelayed in eval mode)."""
+                batch_size: int = 8, methods: Sequence[str] = METHODS,
+                details: Optional[Dict] = None) -> Dict[str, List[float]]:
+    """Fig. 6: {method: [mIoU % per delay in ``delays``]} (local/dedelayed in eval mode).
+    ``details``, if given, is filled with {method: [``SemSegEvaluator.evaluate()`` dict per delay]}
+    (per-class IoU, pixel accuracy)."""
     out = {m: [] for m in methods}
-    local_miou = None
+    full = {m: [] for m in methods}
+    local_result = None
     remote = dedelayed.remote
     for d in delays:
         ev = {m: SemSegEvaluator() for m in methods}
@@ -82,7 +91,7 @@ def delay_sweep(local, dedelayed, dataset, indices: Sequence[int], delays: Seque
             image, label, ages = b["image"], b["label"], b["frame_ages_ms"]
             hw = tuple(label.shape[-2:])
             encoded = remote.encode_frames(b["remote_frames"])          # (B, K, d, h, w)
-            if "local image" in ev and local_miou is None:
+            if "local image" in ev and local_result is None:
                 score_logits(ev["local image"], local(image), label)
             if "remote image" in ev:
                 still = encoded[:, -1:].expand_as(encoded).contiguous()
@@ -95,18 +104,23 @@ def delay_sweep(local, dedelayed, dataset, indices: Sequence[int], delays: Seque
                 score_logits(ev["dedelayed"], fused_logits(dedelayed, image, encoded, ages), label)
         for m in methods:
             if m == "local image":
-                local_miou = local_miou if local_miou is not None else ev[m].evaluate()["mIoU"]
-                out[m].append(local_miou)
+                local_result = local_result if local_result is not None else ev[m].evaluate()
+                result = local_result
             else:
-                out[m].append(ev[m].evaluate()["mIoU"])
+                result = ev[m].evaluate()
+            full[m].append(result)
+            out[m].append(result["mIoU"])
+    if details is not None:
+        details.update(full)
     return out
 
 
 @torch.no_grad()
 def jitter_matrix(dedelayed, dataset, indices: Sequence[int], input_delays: Sequence[int],
-                  observed_delays: Sequence[int], batch_size: int = 8) -> List[List[float]]:
-    """Fig. 9: M[i][j] = dedelayed mIoU % with delay input input_delays[i] (frames) on clips whose
-    observed delay is observed_delays[j] (frames)."""
+                  observed_delays: Sequence[int], batch_size: int = 8,
+                  metric: Callable[[Dict], float] = miou) -> List[List[float]]:
+    """Fig. 9: M[i][j] = dedelayed mIoU % (``metric`` of the evaluate() dict) with delay input
+    input_delays[i] (frames) on clips whose observed delay is observed_delays[j] (frames)."""
     fps = _fps(dataset)
     rows = [[None] * len(observed_delays) for _ in input_delays]
     for j, d_obs in enumerate(observed_delays):
@@ -118,7 +132,7 @@ def jitter_matrix(dedelayed, dataset, indices: Sequence[int], input_delays: Sequ
                 ages_in = ages - ages[:, -1:] + delay_frames_to_ms(d_in, fps)
                 score_logits(ev, fused_logits(dedelayed, b["image"], encoded, ages_in), b["label"])
         for i, ev in enumerate(evs):
-            rows[i][j] = ev.evaluate()["mIoU"]
+            rows[i][j] = metric(ev.evaluate())
     return rows
 
 

@@ -1,4 +1,5 @@
-"""Training of the Table-2 stages (remote predictive, local, fusion) on the synthetic world.
+"""Training of the Table-2 stages (remote predictive, local, fusion) on the synthetic world
+or on real video (``data.source``, ``data/datasets.py``).
 
 CLI: ``python -m dedelayed_models.train --config remote_predictive [--out DIR] [--resume]``;
 all three stages in order: ``python -m dedelayed_models.train.pipeline``.

@@ -41,16 +41,29 @@ DEFAULTS: Dict[str, Any] = {
                                     # matching name and shape start the remote; the rest stay fresh
     },
     "data": {
+        "source": "world",       # world | bdd100k | cityscapes | camvid | frames (data/datasets.py)
+        "root": None,            # dataset folder of a real source; camvid: None = the shared 0016E5 clip
+        "train_split": "train",  # split folder training reads (bdd100k, cityscapes)
+        "val_split": "val",      # split folder validation and evaluation read (bdd100k, cityscapes)
+        "sequences": None,       # names to use (BDD video, Cityscapes city or image, folder); None = all
+        "train_frame_range": None,  # [start, stop) frames of each real sequence for training; None = all
+        "val_frame_range": None,    # [start, stop) frames of each real sequence for validation and
+                                    # evaluation; None = all
+        "fps": None,             # real frame rate [Hz]; None = the source's own (video header,
+                                 # dataset.yaml, or the table in data/datasets.py)
+        "label_encoding": None,  # trainid | camvid11 | cityscapes_labelid (data/label_encoding.py);
+                                 # None = the source's own, or dataset.yaml's
+        "resize": "crop",        # crop | squash | pad: how real frames fit the model's size (data/resize.py)
         "train_sequences": 8,    # world seeds from the train range
         "train_frames": 48,      # frames per train sequence (30 fps)
         "val_sequences": 2,      # world seeds from the disjoint val range
-        "val_frames": 24,        # frames per val sequence
+        "val_frames": 24,        # frames per val world sequence
         "val_frame_stride": 2,   # validate on every n-th usable frame
         "motion": 1.0,           # the world's motion knob (1 = calibrated default) for val sequences
-        "train_motion_range": None,  # [lo, hi]: each train sequence's motion uniform in it; None = motion
-        "timing": "paper",       # context timing: "paper" (regular 30 fps context, D frames per batch)
+        "train_motion_range": None,  # [lo, hi]: each world train sequence's motion uniform in it; None = motion
+        "timing": "paper",       # context timing: "paper" (regular context, D frames per batch)
                                  # or "live" (per-sample ages drawn as a live link makes them)
-        # paper timing: D drawn per batch, uniform, in frames (the paper's 0-5)
+        # paper timing: D drawn per batch, uniform, in frames of the source (the paper's 0-5 at 30 fps)
         "delay_frames_range": list(DEFAULT_DELAY_FRAMES_RANGE),
         "live_timing": {         # live timing (data/context_timing.py LiveTimingSampler)
             # newest frame's age at the target, uniform [ms]
@@ -152,6 +165,12 @@ def load_config(path: Optional[str] = None, overrides: Iterable[str] = ()) -> Di
     return cfg
 
 
+def data_section(source: str = "world", overrides: Iterable[str] = ()) -> Dict[str, Any]:
+    """A ``data`` section (DEFAULTS["data"] <- ``source`` <- ``key=value`` overrides, the same
+    keys as a training config's ``data.``): what ``evaluate --dataset`` reads."""
+    return load_config(None, [f"data.source={source}"] + [f"data.{o}" for o in overrides])["data"]
+
+
 def model_config(cfg: Dict[str, Any]) -> DedelayedConfig:
     """The DedelayedConfig a training config describes (preset + overrides)."""
     base = config_to_dict(get_config(cfg["model"]["preset"]))
@@ -172,5 +191,5 @@ def dump_config(cfg: Dict[str, Any], path: str) -> None:
         yaml.safe_dump(cfg, f, sort_keys=False)
 
 
-__all__ = ["CONFIG_DIR", "DEFAULTS", "load_config", "model_config", "dump_config",
+__all__ = ["CONFIG_DIR", "DEFAULTS", "load_config", "data_section", "model_config", "dump_config",
            "resolve_config_path"]

@@ -1,15 +1,18 @@
 """All three Table-2 stages in order, then the shipped checkpoints and the evaluation report.
 
     python -m dedelayed_models.train.pipeline [--runs runs] [--ship models/dedelayed_models/checkpoints]
+        [--set data.source=camvid ...] [--set-stage fusion solver.max_iters=300 ...]
 
 remote predictive -> local -> fusion (initialised from the two), each resumable (``--resume``
 is passed, so re-running the command continues an interrupted stage and skips finished ones).
 The fusion result (``dedelayed.pt``, local + the frozen remote with its predictive head) and the
-local stage's local model (``local.pt``, a LocalModel checkpoint) are written to ``--ship``; the report is written there by
-``python -m dedelayed_models.evaluate`` unless ``--no-eval``.
+local stage's local model (``local.pt``, a LocalModel checkpoint) are written to ``--ship``; the
+report is written there by ``python -m dedelayed_models.evaluate`` on the fusion stage's data
+(its ``data.source`` and validation frames) unless ``--no-eval``.
 """
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -18,7 +21,30 @@ from ..modeling import load_checkpoint, save_checkpoint
 from .config import load_config
 from .trainer import train
 
-STAGE_CONFIGS = (("remote_predictive", "remote_predictive"), ("local", "local"), ("fusion", "fusion"))
+STAGE_NAMES = ("remote_predictive", "local", "fusion")    # run folders, in training order
+DEFAULT_STAGE_CONFIGS = ("remote_predictive", "local", "fusion")
+# The data keys that say which real video the evaluation reads (train/config.py DEFAULTS["data"]).
+EVAL_DATA_KEYS = ("root", "val_split", "sequences", "val_frame_range", "fps", "label_encoding", "resize",
+                  "uplink_quality")
+
+
+def stage_overrides(pairs) -> dict:
+    """``--set-stage NAME KEY=VALUE ...`` occurrences -> {stage name: [KEY=VALUE, ...]}."""
+    out = {name: [] for name in STAGE_NAMES}
+    for name, *items in pairs:
+        if name not in out:
+            raise ValueError(f"--set-stage {name}: unknown stage; choose one of {list(STAGE_NAMES)}")
+        if not items:
+            raise ValueError(f"--set-stage {name}: give at least one KEY=VALUE after the stage name")
+        out[name].extend(items)
+    return out
+
+
+def evaluation_args(data: dict) -> list:
+    """``evaluate`` arguments for the data a fusion config trained on (real sources only)."""
+    if data["source"] == "world":
+        return []
+    return ["--dataset", data["source"], "--data", *(f"{k}={json.dumps(data[k])}" for k in EVAL_DATA_KEYS)]
 
 
 def main(argv=None) -> int:
@@ -27,12 +53,23 @@ def main(argv=None) -> int:
     p.add_argument("--runs", default="runs", help="folder for the stage outputs and the frame cache")
     p.add_argument("--ship", default=None, help="copy final checkpoints here (default: none)")
     p.add_argument("--no-eval", action="store_true", help="skip the evaluation report")
-    p.add_argument("--set", nargs="*", default=[], help="overrides applied to every stage")
+    p.add_argument("--configs", nargs=3, default=list(DEFAULT_STAGE_CONFIGS),
+                   metavar=("REMOTE", "LOCAL", "FUSION"),
+                   help="the three stage configs (YAML paths or packaged names), in training order; "
+                        "e.g. instant_remote instant_local instant_fusion for a quick run")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="overrides applied to every stage")
+    p.add_argument("--set-stage", nargs="+", action="append", default=[], metavar="STAGE KEY=VALUE",
+                   help=f"overrides for one stage ({', '.join(STAGE_NAMES)}), applied after --set; "
+                        "repeat per stage, e.g. --set-stage fusion solver.max_iters=300")
+    p.add_argument("--eval-args", nargs=argparse.REMAINDER, default=[],
+                   help="everything after this flag is passed to the evaluation (e.g. --skip jitter)")
     args = p.parse_args(argv)
-    finals = {}
-    for name, config in STAGE_CONFIGS:
+    per_stage = stage_overrides(args.set_stage)
+    finals, cfg = {}, None
+    for name, config in zip(STAGE_NAMES, args.configs):
         out = os.path.join(args.runs, name)
-        cfg = load_config(config, [f"data.cache_dir={os.path.join(args.runs, 'cache')}", *args.set])
+        cfg = load_config(config, [f"data.cache_dir={os.path.join(args.runs, 'cache')}", *args.set,
+                                   *per_stage[name]])
         if cfg["stage"] == "fusion":
             cfg["init"] = {"local": finals["local"], "remote": finals["remote_predictive"]}
         final = os.path.join(out, "model_final.pt")
@@ -48,7 +85,8 @@ def main(argv=None) -> int:
         if not args.no_eval:
             from ..evaluate import main as evaluate_main
             evaluate_main(["--checkpoints", args.ship, "--out", args.ship,
-                           "--cache-dir", os.path.join(args.runs, "cache")])
+                           "--cache-dir", os.path.join(args.runs, "cache"), *evaluation_args(cfg["data"]),
+                           *args.eval_args])
     return 0
 
 

@@ -29,8 +29,8 @@ from torch.utils.data import default_collate
 
 from ..classes import IGNORE_ID
 from ..data import DEFAULT_FPS, DelayBatchSampler, delay_frames_to_ms
-from ..data.world_sources import build_datasets
-from ..evaluation import SemSegEvaluator
+from ..data.datasets import build_datasets, dataset_class_names, frame_rate
+from ..evaluation import SemSegEvaluator, subset_miou
 from ..modeling import (build_model, load_checkpoint, prepare_stage, save_checkpoint, stage_logits,
                         trainable_parameters)
 from ..modeling.checkpoint import warm_start
@@ -95,12 +95,13 @@ def _train_batches(dataset, sampler: DelayBatchSampler, start_iter: int, rank: i
         epoch, skip = epoch + 1, 0
 
 
-def trained_delay_ms(data_cfg: Dict) -> List[float]:
-    """[lo, hi] newest-frame ages the run trains on [ms]; stored in every checkpoint it writes,
-    so a robot can bound the feature age it fuses by what its model covers."""
+def trained_delay_ms(data_cfg: Dict, fps: float = DEFAULT_FPS) -> List[float]:
+    """[lo, hi] newest-frame ages the run trains on [ms] (paper timing: frames of the training
+    video's ``fps``); stored in every checkpoint it writes, so a robot can bound the feature age
+    it fuses by what its model covers."""
     if data_cfg["timing"] == "live":
         return [float(v) for v in data_cfg["live_timing"]["delay_ms_range"]]
-    return [delay_frames_to_ms(d, DEFAULT_FPS) for d in data_cfg["delay_frames_range"]]
+    return [delay_frames_to_ms(d, fps) for d in data_cfg["delay_frames_range"]]
 
 
 VALIDATION_EPOCH = 1 << 30   # live-timing draws of validation: an epoch training never reaches
@@ -118,6 +119,11 @@ def validation_keys(dataset, stride: int, delay_range) -> List[tuple]:
 @torch.no_grad()
 def validate(module: StageModule, dataset, keys, batch_size: int, device) -> float:
     """mIoU (%) of the stage's output over ``keys``, sharded over DDP ranks."""
+    return validation_result(module, dataset, keys, batch_size, device)["mIoU"]
+
+
+def validation_result(module: StageModule, dataset, keys, batch_size: int, device) -> Dict:
+    """``SemSegEvaluator.evaluate()`` of the stage's output over ``keys``, sharded over DDP ranks."""
     rank, world = _dist_info()
     evaluator = SemSegEvaluator()
     was_training = module.training
@@ -133,7 +139,7 @@ def validate(module: StageModule, dataset, keys, batch_size: int, device) -> flo
         evaluator.confusion = conf.cpu().numpy()
     if was_training:
         prepare_stage(module.model, module.stage)
-    return evaluator.evaluate()["mIoU"]
+    return evaluator.evaluate()
 
 
 def _init_weights(model, init: Dict[str, Optional[str]]) -> None:
@@ -182,6 +188,8 @@ def train(cfg: Dict, out_dir: str, *, resume: bool = False, stop_at: Optional[in
     module = StageModule(model, stage)
     runner = nn.parallel.DistributedDataParallel(module) if distributed else module
     train_ds, val_ds = build_datasets(cfg, mcfg)
+    train_fps = frame_rate(train_ds.sources)
+    class_names = dataset_class_names(cfg["data"])
     sampler = DelayBatchSampler(len(train_ds), solver["batch_size"], cfg["data"]["delay_frames_range"],
                                 shuffle=True, drop_last=True, seed=seed)
     val_keys = validation_keys(val_ds, cfg["data"]["val_frame_stride"], cfg["data"]["delay_frames_range"])
@@ -236,13 +244,17 @@ def train(cfg: Dict, out_dir: str, *, resume: bool = False, stop_at: Optional[in
             write({"iteration": iteration, "loss": float(np.mean(losses[-tc["log_period"]:])),
                    "lr": optimizer.param_groups[-1]["lr"], "elapsed_s": round(time.time() - t0, 1)})
         if (tc["eval_period"] and iteration % tc["eval_period"] == 0) or iteration == max_iters:
-            val_miou = validate(module, val_ds, val_keys, solver["batch_size"], device)
-            write({"iteration": iteration, "val_mIoU": val_miou})
+            result = validation_result(module, val_ds, val_keys, solver["batch_size"], device)
+            val_miou = result["mIoU"]
+            record = {"iteration": iteration, "val_mIoU": val_miou}
+            if class_names:          # real video: also over the classes it labels (data/datasets.py)
+                record["val_mIoU_dataset_classes"] = subset_miou(result, class_names)
+            write(record)
             if bar:
                 bar.write(f"[{stage}] iteration {iteration}: val mIoU {val_miou:.2f}")
         if rank == 0 and (iteration % tc["checkpoint_period"] == 0 or iteration == end):
             extra = {"stage": stage, "iteration": iteration, "val_mIoU": val_miou, "seed": seed,
-                     "trained_delay_ms": trained_delay_ms(cfg["data"])}
+                     "trained_delay_ms": trained_delay_ms(cfg["data"], train_fps)}
             save_checkpoint(last_path, model, mcfg, extra=extra)
             torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                         "iteration": iteration,
