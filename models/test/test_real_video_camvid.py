@@ -39,7 +39,7 @@ def test_train_and_evaluate_on_camvid_with_the_public_commands(tmp_path):
           "--configs", "instant_remote", "instant_local", "instant_fusion",
           "--set", "data.source=camvid", f"data.root={ROOT}", "data.train_frame_range=[0,60]",
           "data.val_frame_range=[66,101]", "train.num_threads=2",
-          "--set-stage", "fusion", "solver.max_iters=25"], tmp_path)
+          "--set-stage", "fusion", "solver.max_iters=25", "--streaming-config", "none"], tmp_path)
     for stage, iters in (("remote_predictive", 30), ("local", 30), ("fusion", 25)):
         losses = _losses(tmp_path / "runs" / stage / "metrics.jsonl")
         assert len(losses) == iters // 5 and losses[-1] < 0.85 * losses[0], (stage, losses)

@@ -1,10 +1,15 @@
 """Which models the demo runs: the shipped trained checkpoint, or random weights (said loudly).
 
 Robot and cloud must agree: the robot's local model only accepts features from the remote model
-it was trained to fuse (its checkpoint names that remote identity). The shipped
-``dedelayed.pt`` (``python -m dedelayed_models.train.pipeline --ship ...``) holds both
-halves, so both sides load the same file; with no checkpoint both build the random model of the
-same preset and seed, which also gives matching identities.
+it was trained to fuse (its checkpoint names that remote identity). A dedelayed checkpoint holds
+both halves, so both sides load the same file; with no checkpoint both build the random model
+of the same preset and seed, which also gives matching identities.
+
+Two shipped checkpoints share one remote model (same z, same identity):
+``dedelayed_streaming.pt`` (the streaming stage: the robot's output is used one camera frame
+after its frame, as in any running system) and ``dedelayed.pt`` (the fusion stage: output scored
+at its own frame, the offline report's). ``auto`` takes the streaming one, since the demo is a
+running system; ``--checkpoint .../dedelayed.pt`` runs the other.
 """
 
 import os
@@ -14,6 +19,15 @@ from typing import Tuple
 from dedelayed_models.modeling.checkpoint import SHIPPED_CHECKPOINT_DIR
 
 SHIPPED_CHECKPOINT = os.path.join(SHIPPED_CHECKPOINT_DIR, "dedelayed.pt")
+SHIPPED_STREAMING_CHECKPOINT = os.path.join(SHIPPED_CHECKPOINT_DIR, "dedelayed_streaming.pt")
+
+
+def shipped_checkpoint() -> str:
+    """The shipped checkpoint a running robot should use ('' when none is shipped)."""
+    for path in (SHIPPED_STREAMING_CHECKPOINT, SHIPPED_CHECKPOINT):
+        if os.path.isfile(path):
+            return path
+    return ""
 
 
 @dataclass(frozen=True)
@@ -37,12 +51,12 @@ class DemoModels:
 
 
 def resolve_models(checkpoint: str, preset: str, seed: int) -> DemoModels:
-    """checkpoint: a path, "auto" (the shipped one if it exists, else random) or "none"."""
+    """checkpoint: a path, "auto" (``shipped_checkpoint()``, else random) or "none"."""
     from dedelayed_models.data.context_timing import DEFAULT_LIVE_DELAY_MS_RANGE
     from dedelayed_models.modeling import get_config, load_checkpoint
 
     if checkpoint == "auto":
-        checkpoint = SHIPPED_CHECKPOINT if os.path.isfile(SHIPPED_CHECKPOINT) else ""
+        checkpoint = shipped_checkpoint()
     elif checkpoint == "none":
         checkpoint = ""
     if checkpoint:

@@ -51,8 +51,9 @@ def parse_args(argv):
                         "of the checkpoint), so the uplinked frame is never up-scaled")
     p.add_argument("--checkpoint", default="auto",
                    help="dedelayed checkpoint for robot and cloud; 'auto' = the shipped "
-                        "models/dedelayed_models/checkpoints/dedelayed.pt if present, else random "
-                        "weights of --preset; 'none' = random weights")
+                        "models/dedelayed_models/checkpoints/dedelayed_streaming.pt (trained for "
+                        "output used one camera frame late, as a running robot's is), else "
+                        "dedelayed.pt, else random weights of --preset; 'none' = random weights")
     p.add_argument("--preset", default="tiny",
                    help="model preset of the random weights used when there is no checkpoint")
     p.add_argument("--model-seed", type=int, default=0, help="seed of random weights")

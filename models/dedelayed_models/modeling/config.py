@@ -8,7 +8,7 @@ Three presets, all with the same code:
   EfficientViT-L1-like stride-8 backbone + 12 3-D ViT blocks of width 256 at 720x1280. Its
   3-D blocks use divided space-time attention: with joint attention over 4 x 3600 tokens the
   3-D encoder costs 1.41 T multiply-accumulates per answer, divided 0.50 T
-  (``python -m dedelayed_remote.remote_bench --paper-macs``).
+  (``python -m dedelayed_bringup.bench.cloud_answer --paper-macs``).
 
 Resolutions are (height, width) in pixels. Delays are in milliseconds everywhere.
 ``config_to_dict`` / ``config_from_dict`` give the canonical JSON form that checkpoints
