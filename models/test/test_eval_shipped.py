@@ -42,3 +42,38 @@ def test_shipped_checkpoints_ordering_at_100_and_300_ms():
         assert at["dedelayed"] >= max(at["remote image"], at["remote predictive"]), sweep
     assert at0["remote image"] >= at0["local image"] + REMOTE_OVER_LOCAL_AT_0, sweep
     assert at0["remote image"] > at100["remote image"] > at300["remote image"], sweep
+
+
+@pytest.mark.slow
+def test_shipped_streaming_checkpoint_is_the_better_running_robot():
+    """Scored as a running robot is (its output used one camera frame after its frame, the cloud
+    predicting for that instant), on two val drives at 10 fps that nothing trained on: the
+    streaming checkpoint beats the fusion checkpoint with and without z, shares its remote (one
+    cloud serves both), and its Dedelayed output is never meaningfully below its own fallback."""
+    from dedelayed_models.data import world_seeds
+    from dedelayed_models.data.uplink import WEBP_QUALITY
+    from dedelayed_models.data.world.sequence import WorldSequence
+    from dedelayed_models.data.world_sources import RenderedSource
+    from dedelayed_models.evaluation.output_lag import lagged_pairs, output_lag_sweep
+
+    paths = [os.path.join(SHIPPED, n) for n in ("local.pt", "dedelayed.pt", "dedelayed_streaming.pt")]
+    if not all(os.path.isfile(p) for p in paths):
+        pytest.skip("no shipped streaming checkpoint in models/dedelayed_models/checkpoints")
+    local = load_checkpoint(paths[0], part="local").model
+    fusion, streaming = (load_checkpoint(p) for p in paths[1:])
+    assert streaming.identity["remote"] == fusion.identity["remote"]
+    assert streaming.extra["stage"] == "streaming"
+    cfg = fusion.config
+    sources = [RenderedSource(WorldSequence(seed, num_frames=90, fps=10.0, camera_hw=tuple(cfg.remote_hw)),
+                              local_hw=cfg.local_hw, remote_hw=cfg.remote_hw, uplink_quality=WEBP_QUALITY)
+               for seed in world_seeds("val", 2, start=300)]   # past the report's and the test above
+    ds = eval_dataset(sources, cfg, max_delay_frames=3)
+    pairs = lagged_pairs(ds, 1, 2)
+    rows = {name: output_lag_sweep(local, ck.model, ds, pairs, [2], 1)[2]
+            for name, ck in (("fusion", fusion), ("streaming", streaming))}
+    s, f = rows["streaming"], rows["fusion"]
+    assert s["dedelayed lag-aware"] >= f["dedelayed lag-aware"] + 0.5, rows
+    assert s["fallback lagged"] >= f["fallback lagged"] + 0.5, rows
+    assert s["dedelayed lag-aware"] >= s["fallback lagged"] - 1.0, rows
+    assert s["dedelayed lag-aware"] >= s["remote predictive lag-aware"], rows
+

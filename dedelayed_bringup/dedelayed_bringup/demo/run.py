@@ -166,7 +166,8 @@ def run(args) -> dict:
     args.camera_hw = args.camera_hw or models.remote_hw
     if not models.trained:
         print("[demo] WARNING: no trained checkpoint (models/dedelayed_models/checkpoints/"
-              "dedelayed.pt is missing): the figures below come from UNTRAINED random models")
+              "dedelayed_streaming.pt and dedelayed.pt are missing): the figures below come "
+              "from UNTRAINED random models")
     robot_domain = args.domain_id or random.SystemRandom().randint(20, 98)
     cloud_domain = robot_domain + 1
     env = {**same_host_profile_env(os.path.join(os.path.abspath(args.out), "fastdds_same_host.xml")),
