@@ -50,6 +50,9 @@ PARAMETERS = (
     Parameter("image_width", 0, "local model input width [px]; 0 = the checkpoint's"),
     Parameter("backend", "auto", "tensorrt, onnxruntime, torch, or auto (tensorrt if importable)"),
     Parameter("device", "cpu", "cpu or cuda (torch/onnxruntime backends)"),
+    Parameter("cpu_threads", 0, "CPU threads of the onnxruntime/torch backends; 0 = the library's "
+              "default (one per core); n = n threads that do not spin-wait, leaving CPU to the "
+              "rest of the robot"),
     Parameter("onnx_path", "", "robot ONNX graph; empty = export from the checkpoint into cache_dir"),
     Parameter("engine_path", "", "TensorRT engine file; empty = cache_dir/<onnx hash, TRT, GPU>.engine"),
     Parameter("force_engine_rebuild", False, "rebuild the TensorRT engine even if a valid one is cached"),
@@ -102,7 +105,7 @@ class LocalSegmenterNode(Node):
         self.backend = create_backend(
             backend_name, self.robot_model, device=p["device"], onnx_path=p["onnx_path"],
             engine_path=p["engine_path"], force_engine_rebuild=p["force_engine_rebuild"],
-            fp16=p["fp16"], cache_dir=p["cache_dir"])
+            fp16=p["fp16"], cache_dir=p["cache_dir"], cpu_threads=p["cpu_threads"])
         self.link = self.segmenter = None
         self.mode_episodes = ModeEpisodes()
         self.input_rate, self.output_rate = RateMeter(), RateMeter()

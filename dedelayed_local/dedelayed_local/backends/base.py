@@ -31,17 +31,21 @@ class SegmenterBackend(ABC):
 
 def create_backend(name: str, robot_model, *, device: str = "cpu", onnx_path: str = "",
                    engine_path: str = "", force_engine_rebuild: bool = False,
-                   fp16: bool = True, cache_dir: str = "") -> SegmenterBackend:
-    """Build the backend ``name`` for a loaded ``RobotModel`` (see robot_model.py)."""
+                   fp16: bool = True, cache_dir: str = "", cpu_threads: int = 0) -> SegmenterBackend:
+    """Build the backend ``name`` for a loaded ``RobotModel`` (see robot_model.py);
+    cpu_threads: intra-op threads of the CPU backends (0 = the library's default)."""
+    if cpu_threads < 0:
+        raise ValueError(f"cpu_threads {cpu_threads} is negative; give 0 (default: the library's "
+                         "one thread per core) or a thread count")
     if name == "torch":
         from dedelayed_local.backends.torch_backend import TorchBackend
-        return TorchBackend(robot_model, device=device)
+        return TorchBackend(robot_model, device=device, cpu_threads=cpu_threads)
     if name in ("onnxruntime", "tensorrt"):
         onnx_path = onnx_path or robot_model.export_onnx(cache_dir)
         if name == "onnxruntime":
             from dedelayed_local.backends.onnxruntime_backend import OnnxRuntimeBackend
             return OnnxRuntimeBackend(onnx_path, robot_model.image_hw, robot_model.feature_shape,
-                                      device=device)
+                                      device=device, cpu_threads=cpu_threads)
         from dedelayed_local.backends.tensorrt_backend import TensorRTBackend
         return TensorRTBackend(onnx_path, robot_model.image_hw, robot_model.feature_shape,
                                engine_path=engine_path, force_rebuild=force_engine_rebuild,

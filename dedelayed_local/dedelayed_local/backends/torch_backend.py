@@ -11,8 +11,10 @@ from dedelayed_local.backends.base import SegmenterBackend
 class TorchBackend(SegmenterBackend):
     name = "torch"
 
-    def __init__(self, robot_model, device: str = "cpu"):
+    def __init__(self, robot_model, device: str = "cpu", cpu_threads: int = 0):
         super().__init__(robot_model.image_hw, robot_model.feature_shape)
+        if cpu_threads > 0:
+            torch.set_num_threads(int(cpu_threads))   # process-wide: the robot process's pool
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise RuntimeError(f"device '{device}' requested but torch sees no CUDA GPU; "
                                "set device to 'cpu'")
