@@ -16,6 +16,14 @@ the segmenter and fusion nodes start in two phases: construct (parameters, model
 import argparse
 import sys
 
+# One executor thread. With rclpy's MultiThreadedExecutor (3 threads) the executor's own Python
+# (rebuilding the wait set for every callback) held the GIL so long that on a 2-core machine the
+# segmenter stalled for up to a second, then drained its queue: in the demo, output latency p95
+# 238-343 ms, 6-12 mode changes and maps refused because the uplink watcher lagged. One thread:
+# p95 25 ms, median 13 ms, 2 mode changes (the outage's). Segmentation and the uplink encoder
+# release the GIL (onnxruntime, OpenCV); a FeatureMap waits at most one segmentation (~15 ms).
+DEFAULT_EXECUTOR_THREADS = 1
+
 from rclpy.utilities import remove_ros_args
 
 from dedelayed_link.ros_main import run_nodes
@@ -46,9 +54,13 @@ def main(args=None) -> int:
     parser = argparse.ArgumentParser(description="Dedelayed robot: segmenter + fusion (+ uplink)")
     parser.add_argument("--without-uplink", action="store_true",
                         help="do not run the uplink node in this process (default: run it)")
+    parser.add_argument("--executor-threads", type=int, default=DEFAULT_EXECUTOR_THREADS,
+                        help="rclpy executor threads (default 1: single-threaded; see robot_main.py)")
     options = parser.parse_args(remove_ros_args(argv)[1:])
+    if options.executor_threads < 1:
+        parser.error(f"--executor-threads {options.executor_threads}: give 1 or more")
     return run_nodes(lambda: build_nodes(not options.without_uplink), name="robot", args=argv,
-                     num_threads=3)
+                     num_threads=options.executor_threads)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def test_pipeline_per_stage_overrides_and_the_data_it_evaluates_on():
     got = stage_overrides([["fusion", "solver.max_iters=300"], ["local", "seed=3", "solver.lr=0.1"],
                            ["fusion", "seed=1"]])
     assert got == {"remote_predictive": [], "local": ["seed=3", "solver.lr=0.1"],
-                   "fusion": ["solver.max_iters=300", "seed=1"]}
+                   "fusion": ["solver.max_iters=300", "seed=1"], "streaming": []}
     with pytest.raises(ValueError, match=r"--set-stage remote: unknown stage; choose one of"):
         stage_overrides([["remote", "seed=1"]])
     with pytest.raises(ValueError, match="give at least one KEY=VALUE"):
