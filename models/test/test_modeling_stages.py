@@ -78,13 +78,19 @@ def test_fusion_stage_keeps_frozen_batchnorm_statistics():
     assert local_bn.training and not torch.equal(local_bn.running_mean, before_local)
 
 
-@torch.no_grad()
-def test_each_stage_computes_the_forward_its_table_row_names_and_the_trainer_accepts_it():
+def _eval_model_and_batch(newest_ages_ms):
+    """A seeded tiny model in eval mode and one batch: x, frames, ages (B = len(newest_ages_ms))."""
     torch.manual_seed(0)
     model = build_model(CFG).eval()
-    x = torch.rand(2, 3, *CFG.local_hw)
-    frames = torch.rand(2, K, 3, *CFG.remote_hw)
-    ages_ms = context_ages_ms(torch.tensor([0.0, 132.0]), 33.3, K)
+    b = len(newest_ages_ms)
+    x = torch.rand(b, 3, *CFG.local_hw)
+    frames = torch.rand(b, K, 3, *CFG.remote_hw)
+    return model, x, frames, context_ages_ms(torch.tensor(newest_ages_ms), 33.3, K)
+
+
+@torch.no_grad()
+def test_each_stage_computes_the_forward_its_table_row_names_and_the_trainer_accepts_it():
+    model, x, frames, ages_ms = _eval_model_and_batch([0.0, 132.0])
     forwards = {REMOTE_HEAD: model.remote(frames, ages_ms, label_hw=CFG.local_hw),
                 LOCAL_ONLY: model.local(x), FUSED: model(x, frames, ages_ms)}
     assert not torch.allclose(forwards[REMOTE_HEAD], forwards[FUSED])
@@ -102,11 +108,7 @@ def test_each_stage_computes_the_forward_its_table_row_names_and_the_trainer_acc
 
 @torch.no_grad()
 def test_remote_valid_zero_is_exactly_the_local_only_fallback_inside_a_fused_batch():
-    torch.manual_seed(0)
-    model = build_model(CFG).eval()
-    x = torch.rand(3, 3, *CFG.local_hw)
-    frames = torch.rand(3, K, 3, *CFG.remote_hw)
-    ages_ms = context_ages_ms(torch.tensor([0.0, 132.0, 400.0]), 33.3, K)
+    model, x, frames, ages_ms = _eval_model_and_batch([0.0, 132.0, 400.0])
     fused, local_only = model(x, frames, ages_ms), model.local(x)
     mixed = stage_logits(model, "streaming", x, frames, ages_ms, torch.tensor([1.0, 0.0, 1.0]))
     assert torch.allclose(mixed[[0, 2]], fused[[0, 2]], atol=1e-5)
