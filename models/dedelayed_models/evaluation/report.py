@@ -97,6 +97,16 @@ def _mIoU_table(corner: str, columns, rows) -> List[str]:
     return lines + [f"| {label} | " + " | ".join(f"{v:.2f}" for v in values) + " |" for label, values in rows]
 
 
+def _fig6_tables(title: str, columns, sweep: Dict, classes, count: str) -> List[str]:
+    """One Fig. 6 table (19 classes), and the dataset-class one where the sweep has it."""
+    lines = [f"{title}: mIoU (%) vs delay" + (", 19 classes" if classes else "") + count, ""]
+    lines += _mIoU_table("method", columns, sweep["mIoU"].items()) + [""]
+    if "mIoU_dataset_classes" in sweep:
+        lines += [f"{title}: mIoU (%) over the {len(classes)} dataset classes vs delay{count}", ""]
+        lines += _mIoU_table("method", columns, sweep["mIoU_dataset_classes"].items()) + [""]
+    return lines
+
+
 def markdown(results: Dict) -> str:
     """The report: setup, the Fig. 6 table, the target checks, jitter/resolution/motion tables."""
     lines = [f"# Dedelayed on {results.get('data', 'the synthetic world')}: evaluation report", "",
@@ -112,24 +122,11 @@ def markdown(results: Dict) -> str:
         ds = results["delay_sweep"]
         columns = [f"{d} ({d * frame_ms:.0f} ms)" for d in ds["delays_frames"]]
         title = f"## Fig. 6, paper preset ({fps:g} fps, {ds['delays_frames'][0]}-{ds['delays_frames'][-1]} frames)"
-        lines += [f"{title}: mIoU (%) vs delay" + (", 19 classes" if classes else ""), ""]
-        lines += _mIoU_table("method", columns, ds["mIoU"].items())
-        lines.append("")
-        if "mIoU_dataset_classes" in ds:
-            lines += [f"{title}: mIoU (%) over {subset} vs delay", ""]
-            lines += _mIoU_table("method", columns, ds["mIoU_dataset_classes"].items())
-            lines.append("")
+        lines += _fig6_tables(title, columns, ds, classes, "")
     for rate, row in results.get("live_delay_sweep", {}).items():
-        title = f"## Fig. 6 at {rate} fps"
-        count = f"({row['scored_frames']} scored frames)"
         columns = [f"{ms:.0f} ms" for ms in row["delays_ms"]]
-        lines += [f"{title}: mIoU (%) vs delay" + (", 19 classes " if classes else " ") + count, ""]
-        lines += _mIoU_table("method", columns, row["mIoU"].items())
-        lines.append("")
-        if "mIoU_dataset_classes" in row:
-            lines += [f"{title}: mIoU (%) over {subset} vs delay {count}", ""]
-            lines += _mIoU_table("method", columns, row["mIoU_dataset_classes"].items())
-            lines.append("")
+        lines += _fig6_tables(f"## Fig. 6 at {rate} fps", columns, row, classes,
+                              f" ({row['scored_frames']} scored frames)")
     if "per_class_columns" in results:
         ds = results["delay_sweep"]
         cols = results["per_class_columns"]
