@@ -1,9 +1,12 @@
-"""A short live delay sweep on the running system: two round trips, 15 s drives each.
+"""A short live delay sweep on the running system: two round trips, 30 s drives each.
 
 The full sweep (``python -m dedelayed_bringup.demo --sweep-rtt-ms 0 50 100 200 400``, README)
 is the paper's Fig. 6 measured live; this keeps its ordering claim in CI: at each round trip
 every camera frame is segmented and, with the trained checkpoint, Dedelayed's streaming mIoU is
-at least that of local-only and of remote-only.
+at least that of local-only and of remote-only. The drives are as long as the README's sweep's:
+Dedelayed's lead over the streaming checkpoint's own local-only output is small (+0.9 to +2.3
+there), and on shorter pieces of the drive it is not steady (at 50 ms: +1.7 over the first
+15 s, -2.4 over the first 20 s, +1.8 over 30 s).
 """
 
 import json
@@ -21,7 +24,7 @@ def sweep(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("sweep_out")
     code = demo_run.main(["--sweep-rtt-ms", *(f"{r:g}" for r in ROUND_TRIPS_MS),
-                          "--sweep-duration-s", "15", "--out", str(out), "--quiet"])
+                          "--sweep-duration-s", "30", "--out", str(out), "--quiet"])
     for name in ("live_sweep.json", "live_sweep.md", "live_sweep.png"):
         assert (out / name).is_file(), name
     result = json.loads((out / "live_sweep.json").read_text())
