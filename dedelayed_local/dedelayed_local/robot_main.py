@@ -17,11 +17,12 @@ import argparse
 import sys
 
 # One executor thread. With rclpy's MultiThreadedExecutor (3 threads) the executor's own Python
-# (rebuilding the wait set for every callback) held the GIL so long that on a 2-core machine the
-# segmenter stalled for up to a second, then drained its queue: in the demo, output latency p95
-# 238-343 ms, 6-12 mode changes and maps refused because the uplink watcher lagged. One thread:
-# p95 25 ms, median 13 ms, 2 mode changes (the outage's). Segmentation and the uplink encoder
-# release the GIL (onnxruntime, OpenCV); a FeatureMap waits at most one segmentation (~15 ms).
+# (rebuilding the wait set for every callback, where py-spy found its main thread most of the
+# time) competed for the GIL, and on a 2-core machine the segmenter stalled for up to a second,
+# then drained its queue: in the demo, output latency p95 238-343 ms, 6-12 mode changes, and
+# maps refused because the uplink watcher lagged. One thread: p95 25 ms, median 13 ms, 2 mode
+# changes (the outage's). Segmentation and the uplink encoder release the GIL (onnxruntime,
+# OpenCV); a FeatureMap waits at most one segmentation (~15 ms).
 DEFAULT_EXECUTOR_THREADS = 1
 
 from rclpy.utilities import remove_ros_args
