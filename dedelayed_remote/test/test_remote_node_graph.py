@@ -209,7 +209,10 @@ def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_ga
             return {kv.key: kv.value for kv in statuses[-1].values}
         assert int(latest("/robot1")["frames_refused"]) == 1
         assert int(latest("/robot1")["refused_not_webp"]) == 1
-        assert int(latest("/robot2")["frames_superseded"]) >= 1
+        # The burst's frames are replaced either in the decoder's newest-only slot or in the
+        # pending slot before a forward pass, whichever they reach first under this load.
+        robot2 = latest("/robot2")
+        assert int(robot2["frames_superseded"]) + int(robot2["decode_superseded"]) >= 1, robot2
         server = [s for a in robots.diagnostics for s in a.status if s.name.endswith(": server")]
         assert {kv.key: kv.value for kv in server[-1].values}["feature_signatures"].startswith(
             "signed")
