@@ -66,31 +66,30 @@ def main(argv=None) -> int:
                         "dedelayed_streaming.pt (the running robot's model); 'none' skips it")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="overrides applied to every stage")
     p.add_argument("--set-stage", nargs="+", action="append", default=[], metavar="STAGE KEY=VALUE",
-                   help=f"overrides for one stage ({', '.join(STAGE_NAMES)}), applied after --set; "
+                   help=f"overrides for one stage ({', '.join((*STAGE_NAMES, STREAMING))}), applied after --set; "
                         "repeat per stage, e.g. --set-stage fusion solver.max_iters=300")
     p.add_argument("--eval-args", nargs=argparse.REMAINDER, default=[],
                    help="everything after this flag is passed to the evaluation (e.g. --skip jitter)")
     args = p.parse_args(argv)
     per_stage = stage_overrides(args.set_stage)
-    finals, cfg = {}, None
-    for name, config in zip(STAGE_NAMES, args.configs):
+    stages = list(zip(STAGE_NAMES, args.configs))
+    if args.streaming_config != "none":
+        stages.append((STREAMING, args.streaming_config))
+    finals, fusion_data = {}, None
+    for name, config in stages:
         out = os.path.join(args.runs, name)
         cfg = load_config(config, [f"data.cache_dir={os.path.join(args.runs, 'cache')}", *args.set,
                                    *per_stage[name]])
         if cfg["stage"] == "fusion":
             cfg["init"] = {"local": finals["local"], "remote": finals["remote_predictive"]}
+        if name == "fusion":
+            fusion_data = cfg["data"]     # the report evaluates on the fusion stage's data
+        elif name == STREAMING:
+            cfg["init"] = {"local": finals["fusion"], "remote": finals["fusion"]}
         final = os.path.join(out, "model_final.pt")
         if not os.path.isfile(final):
             train(cfg, out, resume=True)
         finals[name] = final
-    if args.streaming_config != "none":
-        out = os.path.join(args.runs, STREAMING)
-        streaming = load_config(args.streaming_config, [f"data.cache_dir={os.path.join(args.runs, 'cache')}",
-                                                        *args.set, *per_stage[STREAMING]])
-        streaming["init"] = {"local": finals["fusion"], "remote": finals["fusion"]}
-        if not os.path.isfile(os.path.join(out, "model_final.pt")):
-            train(streaming, out, resume=True)
-        finals[STREAMING] = os.path.join(out, "model_final.pt")
     if args.ship:
         os.makedirs(args.ship, exist_ok=True)
         # The local stage never trains the remote half: ship its local model alone.
@@ -102,7 +101,7 @@ def main(argv=None) -> int:
         if not args.no_eval:
             from ..evaluate import main as evaluate_main
             evaluate_main(["--checkpoints", args.ship, "--out", args.ship,
-                           "--cache-dir", os.path.join(args.runs, "cache"), *evaluation_args(cfg["data"]),
+                           "--cache-dir", os.path.join(args.runs, "cache"), *evaluation_args(fusion_data),
                            *args.eval_args])
     return 0
 
