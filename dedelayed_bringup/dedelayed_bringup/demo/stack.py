@@ -111,6 +111,12 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
             emulator, robot, uplink]
 
 
+# Who subscribes to the demo's camera images: the robot's segmenter, the uplink process and the
+# recorder. The camera plays only once all of them are matched; with fewer, a robot whose
+# discovery was slow under load missed the drive's first frames (6 in one 12 s test drive).
+CAMERA_SUBSCRIBERS = 3
+
+
 def camera_process(*, seed: int, motion: float, fps: float, camera_hw, duration_s: float,
                    robot_domain: int, env: Dict[str, str], prefix: Sequence[str] = ()
                    ) -> NodeProcess:
@@ -119,5 +125,5 @@ def camera_process(*, seed: int, motion: float, fps: float, camera_hw, duration_
         env={**env, "ROS_DOMAIN_ID": str(robot_domain)}, prefix=prefix,
         parameters={"seed": int(seed), "motion": float(motion), "fps": float(fps),
                     "height": int(camera_hw[0]), "width": int(camera_hw[1]),
-                    "duration_s": float(duration_s), "min_subscribers": 2,
+                    "duration_s": float(duration_s), "min_subscribers": CAMERA_SUBSCRIBERS,
                     "start_delay_s": 1.0})
