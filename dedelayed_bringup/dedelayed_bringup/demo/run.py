@@ -140,7 +140,9 @@ def _cross_host(args):
     """(prefixes, envs) putting the cloud side into --cloud-netns; (None, None) without it.
 
     dds: the cloud alone, unicast peers both ways. zenoh-tls: the cloud and its link_bridge,
-    each side with its own same-host DDS graph (the default env): only the TLS port crosses.
+    each side with its own same-host DDS graph (the default env) in DDS domains of its own, so
+    not even Fast DDS shared memory (/dev/shm is shared across network namespaces) joins them:
+    only the TLS port crosses.
     """
     if not args.cloud_netns:
         return None, None
