@@ -152,10 +152,10 @@ def hosts():
         pair.__exit__(None, None, None)
 
 
-def _demo_in_robot_namespace(robot, cloud, out, *extra_args, timeout_s=300):
-    """Run a 12 s demo drive (no outage) inside ``robot``, the cloud side inside ``cloud``."""
+def _demo_in_robot_namespace(robot, cloud, out, *extra_args, outage_s=0.0, timeout_s=300):
+    """Run a 12 s demo drive inside ``robot``, the cloud side inside ``cloud``."""
     command = [*robot.exec_prefix(), sys.executable, "-m", "dedelayed_bringup.demo.run",
-               "--duration-s", "12", "--outage-s", "0", "--out", str(out), "--quiet",
+               "--duration-s", "12", "--outage-s", str(outage_s), "--out", str(out), "--quiet",
                "--cloud-netns", cloud.name, "--cloud-address", cloud.address,
                "--robot-address", robot.address, *extra_args]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
@@ -235,7 +235,8 @@ def test_zenoh_tls_demo_with_the_cloud_in_another_network_namespace(tmp_path, ho
     saw the link), none of them is the model identity string or a 64-byte run of any recorded
     FeatureMap payload, and nothing but that one TCP port crossed (no UDP, so no DDS; ARP and
     IPv6 neighbour discovery aside). And the system works as over DDS: every frame segmented,
-    fused once features arrive, tau within the same bound."""
+    fused once features arrive, tau within the same bound, and the link emulator's 2 s outage
+    (robot side, before the robot's bridge) switches the robot to local-only and back."""
     from dedelayed_bringup.secure_link.zenoh_link import DEFAULT_PORT
     from dedelayed_bringup.transport.packet_capture import PAYLOAD_FILE, SUMMARY_FILE, shared_runs
 
@@ -244,7 +245,8 @@ def test_zenoh_tls_demo_with_the_cloud_in_another_network_namespace(tmp_path, ho
     capture = _start_capture(cloud, DEFAULT_PORT, capture_dir)
     try:
         done = _demo_in_robot_namespace(robot, cloud, out, "--link", "zenoh-tls", "--link-port",
-                                        str(DEFAULT_PORT), "--record-feature-payload")
+                                        str(DEFAULT_PORT), "--record-feature-payload",
+                                        outage_s=2.0)
     finally:
         capture.send_signal(signal.SIGINT)
         capture_log = capture.communicate(timeout=120)[0]
@@ -256,6 +258,9 @@ def test_zenoh_tls_demo_with_the_cloud_in_another_network_namespace(tmp_path, ho
     assert frames["num_missing"] == 0, frames
     assert frames["num_fused"] >= 0.5 * frames["num_frames"], frames
     assert tau["within_bound"], (tau, figures["machine"])
+    outage = figures["outage"]
+    assert outage["fused_before_cut"] and outage["all_local_only_until_restore"], outage
+    assert outage["fused_again_after_ms"] is not None and outage["fused_again_after_ms"] < 2000.0, outage
     assert "cloud_bridge" in figures["cpu_cores_used"], figures["cpu_cores_used"]
 
     summary = json.loads((capture_dir / SUMMARY_FILE).read_text())
@@ -264,8 +269,10 @@ def test_zenoh_tls_demo_with_the_cloud_in_another_network_namespace(tmp_path, ho
     print(f"captured {len(wire)} bytes on TCP {DEFAULT_PORT} ({summary['frames']} frames, "
           f"{summary['kernel_drops']} dropped by the kernel); {len(payloads)} FeatureMaps "
           f"recorded ({sum(map(len, payloads))} bytes); {frames['num_fused']} of "
-          f"{frames['num_frames']} frames fused; tau {tau['robot_estimate_ms']:.0f} ms; "
-          f"flows {summary['flows']}")
+          f"{frames['num_frames']} frames fused; tau {tau['robot_estimate_ms']:.0f} ms "
+          f"(bound {tau['upper_bound_ms']:.0f}); outage: local-only after "
+          f"{outage['local_only_after_ms']:.0f} ms, fused again "
+          f"{outage['fused_again_after_ms']:.0f} ms after; flows {summary['flows']}")
     assert payloads and all(payloads), "no FeatureMap payload recorded (--record-feature-payload)"
     assert len(wire) >= 0.5 * sum(map(len, payloads)), (
         f"control: the capture saw {len(wire)} bytes on TCP {DEFAULT_PORT}, less than half of "
