@@ -11,11 +11,8 @@ counted; a cloud restart is recovered without touching the robot.
 import datetime
 import os
 import signal
-import socket
-import struct
 import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
@@ -94,42 +91,6 @@ def _status(graph, suffix):
     return None, {}
 
 
-class LoopbackCapture:
-    """Raw-socket capture of the TCP segments to or from ``port`` on 'lo' (needs root)."""
-
-    def __init__(self, port):
-        self.port, self.payload, self._stop = port, bytearray(), threading.Event()
-        self._socket = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
-        # A deep kernel buffer: this Python thread shares the GIL with the test's spinning, and
-        # a shallow one drops segments of a 1.2 MB burst (the control below would then fail).
-        self._socket.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", socket.SO_RCVBUF),
-                                64 << 20)
-        self._socket.bind(("lo", 0))
-        self._socket.settimeout(0.1)
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                frame = self._socket.recv(1 << 17)
-            except socket.timeout:
-                continue
-            if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[23] != 6:  # IPv4 TCP
-                continue
-            ip_header = (frame[14] & 0x0F) * 4
-            tcp = frame[14 + ip_header:]
-            ports = struct.unpack("!HH", tcp[:4])
-            if self.port in ports:
-                self.payload += tcp[(tcp[12] >> 4) * 4:]
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join()
-        self._socket.close()
-        return bytes(self.payload)
-
-
 def _intruder(certs, name, port, cert_dir=None):
     from dedelayed_bringup.secure_link.zenoh_link import open_session, robot_session_config
 
@@ -146,6 +107,7 @@ def test_bridge_carries_the_link_contract_over_mutual_tls(ros_domain_id, tmp_pat
     from sensor_msgs.msg import CompressedImage
 
     from dedelayed_bringup.secure_link.zenoh_link import free_tcp_port
+    from dedelayed_bringup.transport.packet_capture import PacketCapture, shared_runs
     from dedelayed_bringup.secure_link.link_certificates import (issue, load_issued, make_ca,
                                                      make_certificates, write_issued)
     from dedelayed_link import qos as link_qos
@@ -200,7 +162,7 @@ def test_bridge_carries_the_link_contract_over_mutual_tls(ros_domain_id, tmp_pat
         # 1. both directions, byte-identical to what DDS carried on the publishing side
         #    (CDR padding bytes are not defined, so compare with those bytes, not a re-serialisation)
         try:
-            capture = LoopbackCapture(port)
+            capture = PacketCapture("lo", port)
         except PermissionError:
             capture = None  # not root: the plaintext check below is skipped
         assert exchange(), (robot.diagnostics, cloud.diagnostics)
@@ -218,6 +180,7 @@ def test_bridge_carries_the_link_contract_over_mutual_tls(ros_domain_id, tmp_pat
             for plaintext in (feature_map.model_identity.encode(), payload[5000:5064],
                               payload[-64:], bytes(frame.data[:64])):
                 assert plaintext not in wire, "plaintext on the wire"
+            assert shared_runs(wire, [payload, bytes(frame.data)]) == [], "a 64-byte run crossed"
         else:
             print("not root: no raw-socket capture, the plaintext check was skipped")
 

@@ -20,7 +20,7 @@ import time
 
 from dedelayed_bringup.demo.models import resolve_models
 from dedelayed_bringup.demo.stack import (BRIDGE_READY_LINES, EMULATOR_NODE, LINKS, NAMESPACE, READY_LINES,
-                         LinkSettings, camera_process, system_processes)
+                         LinkSettings, bridge_endpoints, camera_process, system_processes)
 from dedelayed_bringup.stack import Stack, StackError
 from dedelayed_bringup.secure_link.zenoh_link import free_tcp_port
 from dedelayed_bringup.transport.discovery import same_host_profile_env, unicast_profile_env
@@ -68,16 +68,24 @@ def parse_args(argv):
                    help="robot DDS domain (cloud = +1); 0 = a random free-looking pair in 20-99")
     p.add_argument("--out", default="demo_out", help="output folder")
     p.add_argument("--cloud-netns", default="",
-                   help="cross-host check: run the cloud in this network namespace (root) and "
-                        "join robot and cloud by Fast DDS unicast peers; run the demo itself in "
-                        "the robot's namespace. Needs --cloud-address and --robot-address")
-    p.add_argument("--cloud-address", default="", help="the cloud namespace's IPv4 address")
+                   help="cross-host check: run the cloud in this network namespace (root); run "
+                        "the demo itself in the robot's namespace. --link dds: robot and cloud "
+                        "join by Fast DDS unicast peers; --link zenoh-tls: the cloud's "
+                        "link_bridge runs there too and only its TLS port crosses (no DDS). "
+                        "Needs --cloud-address and --robot-address")
+    p.add_argument("--cloud-address", default="",
+                   help="the cloud namespace's IPv4 address (zenoh-tls: the cloud bridge "
+                        "listens on it, the robot bridge dials it, the cloud certificate names it)")
     p.add_argument("--robot-address", default="", help="the robot namespace's IPv4 address")
     p.add_argument("--link", choices=LINKS, default="dds",
                    help="robot-cloud link: dds (the emulator joins the two DDS domains) or "
                         "zenoh-tls (emulator, then the robot's link_bridge dials the cloud's over "
-                        "mutual TLS with access control on a loopback port); FeatureMaps are "
-                        "signed and verified either way")
+                        "mutual TLS with access control, on a loopback port or, with "
+                        "--cloud-netns, on --cloud-address); FeatureMaps are signed and "
+                        "verified either way")
+    p.add_argument("--link-port", type=int, default=0,
+                   help="zenoh-tls: the cloud bridge's TCP port (the one port to open); 0 = a "
+                        "free one")
     p.add_argument("--quiet", action="store_true", help="do not echo the nodes' own log lines")
     p.add_argument("--record-feature-payload", action="store_true",
                    help="drive.mcap: also record FeatureMap payloads (default: every other field)")
@@ -100,6 +108,8 @@ def parse_args(argv):
         p.error(f"--camera-hw {args.camera_hw!r}: give HxW in pixels, e.g. 192x384, or 'auto'")
     if args.cloud_netns and not (args.cloud_address and args.robot_address):
         p.error("--cloud-netns needs --cloud-address and --robot-address")
+    if not 0 <= args.link_port <= 65535:
+        p.error(f"--link-port {args.link_port} is not a TCP port: give 1-65535, or 0 for a free one")
     if args.outage_s and args.outage_s >= args.duration_s / 2:
         p.error(f"--outage-s {args.outage_s} must be shorter than half of --duration-s "
                 f"{args.duration_s} (the outage is centred, with fused driving on both sides)")
@@ -127,24 +137,39 @@ def _progress(recorder, started, duration_s, link_up) -> str:
 
 
 def _cross_host(args):
-    """(prefixes, envs) putting the cloud into --cloud-netns, unicast peers both ways."""
+    """(prefixes, envs) putting the cloud side into --cloud-netns; (None, None) without it.
+
+    dds: the cloud alone, unicast peers both ways. zenoh-tls: the cloud and its link_bridge,
+    each side with its own same-host DDS graph (the default env) in DDS domains of its own, so
+    not even Fast DDS shared memory (/dev/shm is shared across network namespaces) joins them:
+    only the TLS port crosses.
+    """
     if not args.cloud_netns:
         return None, None
+    in_cloud = ["ip", "netns", "exec", args.cloud_netns]
+    if args.link == "zenoh-tls":
+        return {"cloud": in_cloud, "cloud_bridge": in_cloud}, None
     out = os.path.abspath(args.out)
     robot_env = unicast_profile_env(os.path.join(out, "robot_peers.xml"), [args.cloud_address])
     cloud_env = unicast_profile_env(os.path.join(out, "cloud_peers.xml"), [args.robot_address])
     os.environ.update(robot_env)   # the recorder (this process) is a robot-side participant
-    return ({"cloud": ["ip", "netns", "exec", args.cloud_netns]},
-            {"cloud": cloud_env, "robot": robot_env, "link": robot_env})
+    return {"cloud": in_cloud}, {"cloud": cloud_env, "robot": robot_env, "link": robot_env}
 
 
-def _link_certificates(out: str) -> str:
-    """A fresh CA, cloud and robot certificate for this demo run (its own folder)."""
+def _cloud_host(args) -> str:
+    """The address the robot bridge dials ('' = loopback, the demo on one host)."""
+    return args.cloud_address if args.cloud_netns else ""
+
+
+def _link_certificates(out: str, cloud_host: str = "") -> str:
+    """A fresh CA, cloud and robot certificate for this demo run (its own folder); the cloud's
+    names ``cloud_host`` (else localhost and 127.0.0.1)."""
     from dedelayed_bringup.secure_link.link_certificates import make_certificates
 
     folder = os.path.join(os.path.abspath(out), "link_certs")
     shutil.rmtree(folder, ignore_errors=True)  # the demo's own throw-away keys
-    make_certificates(folder, cloud_hosts=["localhost", "127.0.0.1"], robots=[NAMESPACE])
+    make_certificates(folder, cloud_hosts=[cloud_host] if cloud_host else ["localhost", "127.0.0.1"],
+                      robots=[NAMESPACE])
     return folder
 
 
@@ -173,14 +198,17 @@ def run(args) -> dict:
     env = {**same_host_profile_env(os.path.join(os.path.abspath(args.out), "fastdds_same_host.xml")),
            "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
     link = LinkSettings(args.delay_ms, args.jitter_ms, args.loss, seed=0)
-    certs = _link_certificates(args.out)
+    certs = _link_certificates(args.out, _cloud_host(args))
+    port = args.link_port or free_tcp_port()
     specs = system_processes(models, link, robot_domain=robot_domain, cloud_domain=cloud_domain,
                              env=env, max_feature_age_ms=args.max_feature_age_ms,
                              output_lag_ms=args.output_lag_ms,
                              prefixes=prefixes, envs=envs, certs=certs, link_mode=args.link,
-                             port=free_tcp_port())
-    print(f"[demo] link: {args.link}; FeatureMaps signed with {certs}/cloud.key, verified "
-          "against cloud.pem")
+                             port=port, cloud_host=_cloud_host(args))
+    dialled = (f" (robot bridge dials {bridge_endpoints(_cloud_host(args), port)['robot']})"
+               if args.link == "zenoh-tls" else "")
+    print(f"[demo] link: {args.link}{dialled}; FeatureMaps signed with {certs}/cloud.key, "
+          "verified against cloud.pem")
     output = None if args.quiet else sys.stdout
     cut_s = restore_s = None
     with Stack(specs, output=output) as system:

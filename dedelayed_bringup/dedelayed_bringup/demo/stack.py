@@ -41,13 +41,15 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
                      cloud_domain: int, env: Dict[str, str], max_feature_age_ms: float,
                      output_lag_ms: float = -1.0, prefixes: Dict[str, Sequence[str]] = None,
                      envs: Dict[str, Dict[str, str]] = None, certs: str = "",
-                     link_mode: str = "dds", port: int = DEFAULT_PORT) -> List[NodeProcess]:
+                     link_mode: str = "dds", port: int = DEFAULT_PORT,
+                     cloud_host: str = "") -> List[NodeProcess]:
     """NodeProcesses of cloud, link emulator and robot for ``models`` over ``link``.
 
     certs: a link_certificates folder; the cloud then signs FeatureMaps with cloud.key and the
     robot verifies them with cloud.pem. link_mode 'zenoh-tls': the emulator relays into a
     second robot-side domain (cloud_domain), where the robot's link_bridge dials the cloud's
-    link_bridge over mutual TLS on ``port``; the cloud runs in cloud_domain + 1.
+    link_bridge over mutual TLS on ``port``; the cloud runs in cloud_domain + 1. cloud_host: the
+    cloud's address, listened on and dialled (its certificate must name it); '' = loopback.
     """
     prefixes, envs = prefixes or {}, envs or {}
     signing = {"feature_signing_key": f"{certs}/cloud.key"} if certs else {}
@@ -98,17 +100,30 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
     if not certs:
         raise ValueError("link 'zenoh-tls' needs a certificate folder (link_certificates)")
 
+    endpoints = bridge_endpoints(cloud_host, port)
+
     def bridge(name, role, domain, stem, namespace):
         return NodeProcess(
             name, module="dedelayed_bringup.secure_link.bridge_node", namespace=namespace,
             env=env_for(name, domain), prefix=prefixes.get(name, ()),
-            parameters={"role": role, "endpoint": f"tls/{'127.0.0.1' if role == 'cloud' else 'localhost'}:{port}",
+            parameters={"role": role, "endpoint": endpoints[role],
                         "ca_certificate": f"{certs}/ca.pem", "certificate": f"{certs}/{stem}.pem",
                         "private_key": f"{certs}/{stem}.key", "robot_namespaces": [NAMESPACE],
                         "downlink_topics": downlink_topics})
     return [cloud, bridge("cloud_bridge", "cloud", server_domain, "cloud", "/"),
             bridge("robot_bridge", "robot", bridge_domain, NAMESPACE.strip("/"), NAMESPACE),
             emulator, robot, uplink]
+
+
+def bridge_endpoints(cloud_host: str, port: int) -> Dict[str, str]:
+    """{'cloud': where the cloud bridge listens, 'robot': what the robot bridge dials}.
+
+    cloud_host '' = one host: listen on 127.0.0.1, dial 'localhost' (the demo's certificate
+    names both). Else both use cloud_host (an address or DNS name the certificate names).
+    """
+    if not cloud_host:
+        return {"cloud": f"tls/127.0.0.1:{port}", "robot": f"tls/localhost:{port}"}
+    return {"cloud": f"tls/{cloud_host}:{port}", "robot": f"tls/{cloud_host}:{port}"}
 
 
 # Who subscribes to the demo's camera images: the robot's segmenter, the uplink process and the
