@@ -36,7 +36,8 @@ def cloud_processes(*, domain_id: int, env: Dict[str, str], certs: str, port: in
                     robots: List[str]) -> List[NodeProcess]:
     """remote_node (signing with cloud.key) and the cloud link_bridge listening on ``port``."""
     cloud = NodeProcess(
-        "cloud", module="dedelayed_remote.remote_node", env={**env, "ROS_DOMAIN_ID": str(domain_id)},
+        "cloud", module="dedelayed_remote.remote_node",
+        env={**env, "ROS_DOMAIN_ID": str(domain_id)},
         parameters={"preset": PRESET, "seed": SEED, "robot_namespaces": list(robots),
                     "feature_signing_key": f"{certs}/cloud.key", "diagnostics_period_s": 0.5})
     return [cloud, _bridge("cloud_bridge", "cloud", domain_id, env, f"tls/127.0.0.1:{port}",

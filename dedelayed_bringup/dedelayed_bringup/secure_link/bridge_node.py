@@ -77,16 +77,16 @@ class LinkBridge(Node):
                 raise ValueError("a robot link_bridge needs the robot namespace "
                                  "(-r __ns:=/robot1): it names the keys and the certificate")
             self._config = robot_session_config(p["endpoint"], **tls)
-            self._name_warning = "; ".join(filter(None, (
+            self._certificate_warning = "; ".join(filter(None, (
                 certificate_validity_warning(p["certificate"], p["ca_certificate"]),
                 certificate_name_warning(p["certificate"], namespaces[0]))))
-            if self._name_warning:
-                self.get_logger().error(self._name_warning)
+            if self._certificate_warning:
+                self.get_logger().error(self._certificate_warning)
             outgoing, incoming = p["uplink_topics"], p["downlink_topics"]
         else:
             namespaces = [normalize_namespace(n) for n in p["robot_namespaces"]]
             self._config = cloud_session_config(p["endpoint"], robot_namespaces=namespaces, **tls)
-            self._name_warning = ""
+            self._certificate_warning = ""
             outgoing, incoming = p["downlink_topics"], p["uplink_topics"]
         self.counters: Dict[str, BridgeCounters] = {}
         self._outgoing: Dict[str, object] = {}  # key -> zenoh publisher, once the session is up
@@ -126,7 +126,7 @@ class LinkBridge(Node):
                 raise RuntimeError(f"cannot listen on {p['endpoint']}: {error}") from None
             self._served = [robot_key(n) for n in namespaces]
             self._link_events = self._session.info.declare_link_events_listener(
-                self._on_link_event)
+                self._on_link_event, history=True)
             self.create_timer(0.2, self._log_refusals)
         else:
             threading.Thread(target=self._dial, name="dial_cloud", daemon=True).start()
@@ -230,14 +230,14 @@ class LinkBridge(Node):
     def _publish_diagnostics(self) -> None:
         connected = self._session is not None and (self.params["role"] == "cloud" or
                                                    session_peers(self._session) > 0)
-        message = self._name_warning or ("link up" if connected else (self._session_error or "cloud not connected "
+        message = self._certificate_warning or ("link up" if connected else (self._session_error or "cloud not connected "
                                                "(refused by TLS or unreachable; redialling)"))
         statuses: List[DiagnosticStatus] = []
         for key, counters in self.counters.items():
             values = [KeyValue(key=k, value=str(v)) for k, v in counters.snapshot().items()]
             values.append(KeyValue(key="connected", value=str(connected).lower()))
             statuses.append(DiagnosticStatus(
-                level=DiagnosticStatus.OK if connected and not self._name_warning
+                level=DiagnosticStatus.OK if connected and not self._certificate_warning
                 else DiagnosticStatus.WARN,
                 name=f"{self.get_fully_qualified_name()}: {self._labels[key]}",
                 message=message, hardware_id=self.params["endpoint"], values=values))
@@ -251,7 +251,8 @@ class LinkBridge(Node):
         """Cloud: robots refused at the TLS handshake or by access control, by kind."""
         counts = self.refusals.counts()
         values = [KeyValue(key="refused_total", value=str(sum(counts.values())))]
-        values += [KeyValue(key=f"refused_{kind}", value=str(n)) for kind, n in sorted(counts.items())]
+        values += [KeyValue(key=f"refused_{kind}", value=str(n))
+                   for kind, n in sorted(counts.items())]
         values.append(KeyValue(key="refusals_watched", value=str(
             self._stdout_tap is not None).lower()))
         return DiagnosticStatus(

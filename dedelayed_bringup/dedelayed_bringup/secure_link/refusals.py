@@ -73,7 +73,8 @@ def unknown_robot_refusal(common_name: str, served: list) -> Refusal:
 class RefusalLog:
     """Counts refusals by kind; says which ones to log: the first of an episode per kind."""
 
-    def __init__(self, quiet_s: float = REFUSAL_QUIET_S, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, quiet_s: float = REFUSAL_QUIET_S,
+                 clock: Callable[[], float] = time.monotonic):
         self.quiet_s = quiet_s
         self._clock = clock
         self._lock = threading.Lock()
