@@ -222,12 +222,21 @@ def test_bridge_carries_the_link_contract_over_mutual_tls(ros_domain_id, tmp_pat
         write_issued(issue(load_issued(certs, "ca"), "robot1", ["robot1"], days=1,
                            not_before=datetime.datetime.now(datetime.timezone.utc)
                            - datetime.timedelta(days=3)), expired, "robot1")
-        for folder in (foreign, expired):
+        for folder in (foreign, expired) * 2:
             with pytest.raises(zenoh.ZError):
                 _intruder(certs, "robot1", port, cert_dir=folder).close()
+        # ... and the cloud bridge counts every refusal (logged once per kind: checked below)
+        assert _spin_until(graphs, lambda: {
+            k: _status(cloud, "refused robots")[1].get(f"refused_tls_{k}")
+            for k in ("not_signed_by_project_ca", "certificate_expired")} ==
+            {"not_signed_by_project_ca": "2", "certificate_expired": "2"}, 10), cloud.diagnostics
 
         # 5. cloud restart: the robot bridge redials by itself, traffic resumes
-        _stop(cloud_bridge)
+        first_cloud_output = _stop(cloud_bridge)
+        for kind in ("tls_not_signed_by_project_ca", "tls_certificate_expired"):
+            assert first_cloud_output.count(f"[{kind};") == 1, first_cloud_output
+        assert "invalid peer certificate" in first_cloud_output  # in the bridge's own line
+        assert "zenoh_link_tls::unicast" not in first_cloud_output, "Zenoh's lines kept back"
         assert _spin_until(graphs, lambda: _status(robot, f"up robot1/{UPLINK}")[1].get(
             "connected") == "false", 15)
         cloud_bridge = _bridge("cloud", cloud_domain, certs, port, "cloud")

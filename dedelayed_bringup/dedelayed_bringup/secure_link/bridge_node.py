@@ -28,8 +28,10 @@ from dedelayed_link.ros_main import run_nodes
 from dedelayed_bringup.relay_topics import parse_topic_spec, reader_qos
 from dedelayed_bringup.secure_link.zenoh_link import (
     DEFAULT_PORT, DOWNLINK_TOPICS, ROLES, UPLINK_TOPICS, BridgeCounters, MalformedMessage,
-    NewestOnlyRelay, certificate_name_warning, check_serialized, cloud_session_config, open_session, robot_session_config,
-    session_peers, topic_key)
+    NewestOnlyRelay, certificate_name_warning, certificate_validity_warning, check_serialized,
+    cloud_session_config, open_session, robot_key, robot_session_config, session_peers, topic_key)
+from dedelayed_bringup.secure_link.refusals import (ZENOH_LOG_FILTER, RefusalLog, StdoutTap,
+                                                    tls_refusal, unknown_robot_refusal)
 from dedelayed_remote.remote_params import normalize_namespace
 
 NODE_NAME = "link_bridge"
@@ -75,14 +77,16 @@ class LinkBridge(Node):
                 raise ValueError("a robot link_bridge needs the robot namespace "
                                  "(-r __ns:=/robot1): it names the keys and the certificate")
             self._config = robot_session_config(p["endpoint"], **tls)
-            self._name_warning = certificate_name_warning(p["certificate"], namespaces[0])
-            if self._name_warning:
-                self.get_logger().error(self._name_warning)
+            self._certificate_warning = "; ".join(filter(None, (
+                certificate_validity_warning(p["certificate"], p["ca_certificate"]),
+                certificate_name_warning(p["certificate"], namespaces[0]))))
+            if self._certificate_warning:
+                self.get_logger().error(self._certificate_warning)
             outgoing, incoming = p["uplink_topics"], p["downlink_topics"]
         else:
             namespaces = [normalize_namespace(n) for n in p["robot_namespaces"]]
             self._config = cloud_session_config(p["endpoint"], robot_namespaces=namespaces, **tls)
-            self._name_warning = ""
+            self._certificate_warning = ""
             outgoing, incoming = p["downlink_topics"], p["uplink_topics"]
         self.counters: Dict[str, BridgeCounters] = {}
         self._outgoing: Dict[str, object] = {}  # key -> zenoh publisher, once the session is up
@@ -109,15 +113,63 @@ class LinkBridge(Node):
         self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_timer(p["diagnostics_period_s"], self._publish_diagnostics)
         self._stop = threading.Event()
+        self.refusals = RefusalLog()
+        self._refusals_to_log: List[str] = []  # filled on Zenoh's threads, logged on ROS's
+        self._stdout_tap = None
         if p["role"] == "cloud":
             import zenoh
 
+            self._watch_tls_refusals()
             try:
                 self._open()
             except zenoh.ZError as error:  # a cloud that cannot listen stops with the reason
                 raise RuntimeError(f"cannot listen on {p['endpoint']}: {error}") from None
+            self._served = [robot_key(n) for n in namespaces]
+            self._link_events = self._session.info.declare_link_events_listener(
+                self._on_link_event, history=True)
+            self.create_timer(0.2, self._log_refusals)
         else:
             threading.Thread(target=self._dial, name="dial_cloud", daemon=True).start()
+
+    def _watch_tls_refusals(self) -> None:
+        """Cloud: turn Zenoh's log lines about refused TLS handshakes into counted refusals."""
+        import zenoh
+
+        try:
+            self._stdout_tap = StdoutTap(self._on_stdout_line)
+        except OSError as error:
+            self.get_logger().warning(f"cannot read Zenoh's log ({error}): refused TLS "
+                                      "handshakes will not be logged or counted")
+            return
+        zenoh.init_log_from_env_or(ZENOH_LOG_FILTER)
+
+    def _on_stdout_line(self, line: str) -> bool:
+        """StdoutTap: count a TLS refusal and keep its line back (logged once per episode)."""
+        refusal = tls_refusal(line)
+        if refusal is None:
+            return False
+        self._record_refusal(refusal)
+        return True
+
+    def _on_link_event(self, event) -> None:
+        """Cloud: a link whose certificate CN is no served robot passed TLS; ACL drops its data."""
+        import zenoh
+
+        name = event.link.auth_identifier
+        if event.kind == zenoh.SampleKind.PUT and name is not None and name not in self._served:
+            self._record_refusal(unknown_robot_refusal(name, self._served), f"{name} from "
+                                 f"{event.link.dst}")
+
+    def _record_refusal(self, refusal, peer: str = "peer address not logged by Zenoh") -> None:
+        if self.refusals.record(refusal):
+            self._refusals_to_log.append(
+                f"refused a robot ({peer}): {refusal.detail} [{refusal.kind}; repeats are "
+                f"counted in /diagnostics, logged again after {self.refusals.quiet_s:g} s "
+                "without one]")
+
+    def _log_refusals(self) -> None:
+        while self._refusals_to_log:
+            self.get_logger().warning(self._refusals_to_log.pop(0))
 
     def _dial(self) -> None:
         """Robot: open the session, retrying until the cloud answers (Zenoh then redials)."""
@@ -178,26 +230,45 @@ class LinkBridge(Node):
     def _publish_diagnostics(self) -> None:
         connected = self._session is not None and (self.params["role"] == "cloud" or
                                                    session_peers(self._session) > 0)
-        message = self._name_warning or ("link up" if connected else (self._session_error or "cloud not connected "
+        message = self._certificate_warning or ("link up" if connected else (self._session_error or "cloud not connected "
                                                "(refused by TLS or unreachable; redialling)"))
         statuses: List[DiagnosticStatus] = []
         for key, counters in self.counters.items():
             values = [KeyValue(key=k, value=str(v)) for k, v in counters.snapshot().items()]
             values.append(KeyValue(key="connected", value=str(connected).lower()))
             statuses.append(DiagnosticStatus(
-                level=DiagnosticStatus.OK if connected and not self._name_warning
+                level=DiagnosticStatus.OK if connected and not self._certificate_warning
                 else DiagnosticStatus.WARN,
                 name=f"{self.get_fully_qualified_name()}: {self._labels[key]}",
                 message=message, hardware_id=self.params["endpoint"], values=values))
+        if self.params["role"] == "cloud":
+            statuses.append(self._refusal_status())
         array = DiagnosticArray(status=statuses)
         array.header.stamp = self.get_clock().now().to_msg()
         self._diagnostics.publish(array)
+
+    def _refusal_status(self) -> DiagnosticStatus:
+        """Cloud: robots refused at the TLS handshake or by access control, by kind."""
+        counts = self.refusals.counts()
+        values = [KeyValue(key="refused_total", value=str(sum(counts.values())))]
+        values += [KeyValue(key=f"refused_{kind}", value=str(n))
+                   for kind, n in sorted(counts.items())]
+        values.append(KeyValue(key="refusals_watched", value=str(
+            self._stdout_tap is not None).lower()))
+        return DiagnosticStatus(
+            level=DiagnosticStatus.WARN if counts else DiagnosticStatus.OK,
+            name=f"{self.get_fully_qualified_name()}: refused robots",
+            message=(f"last refusal: {self.refusals.last_detail}" if counts
+                     else "no robot refused"),
+            hardware_id=self.params["endpoint"], values=values)
 
     def destroy_node(self):
         self._stop.set()
         self._relay.stop()
         if self._session is not None:
             self._session.close()
+        if self._stdout_tap is not None:
+            self._stdout_tap.close()
         return super().destroy_node()
 
 

@@ -122,6 +122,38 @@ def certificate_name_warning(certificate: str, namespace: str) -> str:
             f"certificate made for it (link_certificates --robot {namespace})")
 
 
+def certificate_validity_warning(certificate: str, ca_certificate: str, now=None) -> str:
+    """'' if ``certificate`` is signed by the CA and valid now, else why the cloud refuses it.
+
+    The cloud's refusal happens inside the TLS handshake and reaches the robot only as
+    "Unable to connect"; this names the reason on the robot, where it can be fixed.
+    """
+    import datetime
+
+    from cryptography import x509
+
+    with open(certificate, "rb") as handle:
+        cert = x509.load_pem_x509_certificate(handle.read())
+    with open(ca_certificate, "rb") as handle:
+        ca = x509.load_pem_x509_certificate(handle.read())
+    fix = "issue a new one from the project CA (link_certificates)"
+    try:
+        cert.verify_directly_issued_by(ca)
+    except Exception:  # noqa: BLE001 -- wrong issuer name, signature or key type: not ours
+        return (f"certificate '{certificate}' is not signed by the project CA "
+                f"'{ca_certificate}' (self-signed or another CA): the cloud refuses it at the "
+                f"TLS handshake; {fix}")
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if now > cert.not_valid_after_utc:
+        return (f"certificate '{certificate}' expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} "
+                f"UTC: the cloud refuses it at the TLS handshake; {fix}")
+    if now < cert.not_valid_before_utc:
+        return (f"certificate '{certificate}' is valid only from "
+                f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC: the cloud refuses it until "
+                "then; check this robot's clock")
+    return ""
+
+
 def check_serialized(payload: bytes, msg_type: type) -> None:
     """Raise MalformedMessage unless ``payload`` deserialises as ``msg_type``."""
     from rclpy.serialization import deserialize_message

@@ -1,0 +1,164 @@
+"""Processes and observers of the secure-link system tests: a cloud (remote_node + cloud
+link_bridge) and full robots (robot_main with its uplink, a robot link_bridge, a synthetic
+camera), each robot in its own DDS domain, joined only by Zenoh over mutual TLS on loopback.
+
+The camera and the ready lines are the demo's (``demo.stack``); the robot's link_bridge sits in
+the robot's own domain here (the demo puts a link emulator in front of it).
+"""
+
+import threading
+import time
+from collections import deque
+from typing import Dict, List
+
+from dedelayed_bringup.demo.stack import BRIDGE_READY_LINES, READY_LINES, camera_process
+from dedelayed_bringup.stack import NodeProcess
+from dedelayed_models.modeling import get_config
+
+PRESET, SEED = "tiny", 5
+SEGMENTER_STATUS = "dedelayed_segmenter: segmentation"
+__all__ = ["BRIDGE_READY_LINES", "READY_LINES", "cloud_processes", "robot_processes",
+           "robot_bridge", "Observer"]
+
+
+def _bridge(name, role, domain_id, env, endpoint, certs, stem, namespace, robots, cert_dir=None):
+    folder = cert_dir or certs
+    return NodeProcess(
+        name, module="dedelayed_bringup.secure_link.bridge_node", namespace=namespace,
+        env={**env, "ROS_DOMAIN_ID": str(domain_id)},
+        parameters={"role": role, "endpoint": endpoint, "ca_certificate": f"{certs}/ca.pem",
+                    "certificate": f"{folder}/{stem}.pem", "private_key": f"{folder}/{stem}.key",
+                    "robot_namespaces": list(robots), "diagnostics_period_s": 0.2,
+                    "reconnect_period_s": 0.3})
+
+
+def cloud_processes(*, domain_id: int, env: Dict[str, str], certs: str, port: int,
+                    robots: List[str]) -> List[NodeProcess]:
+    """remote_node (signing with cloud.key) and the cloud link_bridge listening on ``port``."""
+    cloud = NodeProcess(
+        "cloud", module="dedelayed_remote.remote_node",
+        env={**env, "ROS_DOMAIN_ID": str(domain_id)},
+        parameters={"preset": PRESET, "seed": SEED, "robot_namespaces": list(robots),
+                    "feature_signing_key": f"{certs}/cloud.key", "diagnostics_period_s": 0.5})
+    return [cloud, _bridge("cloud_bridge", "cloud", domain_id, env, f"tls/127.0.0.1:{port}",
+                           certs, "cloud", "/", robots)]
+
+
+def robot_bridge(name: str, *, namespace: str, domain_id: int, env: Dict[str, str], certs: str,
+                 port: int, stem: str, cert_dir: str = None) -> NodeProcess:
+    """A robot's link_bridge dialling the cloud with ``<cert_dir or certs>/<stem>.pem``."""
+    return _bridge(name, "robot", domain_id, env, f"tls/localhost:{port}", certs, stem,
+                   namespace, [namespace], cert_dir)
+
+
+def robot_processes(prefix: str, *, namespace: str, domain_id: int, env: Dict[str, str],
+                    certs: str, tmp_path, fps: float, duration_s: float,
+                    max_feature_age_ms: float) -> List[NodeProcess]:
+    """robot_main (segmenter, fusion verifying cloud.pem, uplink) and the demo's camera."""
+    config = get_config(PRESET)
+    robot = NodeProcess(
+        f"{prefix}", module="dedelayed_local.robot_main", namespace=namespace,
+        env={**env, "ROS_DOMAIN_ID": str(domain_id)},
+        parameters={"preset": PRESET, "seed": SEED, "backend": "onnxruntime",
+                    "cache_dir": str(tmp_path), "diagnostics_period_s": 0.2,
+                    "publish_overlay": False, "image_queue_depth": 60,
+                    "feature_verify_key": f"{certs}/cloud.pem",
+                    "max_feature_age_ms": float(max_feature_age_ms),
+                    "remote_height": config.remote_hw[0], "remote_width": config.remote_hw[1]})
+    camera = camera_process(seed=1_000_000 + domain_id, motion=1.0, fps=fps,
+                            camera_hw=config.remote_hw, duration_s=duration_s,
+                            robot_domain=domain_id, env=env)
+    camera.name = f"{prefix}_camera"
+    return [robot, camera]
+
+
+class Observer:
+    """One rclpy context on a DDS domain, spun by its own thread: records what arrives.
+
+    ``segmented`` / ``camera``: (arrival time [s, monotonic], stamp [ns]) of the robot's
+    segmentation and of the camera frames; ``statuses[name]``: (arrival time, message, values)
+    of every /diagnostics status whose name ends with one of ``status_suffixes``;
+    ``counts[topic]``: messages seen on extra topics (``count``).
+    """
+
+    def __init__(self, domain_id: int, name: str, namespace: str = "", status_suffixes=()):
+        import rclpy
+        from diagnostic_msgs.msg import DiagnosticArray
+        from rclpy.qos import qos_profile_sensor_data
+        from sensor_msgs.msg import Image
+
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context, domain_id=domain_id)
+        self.node = rclpy.create_node(name, context=self.context)
+        self.executor = rclpy.executors.SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        self.segmented, self.camera = deque(maxlen=20000), deque(maxlen=20000)
+        self.statuses: Dict[str, deque] = {}
+        self.counts: Dict[str, int] = {}
+        self._suffixes = tuple(status_suffixes)
+        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 50)
+        if namespace:
+            self.node.create_subscription(
+                Image, f"{namespace}/dedelayed/segmentation",
+                lambda m: self.segmented.append((time.monotonic(), _stamp_ns(m))), 50)
+            self.node.create_subscription(
+                Image, "/camera/image_raw",
+                lambda m: self.camera.append((time.monotonic(), _stamp_ns(m))),
+                qos_profile_sensor_data)
+            # the demo's camera plays once the robot's two readers and this one (and a
+            # ground-truth reader) are matched: no frame goes out unseen
+            self.node.create_subscription(Image, "/camera/ground_truth", lambda m: None, 5)
+        self._thread = threading.Thread(target=self._spin, daemon=True, name=f"spin-{name}")
+        self._thread.start()
+
+    def count(self, msg_type, topic: str, qos) -> None:
+        self.counts[topic] = 0
+
+        def add(_):
+            self.counts[topic] += 1
+        self.node.create_subscription(msg_type, topic, add, qos, raw=True)
+
+    def _on_diagnostics(self, array) -> None:
+        now = time.monotonic()
+        for status in array.status:
+            if status.name.endswith(self._suffixes):
+                self.statuses.setdefault(status.name, deque(maxlen=5000)).append(
+                    (now, status.message, {kv.key: kv.value for kv in status.values}))
+
+    def _spin(self) -> None:
+        from rclpy.executors import ExternalShutdownException
+
+        try:
+            self.executor.spin()
+        except (ExternalShutdownException, Exception):  # noqa: BLE001 -- shutting down
+            pass
+
+    def latest(self, suffix: str):
+        """(arrival time, message, values) of the newest status named ``*suffix``, or None."""
+        found = [q[-1] for name, q in list(self.statuses.items()) if name.endswith(suffix) and q]
+        return max(found, key=lambda entry: entry[0]) if found else None
+
+    def since(self, suffix: str, start_s: float) -> list:
+        """Every status named ``*suffix`` that arrived after ``start_s`` (monotonic [s])."""
+        return sorted((e for name, q in list(self.statuses.items()) if name.endswith(suffix)
+                       for e in list(q) if e[0] >= start_s), key=lambda e: e[0])
+
+    def close(self) -> None:
+        self.executor.shutdown(timeout_sec=2.0)
+        self.context.try_shutdown()
+        self._thread.join(timeout=5.0)
+        self.node.destroy_node()
+
+
+def _stamp_ns(msg) -> int:
+    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+
+
+def wait_for(condition, timeout_s: float, period_s: float = 0.05) -> bool:
+    """Poll ``condition`` until it holds or ``timeout_s`` passes; its last value."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return bool(condition())
+        time.sleep(period_s)
+    return True
