@@ -11,7 +11,8 @@ import time
 from collections import deque
 from typing import Dict, List
 
-from dedelayed_bringup.demo.stack import BRIDGE_READY_LINES, READY_LINES, camera_process
+from dedelayed_bringup.demo.stack import (BRIDGE_READY_LINES, READY_LINES, camera_process,
+                                          link_bridge_process)
 from dedelayed_bringup.stack import NodeProcess
 from dedelayed_models.modeling import get_config
 
@@ -22,14 +23,10 @@ __all__ = ["BRIDGE_READY_LINES", "READY_LINES", "cloud_processes", "robot_proces
 
 
 def _bridge(name, role, domain_id, env, endpoint, certs, stem, namespace, robots, cert_dir=None):
-    folder = cert_dir or certs
-    return NodeProcess(
-        name, module="dedelayed_bringup.secure_link.bridge_node", namespace=namespace,
-        env={**env, "ROS_DOMAIN_ID": str(domain_id)},
-        parameters={"role": role, "endpoint": endpoint, "ca_certificate": f"{certs}/ca.pem",
-                    "certificate": f"{folder}/{stem}.pem", "private_key": f"{folder}/{stem}.key",
-                    "robot_namespaces": list(robots), "diagnostics_period_s": 0.2,
-                    "reconnect_period_s": 0.3})
+    return link_bridge_process(
+        name, role=role, namespace=namespace, env={**env, "ROS_DOMAIN_ID": str(domain_id)},
+        endpoint=endpoint, certs=certs, stem=stem, robots=robots, cert_dir=cert_dir or "",
+        parameters={"diagnostics_period_s": 0.2, "reconnect_period_s": 0.3})
 
 
 def cloud_processes(*, domain_id: int, env: Dict[str, str], certs: str, port: int,

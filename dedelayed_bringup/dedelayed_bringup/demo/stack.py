@@ -103,16 +103,29 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
     endpoints = bridge_endpoints(cloud_host, port)
 
     def bridge(name, role, domain, stem, namespace):
-        return NodeProcess(
-            name, module="dedelayed_bringup.secure_link.bridge_node", namespace=namespace,
-            env=env_for(name, domain), prefix=prefixes.get(name, ()),
-            parameters={"role": role, "endpoint": endpoints[role],
-                        "ca_certificate": f"{certs}/ca.pem", "certificate": f"{certs}/{stem}.pem",
-                        "private_key": f"{certs}/{stem}.key", "robot_namespaces": [NAMESPACE],
-                        "downlink_topics": downlink_topics})
+        return link_bridge_process(
+            name, role=role, namespace=namespace, env=env_for(name, domain),
+            endpoint=endpoints[role], certs=certs, stem=stem, robots=[NAMESPACE],
+            prefix=prefixes.get(name, ()), parameters={"downlink_topics": downlink_topics})
     return [cloud, bridge("cloud_bridge", "cloud", server_domain, "cloud", "/"),
             bridge("robot_bridge", "robot", bridge_domain, NAMESPACE.strip("/"), NAMESPACE),
             emulator, robot, uplink]
+
+
+def link_bridge_process(name: str, *, role: str, namespace: str, env: Dict[str, str],
+                        endpoint: str, certs: str, stem: str, robots: Sequence[str],
+                        cert_dir: str = "", prefix: Sequence[str] = (),
+                        parameters: Dict[str, object] = None) -> NodeProcess:
+    """A link_bridge process: ``role`` 'cloud' (listens on ``endpoint``, serves ``robots``) or
+    'robot' (dials it); CA from ``certs``, its own certificate and key
+    ``<cert_dir or certs>/<stem>.pem|.key``; ``parameters`` adds or overrides node parameters."""
+    folder = cert_dir or certs
+    return NodeProcess(
+        name, module="dedelayed_bringup.secure_link.bridge_node", namespace=namespace, env=env,
+        prefix=prefix,
+        parameters={"role": role, "endpoint": endpoint, "ca_certificate": f"{certs}/ca.pem",
+                    "certificate": f"{folder}/{stem}.pem", "private_key": f"{folder}/{stem}.key",
+                    "robot_namespaces": list(robots), **(parameters or {})})
 
 
 def bridge_endpoints(cloud_host: str, port: int) -> Dict[str, str]:

@@ -30,8 +30,8 @@ from dedelayed_bringup.secure_link.zenoh_link import (
     DEFAULT_PORT, DOWNLINK_TOPICS, ROLES, UPLINK_TOPICS, BridgeCounters, MalformedMessage,
     NewestOnlyRelay, certificate_name_warning, certificate_validity_warning, check_serialized,
     cloud_session_config, open_session, robot_key, robot_session_config, session_peers, topic_key)
-from dedelayed_bringup.secure_link.refusals import (ZENOH_LOG_FILTER, RefusalLog, StdoutTap,
-                                                    tls_refusal, unknown_robot_refusal)
+from dedelayed_bringup.secure_link.refusals import (REFUSAL_QUIET_S, ZENOH_LOG_FILTER, RefusalLog,
+                                                    StdoutTap, tls_refusal, unknown_robot_refusal)
 from dedelayed_remote.remote_params import normalize_namespace
 
 NODE_NAME = "link_bridge"
@@ -56,6 +56,9 @@ PARAMETERS = (
     Parameter("reconnect_period_s", 1.0, "robot only: retry period while the cloud cannot be "
                                          "reached [s]"),
     Parameter("diagnostics_period_s", 1.0, "period of /diagnostics [s]"),
+    Parameter("refusal_log_quiet_s", REFUSAL_QUIET_S,
+              "cloud only: a refused robot's reason is logged once, and again only after it "
+              "stayed away this long [s]; every refusal is counted in /diagnostics"),
 )
 
 
@@ -113,7 +116,7 @@ class LinkBridge(Node):
         self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_timer(p["diagnostics_period_s"], self._publish_diagnostics)
         self._stop = threading.Event()
-        self.refusals = RefusalLog()
+        self.refusals = RefusalLog(quiet_s=p["refusal_log_quiet_s"])
         self._refusals_to_log: List[str] = []  # filled on Zenoh's threads, logged on ROS's
         self._stdout_tap = None
         if p["role"] == "cloud":
