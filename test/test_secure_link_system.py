@@ -34,7 +34,9 @@ MAX_FEATURE_AGE_MS = 1000.0
 DIAGNOSTICS_SLACK_S = 1.5   # a diagnostics period, a frame and a loaded machine's stall
 ROBOTS = ["/robot1", "/robot2"]
 UPLINK = "dedelayed/uplink/compressed"
-BRIDGE_STATUS = f"up robot2/{UPLINK}"
+FEATURES = "dedelayed/remote_features"
+BRIDGE_STATUS = f"up robot2/{UPLINK}"            # robot2's bridge, and the cloud's for robot2
+FEATURES_STATUS = f"down robot2/{FEATURES}"      # robot2's bridge: what came down for robot2
 CLOUD_REFUSALS = "link_bridge: refused robots"
 
 # (case, certificate folder, certificate stem, the cloud's refusal kind, its count after the
@@ -110,8 +112,9 @@ def system(tmp_path_factory):
         "robot1": Observer(system.domains["/robot1"], "observe_robot1", "/robot1",
                            (SEGMENTER_STATUS,)),
         "robot2": Observer(system.domains["/robot2"], "observe_robot2", "/robot2",
-                           (SEGMENTER_STATUS, BRIDGE_STATUS)),
-        "cloud": Observer(system.domains["cloud"], "observe_cloud", "", (CLOUD_REFUSALS,)),
+                           (SEGMENTER_STATUS, BRIDGE_STATUS, FEATURES_STATUS)),
+        "cloud": Observer(system.domains["cloud"], "observe_cloud", "",
+                          (CLOUD_REFUSALS, BRIDGE_STATUS)),
     }
     from rclpy.qos import qos_profile_sensor_data
     from sensor_msgs.msg import CompressedImage
@@ -195,6 +198,56 @@ def test_a_refused_robot_segments_local_only_and_the_cloud_logs_it_once(
     refused = _refusals(cloud)[f"refused_{kind}"]
     print(f"{case}: refused {refused} times, logged {len(lines)} time(s): {lines}")
     assert len(lines) == 1, (case, lines)
+
+
+def test_robot1s_certificate_gets_nothing_of_robot2_and_leaves_it_fused(system):
+    """robot2 runs with its own certificate; a session with robot1's certificate subscribes to
+    all of robot2's keys and writes bytes into robot2's uplink and features: it receives
+    nothing, nothing it wrote reaches either bridge (the receiving bridges count malformed
+    bytes before anything reaches ROS, and none are counted), and robot2 stays fused at the
+    camera rate. Control: the same session does receive robot1's own features."""
+    from dedelayed_bringup.secure_link.zenoh_link import open_session, robot_session_config
+
+    robot2, cloud = system.observers["robot2"], system.observers["cloud"]
+    bridge = _start([system.bridge_spec("/robot2", "robot2")])
+    intruders = []
+    try:
+        _wait_ready(bridge, "robot2_bridge", BRIDGE_READY_LINES["robot_bridge"])
+        assert wait_for(lambda: _mode(robot2) == "fused", 120), robot2.latest(SEGMENTER_STATUS)
+        local_before = int(robot2.latest(SEGMENTER_STATUS)[2]["local_only_frames"])
+        # two sessions with robot1's certificate: one reads, one writes (a Zenoh session also
+        # hands its own puts to its own subscribers, which would not have crossed anything)
+        intruders = [open_session(robot_session_config(
+            f"tls/localhost:{system.port}", ca_certificate=f"{system.certs}/ca.pem",
+            certificate=f"{system.certs}/robot1.pem", private_key=f"{system.certs}/robot1.key"))
+            for _ in ("reader", "writer")]
+        reader, writer = intruders
+        own, stolen = [], []
+        reader.declare_subscriber(f"robot1/{FEATURES}", lambda sample: own.append(1))
+        reader.declare_subscriber("robot2/**", lambda sample: stolen.append(str(sample.key_expr)))
+        started = time.monotonic()
+        while time.monotonic() - started < 4.0:
+            for topic in (UPLINK, FEATURES):
+                writer.put(f"robot2/{topic}", b"\x00forged by robot1")
+            time.sleep(0.05)
+        ended = time.monotonic()
+        time.sleep(1.0)  # anything that did cross has reached the counters
+        assert own, "control: robot1's certificate receives robot1's own features"
+        assert not stolen, f"robot1's certificate read robot2's keys: {sorted(set(stolen))}"
+        for observer, status in ((cloud, BRIDGE_STATUS), (robot2, FEATURES_STATUS)):
+            values = observer.latest(status)[2]
+            assert values["dropped_malformed"] == "0", (status, values)
+        modes = {s[2]["mode"] for s in robot2.since(SEGMENTER_STATUS, started)}
+        assert modes == {"fused"}, modes
+        assert int(robot2.latest(SEGMENTER_STATUS)[2]["local_only_frames"]) == local_before
+        rate_hz = len(_frames_in(robot2, started, ended)) / (ended - started)
+        assert rate_hz >= 0.6 * FPS, rate_hz
+        print(f"robot1's certificate on robot2's keys: received {len(stolen)}, robot1's own "
+              f"features received {len(own)}; robot2 fused at {rate_hz:.1f} Hz")
+    finally:
+        for session in intruders:
+            session.close()
+        bridge.stop()
 
 
 def _refusals(observer):
