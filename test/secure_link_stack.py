@@ -75,7 +75,8 @@ class Observer:
     ``segmented`` / ``camera``: (arrival time [s, monotonic], stamp [ns]) of the robot's
     segmentation and of the camera frames; ``statuses[name]``: (arrival time, message, values)
     of every /diagnostics status whose name ends with one of ``status_suffixes``;
-    ``counts[topic]``: messages seen on extra topics (``count``).
+    ``counts[topic]``: messages seen on extra topics (``count``); ``raw[topic]``: their
+    serialised bytes (``record``).
     """
 
     def __init__(self, domain_id: int, name: str, namespace: str = "", status_suffixes=()):
@@ -92,6 +93,7 @@ class Observer:
         self.segmented, self.camera = deque(maxlen=20000), deque(maxlen=20000)
         self.statuses: Dict[str, deque] = {}
         self.counts: Dict[str, int] = {}
+        self.raw: Dict[str, deque] = {}
         self._suffixes = tuple(status_suffixes)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 50)
         if namespace:
@@ -107,6 +109,13 @@ class Observer:
             self.node.create_subscription(Image, "/camera/ground_truth", lambda m: None, 5)
         self._thread = threading.Thread(target=self._spin, daemon=True, name=f"spin-{name}")
         self._thread.start()
+
+    def record(self, msg_type, topic: str, qos, maxlen: int = 500) -> None:
+        """Keep the serialised bytes of what arrives on ``topic`` in ``raw[topic]``, as DDS
+        carried them (no re-serialisation: CDR padding bytes are not defined)."""
+        kept = self.raw[topic] = deque(maxlen=maxlen)
+        self.node.create_subscription(msg_type, topic, lambda payload: kept.append(payload), qos,
+                                      raw=True)
 
     def count(self, msg_type, topic: str, qos) -> None:
         self.counts[topic] = 0

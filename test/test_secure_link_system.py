@@ -119,8 +119,13 @@ def system(tmp_path_factory):
     from rclpy.qos import qos_profile_sensor_data
     from sensor_msgs.msg import CompressedImage
 
+    from dedelayed_link import qos as link_qos
+    from dedelayed_msgs.msg import FeatureMap
+
     for namespace in ROBOTS:
         observers["cloud"].count(CompressedImage, f"{namespace}/{UPLINK}", qos_profile_sensor_data)
+    for observer in (observers["cloud"], observers["robot1"]):
+        observer.record(FeatureMap, f"/robot1/{FEATURES}", link_qos.newest_reliable())
     system.observers = observers
     try:
         stacks = system.stacks
@@ -154,6 +159,21 @@ def _mode(observer):
 
 def _frames_in(observer, start_s, end_s):
     return [stamp for arrived, stamp in list(observer.segmented) if start_s <= arrived < end_s]
+
+
+def test_feature_maps_reach_the_robot_byte_identical_to_what_the_cloud_published(system):
+    """Every FeatureMap robot1's graph received over the TLS link is, byte for byte, one the
+    cloud published on its own graph (serialised bytes as DDS carried them on each side)."""
+    topic = f"/robot1/{FEATURES}"
+    robot1, cloud = system.observers["robot1"], system.observers["cloud"]
+    assert wait_for(lambda: len(robot1.raw[topic]) >= 10, 60), len(robot1.raw[topic])
+    time.sleep(0.5)
+    received, published = list(robot1.raw[topic]), set(cloud.raw[topic])
+    foreign = [index for index, payload in enumerate(received) if payload not in published]
+    assert not foreign, (f"{len(foreign)} of {len(received)} maps differ from every map the "
+                         f"cloud published")
+    print(f"{len(received)} FeatureMaps of {len(received[0])} bytes reached robot1 "
+          "byte-identical to the cloud's")
 
 
 @pytest.mark.parametrize("case,folder,stem,kind,retries,robot_words", BAD_CERTIFICATES,
