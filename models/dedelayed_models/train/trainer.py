@@ -142,6 +142,13 @@ def validation_result(module: StageModule, dataset, keys, batch_size: int, devic
     return evaluator.evaluate()
 
 
+def _iteration_uniform(shape, seed: int, iteration: int, salt: int = 0) -> torch.Tensor:
+    """Uniform [0, 1) draws of ``shape`` fixed by (seed, iteration, salt): the same on every
+    DDP rank and after a resume, whatever the data loader consumed."""
+    return torch.rand(shape, generator=torch.Generator().manual_seed(
+        seed * 1_000_003 + iteration + salt))
+
+
 def _init_weights(model, init: Dict[str, Optional[str]]) -> None:
     for part in ("local", "remote"):
         if init.get(part):
@@ -218,14 +225,12 @@ def train(cfg: Dict, out_dir: str, *, resume: bool = False, stop_at: Optional[in
     while iteration < end:
         b = _batch(train_ds, next(batches), device)
         frames, ages = b["remote_frames"], b["frame_ages_ms"]
-        if p_static > 0 and torch.rand((), generator=torch.Generator().manual_seed(
-                seed * 1_000_003 + iteration)).item() < p_static:
+        if p_static > 0 and _iteration_uniform((), seed, iteration).item() < p_static:
             frames = frames[:, -1:].expand_as(frames).contiguous()   # K copies of the newest frame
             ages = ages[:, -1:].expand_as(ages).contiguous()         # ... all of its age
         remote_valid = None
         if p_no_remote > 0:   # these samples train the local-only fallback (fused stages)
-            draw = torch.rand(frames.shape[0], generator=torch.Generator().manual_seed(
-                seed * 1_000_003 + iteration + 7919))
+            draw = _iteration_uniform(frames.shape[0], seed, iteration, salt=7919)
             remote_valid = (draw >= p_no_remote).to(frames.dtype)
         logits = runner(b["image"], frames, ages, remote_valid)
         loss = F.cross_entropy(logits, b["label"], ignore_index=IGNORE_ID)
