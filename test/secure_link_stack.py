@@ -13,6 +13,7 @@ from typing import Dict, List
 
 from dedelayed_bringup.demo.stack import (BRIDGE_READY_LINES, READY_LINES, camera_process,
                                           link_bridge_process)
+from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints
 from dedelayed_bringup.stack import NodeProcess
 from dedelayed_models.modeling import get_config
 
@@ -37,14 +38,15 @@ def cloud_processes(*, domain_id: int, env: Dict[str, str], certs: str, port: in
         env={**env, "ROS_DOMAIN_ID": str(domain_id)},
         parameters={"preset": PRESET, "seed": SEED, "robot_namespaces": list(robots),
                     "feature_signing_key": f"{certs}/cloud.key", "diagnostics_period_s": 0.5})
-    return [cloud, _bridge("cloud_bridge", "cloud", domain_id, env, f"tls/127.0.0.1:{port}",
+    listen = bridge_endpoints("", port)["cloud"]
+    return [cloud, _bridge("cloud_bridge", "cloud", domain_id, env, listen,
                            certs, "cloud", "/", robots)]
 
 
 def robot_bridge(name: str, *, namespace: str, domain_id: int, env: Dict[str, str], certs: str,
                  port: int, stem: str, cert_dir: str = None) -> NodeProcess:
     """A robot's link_bridge dialling the cloud with ``<cert_dir or certs>/<stem>.pem``."""
-    return _bridge(name, "robot", domain_id, env, f"tls/localhost:{port}", certs, stem,
+    return _bridge(name, "robot", domain_id, env, bridge_endpoints("", port)["robot"], certs, stem,
                    namespace, [namespace], cert_dir)
 
 

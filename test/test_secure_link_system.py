@@ -226,7 +226,8 @@ def test_robot1s_certificate_gets_nothing_of_robot2_and_leaves_it_fused(system):
     nothing, nothing it wrote reaches either bridge (the receiving bridges count malformed
     bytes before anything reaches ROS, and none are counted), and robot2 stays fused at the
     camera rate. Control: the same session does receive robot1's own features."""
-    from dedelayed_bringup.secure_link.zenoh_link import open_session, robot_session_config
+    from dedelayed_bringup.secure_link.zenoh_link import (bridge_endpoints, open_session,
+                                                          robot_session_config)
 
     robot2, cloud = system.observers["robot2"], system.observers["cloud"]
     bridge = _start([system.bridge_spec("/robot2", "robot2")])
@@ -238,7 +239,7 @@ def test_robot1s_certificate_gets_nothing_of_robot2_and_leaves_it_fused(system):
         # two sessions with robot1's certificate: one reads, one writes (a Zenoh session also
         # hands its own puts to its own subscribers, which would not have crossed anything)
         intruders = [open_session(robot_session_config(
-            f"tls/localhost:{system.port}", ca_certificate=f"{system.certs}/ca.pem",
+            bridge_endpoints("", system.port)["robot"], ca_certificate=f"{system.certs}/ca.pem",
             certificate=f"{system.certs}/robot1.pem", private_key=f"{system.certs}/robot1.key"))
             for _ in ("reader", "writer")]
         reader, writer = intruders

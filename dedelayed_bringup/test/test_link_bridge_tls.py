@@ -26,7 +26,9 @@ FEATURES = "dedelayed/remote_features"
 
 def _bridge(role, domain_id, certs, port, name, namespace="/"):
     env = dict(os.environ, ROS_DOMAIN_ID=str(domain_id))
-    endpoint = f"tls/127.0.0.1:{port}" if role == "cloud" else f"tls/localhost:{port}"
+    from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints
+
+    endpoint = bridge_endpoints("", port)[role]
     stem = "cloud" if role == "cloud" else name
     return subprocess.Popen(
         [sys.executable, "-m", "dedelayed_bringup.secure_link.bridge_node", "--ros-args",
@@ -92,11 +94,12 @@ def _status(graph, suffix):
 
 
 def _intruder(certs, name, port, cert_dir=None):
-    from dedelayed_bringup.secure_link.zenoh_link import open_session, robot_session_config
+    from dedelayed_bringup.secure_link.zenoh_link import (bridge_endpoints, open_session,
+                                                          robot_session_config)
 
     folder = cert_dir or certs
     return open_session(robot_session_config(
-        f"tls/localhost:{port}", ca_certificate=f"{certs}/ca.pem",
+        bridge_endpoints("", port)["robot"], ca_certificate=f"{certs}/ca.pem",
         certificate=f"{folder}/{name}.pem", private_key=f"{folder}/{name}.key"))
 
 

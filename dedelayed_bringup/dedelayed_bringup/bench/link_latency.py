@@ -40,11 +40,13 @@ def _tls_bytes(port: int) -> int:
 
 
 def _bridge(role, domain_id, certs, port):
+    from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints
+
     stem, ns = ("cloud", "/") if role == "cloud" else ("robot1", "/robot1")
-    host = "127.0.0.1" if role == "cloud" else "localhost"
     return subprocess.Popen(
         [sys.executable, "-m", "dedelayed_bringup.secure_link.bridge_node", "--ros-args",
-         "-r", f"__ns:={ns}", "-p", f"role:={role}", "-p", f"endpoint:=tls/{host}:{port}",
+         "-r", f"__ns:={ns}", "-p", f"role:={role}",
+         "-p", f"endpoint:={bridge_endpoints('', port)[role]}",
          "-p", f"ca_certificate:={certs}/ca.pem", "-p", f"certificate:={certs}/{stem}.pem",
          "-p", f"private_key:={certs}/{stem}.key", "-p", "robot_namespaces:=['/robot1']"],
         env=dict(os.environ, ROS_DOMAIN_ID=str(domain_id)),

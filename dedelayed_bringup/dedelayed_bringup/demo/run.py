@@ -20,9 +20,9 @@ import time
 
 from dedelayed_bringup.demo.models import resolve_models
 from dedelayed_bringup.demo.stack import (BRIDGE_READY_LINES, EMULATOR_NODE, LINKS, NAMESPACE, READY_LINES,
-                         LinkSettings, bridge_endpoints, camera_process, system_processes)
+                         LinkSettings, camera_process, system_processes)
 from dedelayed_bringup.stack import Stack, StackError
-from dedelayed_bringup.secure_link.zenoh_link import free_tcp_port
+from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints, free_tcp_port
 from dedelayed_bringup.transport.discovery import same_host_profile_env, unicast_profile_env
 
 BAG_NAME = "drive.mcap"   # the recorded drive, in --out

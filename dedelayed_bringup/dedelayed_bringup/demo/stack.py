@@ -14,7 +14,7 @@ from dedelayed_link import REMOTE_SEGMENTATION
 from dedelayed_bringup.demo.models import DemoModels
 from dedelayed_bringup.link_emulation.params import DEFAULT_DOWNLINK_TOPICS
 from dedelayed_bringup.stack import NodeProcess
-from dedelayed_bringup.secure_link.zenoh_link import DEFAULT_PORT
+from dedelayed_bringup.secure_link.zenoh_link import DEFAULT_PORT, bridge_endpoints
 
 LINKS = ("dds", "zenoh-tls")
 
@@ -126,17 +126,6 @@ def link_bridge_process(name: str, *, role: str, namespace: str, env: Dict[str, 
         parameters={"role": role, "endpoint": endpoint, "ca_certificate": f"{certs}/ca.pem",
                     "certificate": f"{folder}/{stem}.pem", "private_key": f"{folder}/{stem}.key",
                     "robot_namespaces": list(robots), **(parameters or {})})
-
-
-def bridge_endpoints(cloud_host: str, port: int) -> Dict[str, str]:
-    """{'cloud': where the cloud bridge listens, 'robot': what the robot bridge dials}.
-
-    cloud_host '' = one host: listen on 127.0.0.1, dial 'localhost' (the demo's certificate
-    names both). Else both use cloud_host (an address or DNS name the certificate names).
-    """
-    if not cloud_host:
-        return {"cloud": f"tls/127.0.0.1:{port}", "robot": f"tls/localhost:{port}"}
-    return {"cloud": f"tls/{cloud_host}:{port}", "robot": f"tls/{cloud_host}:{port}"}
 
 
 # Who subscribes to the demo's camera images: the robot's segmenter, the uplink process and the

@@ -100,6 +100,18 @@ def cloud_session_config(endpoint: str, *, ca_certificate: str, certificate: str
             "access_control": access_control(robot_namespaces)}
 
 
+def bridge_endpoints(cloud_host: str, port: int) -> Dict[str, str]:
+    """{'cloud': where the cloud bridge listens, 'robot': what the robot bridge dials}.
+
+    cloud_host '' = one host: listen on 127.0.0.1, dial 'localhost' (certificates made with
+    cloud_hosts ['localhost', '127.0.0.1'] name both: the demo's, the tests' and the
+    benchmark's). Else both use cloud_host (an address or DNS name the certificate names).
+    """
+    if not cloud_host:
+        return {"cloud": f"tls/127.0.0.1:{port}", "robot": f"tls/localhost:{port}"}
+    return {"cloud": f"tls/{cloud_host}:{port}", "robot": f"tls/{cloud_host}:{port}"}
+
+
 def _check_endpoint(endpoint: str) -> None:
     if not endpoint.startswith("tls/") or ":" not in endpoint:
         raise ValueError(f"endpoint '{endpoint}' is not a Zenoh TLS endpoint; use "
