@@ -11,6 +11,7 @@ parsed as YAML).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 from typing import Any, Dict, Iterable, Optional, Tuple
 
@@ -21,6 +22,7 @@ from ..data.context_timing import (DEFAULT_LIVE_CONTEXT_FPS_RANGE, DEFAULT_LIVE_
 from ..data.timing import DEFAULT_DELAY_FRAMES_RANGE
 from ..data.uplink import WEBP_QUALITY
 from ..modeling import STAGES, DedelayedConfig, config_from_dict, config_to_dict, get_config
+from ..modeling.config import LocalConfig, RemoteConfig
 
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
 
@@ -103,14 +105,29 @@ DEFAULTS: Dict[str, Any] = {
 }
 
 
+# Sections that hold field overrides of a model dataclass: their keys are that dataclass's
+# fields, whichever of them a base YAML already sets (so ``--set model.remote.stem_width=16``
+# works on top of ``configs/base/world.yaml``).
+FIELD_OVERRIDE_SECTIONS = {"model.local.": LocalConfig, "model.remote.": RemoteConfig}
+
+
+def _known_keys(base: Dict[str, Any], where: str):
+    fields_of = FIELD_OVERRIDE_SECTIONS.get(where)
+    if fields_of is None:
+        return set(base)
+    return {f.name for f in dataclasses.fields(fields_of)}
+
+
 def _merge(base: Dict[str, Any], new: Dict[str, Any], where: str = "") -> Dict[str, Any]:
     out = copy.deepcopy(base)
+    known = _known_keys(base, where)
     for key, value in (new or {}).items():
-        if key not in base:
-            raise KeyError(f"unknown config key '{where}{key}'; known keys: {sorted(base)}")
-        # Empty default dicts (model.local / model.remote) are free-form: taken whole.
-        if isinstance(base[key], dict) and base[key] and isinstance(value, dict):
-            out[key] = _merge(base[key], value, f"{where}{key}.")
+        if key not in known:
+            raise KeyError(f"unknown config key '{where}{key}'; known keys: {sorted(known)}")
+        nested = f"{where}{key}."
+        if isinstance(value, dict) and (nested in FIELD_OVERRIDE_SECTIONS
+                                        or (isinstance(base.get(key), dict) and base[key])):
+            out[key] = _merge(base.get(key) or {}, value, nested)
         else:
             out[key] = copy.deepcopy(value)
     return out
