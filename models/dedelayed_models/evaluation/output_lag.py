@@ -1,6 +1,6 @@
 """How much of Dedelayed's offline gain survives the robot's own output lag.
 
-``python -m dedelayed_models.evaluation.output_lag --seed 1000000 --frames 400 --delays 2 3``
+``python -m dedelayed_models.evaluation.output_lag --seeds 1000000 --frames 400 --delays 2 3``
 
 The offline sweeps (``sweeps.py``) score the output computed from frame t against the label of
 frame t. A running robot cannot do that: its output for frame t is published some tens of ms
@@ -9,8 +9,9 @@ camera instant with the output of an *earlier* frame. Whenever the robot's laten
 and below one frame period, that is exactly the previous frame: a lag of one frame period
 (100 ms at 10 fps) for local-only and Dedelayed alike.
 
-This script scores both ways on one world sequence (by default the demo's: same seed, camera
-size and rate), for each delay D in frames:
+This script scores both ways on world drives (by default the demo's one: same seed, camera
+size and rate; ``--seeds`` gives more, scored together as one set, since one 40 s drive is a
+noisy yardstick for comparing checkpoints), for each delay D in frames:
 
 - ``now``: output from frame t (context ending at t-D, ages to t) vs the label of frame t;
 - ``lagged``: output from frame t-L (context ending at t-L-D, ages to t-L) vs the label of
@@ -100,8 +101,9 @@ def main(argv=None) -> int:
     p.add_argument("--checkpoints", default=None, help="folder with local.pt and dedelayed.pt "
                    "(default: the shipped checkpoints)")
     p.add_argument("--dedelayed", default=None, help="fused checkpoint to use instead of <checkpoints>/dedelayed.pt")
-    p.add_argument("--seed", type=int, default=world_seeds("val", 1)[0], help="world seed (default: the demo's)")
-    p.add_argument("--frames", type=int, default=400, help="frames of the sequence (the demo drives 400)")
+    p.add_argument("--seeds", "--seed", type=int, nargs="+", default=[world_seeds("val", 1)[0]],
+                   help="world seeds of the drives, scored together (default: the demo's one)")
+    p.add_argument("--frames", type=int, default=400, help="frames of each drive (the demo drives 400)")
     p.add_argument("--fps", type=float, default=10.0, help="camera rate [frames/s] (the demo's default)")
     p.add_argument("--camera-hw", default="auto", help="camera HxW; auto = the remote input size, as the demo")
     p.add_argument("--motion", type=float, default=1.0)
@@ -118,14 +120,15 @@ def main(argv=None) -> int:
     dedelayed, cfg = loaded.model, loaded.config
     camera_hw = tuple(cfg.remote_hw) if args.camera_hw == "auto" else \
         tuple(int(v) for v in args.camera_hw.lower().split("x"))
-    world = WorldSequence(args.seed, num_frames=args.frames, motion=args.motion, fps=args.fps,
-                          camera_hw=camera_hw)
-    source = RenderedSource(world, local_hw=cfg.local_hw, remote_hw=cfg.remote_hw,
-                            uplink_quality=WEBP_QUALITY, cache_dir=args.cache_dir)
-    dataset = eval_dataset([source], cfg, max(args.delays) + args.lag_frames)
+    worlds = [WorldSequence(seed, num_frames=args.frames, motion=args.motion, fps=args.fps,
+                            camera_hw=camera_hw) for seed in args.seeds]
+    sources = [RenderedSource(world, local_hw=cfg.local_hw, remote_hw=cfg.remote_hw,
+                              uplink_quality=WEBP_QUALITY, cache_dir=args.cache_dir) for world in worlds]
+    dataset = eval_dataset(sources, cfg, max(args.delays) + args.lag_frames)
     pairs = lagged_pairs(dataset, args.lag_frames, args.frame_stride)
-    print(f"{world.name}: {args.frames} frames at {args.fps:g} fps, camera {camera_hw[0]}x{camera_hw[1]}, "
-          f"lag {args.lag_frames} frame(s), {len(pairs)} scored frames", flush=True)
+    print(f"{', '.join(w.name for w in worlds)}: {args.frames} frames each at {args.fps:g} fps, camera "
+          f"{camera_hw[0]}x{camera_hw[1]}, lag {args.lag_frames} frame(s), {len(pairs)} scored frames",
+          flush=True)
     results = output_lag_sweep(local, dedelayed, dataset, pairs, args.delays, args.lag_frames)
     for delay, row in results.items():
         gain_now = row["dedelayed now"] - row["local image now"]
