@@ -25,18 +25,17 @@ FEATURES = "dedelayed/remote_features"
 
 
 def _bridge(role, domain_id, certs, port, name, namespace="/"):
-    env = dict(os.environ, ROS_DOMAIN_ID=str(domain_id))
+    from dedelayed_bringup.demo.stack import link_bridge_process
     from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints
+    from dedelayed_bringup.stack_command import node_command
 
-    endpoint = bridge_endpoints("", port)[role]
-    stem = "cloud" if role == "cloud" else name
-    return subprocess.Popen(
-        [sys.executable, "-m", "dedelayed_bringup.secure_link.bridge_node", "--ros-args",
-         "-r", f"__ns:={namespace}", "-p", f"role:={role}", "-p", f"endpoint:={endpoint}",
-         "-p", f"ca_certificate:={certs}/ca.pem", "-p", f"certificate:={certs}/{stem}.pem",
-         "-p", f"private_key:={certs}/{stem}.key", "-p", "diagnostics_period_s:=0.2",
-         "-p", "reconnect_period_s:=0.3", "-p", "robot_namespaces:=['/robot1', '/robot2']"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    spec = link_bridge_process(
+        f"{name}_bridge", role=role, namespace=namespace, env={"ROS_DOMAIN_ID": str(domain_id)},
+        endpoint=bridge_endpoints("", port)[role], certs=certs,
+        stem="cloud" if role == "cloud" else name, robots=["/robot1", "/robot2"],
+        parameters={"diagnostics_period_s": 0.2, "reconnect_period_s": 0.3})
+    return subprocess.Popen(node_command(spec, sys.executable), env={**os.environ, **spec.env},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def _stop(process):

@@ -40,17 +40,17 @@ def _tls_bytes(port: int) -> int:
 
 
 def _bridge(role, domain_id, certs, port):
+    from dedelayed_bringup.demo.stack import link_bridge_process
     from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints
+    from dedelayed_bringup.stack_command import node_command
 
     stem, ns = ("cloud", "/") if role == "cloud" else ("robot1", "/robot1")
-    return subprocess.Popen(
-        [sys.executable, "-m", "dedelayed_bringup.secure_link.bridge_node", "--ros-args",
-         "-r", f"__ns:={ns}", "-p", f"role:={role}",
-         "-p", f"endpoint:={bridge_endpoints('', port)[role]}",
-         "-p", f"ca_certificate:={certs}/ca.pem", "-p", f"certificate:={certs}/{stem}.pem",
-         "-p", f"private_key:={certs}/{stem}.key", "-p", "robot_namespaces:=['/robot1']"],
-        env=dict(os.environ, ROS_DOMAIN_ID=str(domain_id)),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spec = link_bridge_process(f"{stem}_bridge", role=role, namespace=ns,
+                               env={"ROS_DOMAIN_ID": str(domain_id)},
+                               endpoint=bridge_endpoints("", port)[role], certs=certs, stem=stem,
+                               robots=["/robot1"])
+    return subprocess.Popen(node_command(spec, sys.executable), env={**os.environ, **spec.env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 class Receiver:
