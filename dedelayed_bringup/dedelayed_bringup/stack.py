@@ -31,7 +31,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Dict, Optional, Sequence, TextIO
 
-from dedelayed_bringup.stack_command import NodeProcess, node_command
+from dedelayed_bringup.stack_command import NodeProcess, node_command, node_env
 
 __all__ = ["NodeProcess", "Stack", "StackError", "node_command"]
 
@@ -77,9 +77,7 @@ class Stack:
     # -- life cycle --------------------------------------------------------------------------
     def start(self) -> "Stack":
         for spec in self.specs:
-            env = dict(os.environ)
-            env.update({"PYTHONUNBUFFERED": "1", "RCUTILS_COLORIZED_OUTPUT": "0"})
-            env.update({k: str(v) for k, v in spec.env.items()})
+            env = node_env(spec, PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
             command = node_command(spec, self.python)
             process = subprocess.Popen(
                 command, env=env, cwd=spec.cwd, stdin=subprocess.DEVNULL,

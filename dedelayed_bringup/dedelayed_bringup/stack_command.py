@@ -2,7 +2,7 @@
 
 import os
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence
 
 
 @dataclass
@@ -31,6 +31,15 @@ class NodeProcess:
     required: bool = True
     cwd: Optional[str] = None
     prefix: Sequence[str] = ()  # argv put in front, e.g. ["ip", "netns", "exec", "robot"]
+
+
+def node_env(spec: NodeProcess, **defaults: str) -> Dict[str, str]:
+    """The environment that starts ``spec``: this process's, then ``defaults``, then ``spec.env``
+    (values as text), so a node's own settings always win."""
+    env = dict(os.environ)
+    env.update(defaults)
+    env.update({k: str(v) for k, v in spec.env.items()})
+    return env
 
 
 def parameter_value_text(value) -> str:

@@ -27,14 +27,14 @@ FEATURES = "dedelayed/remote_features"
 def _bridge(role, domain_id, certs, port, name, namespace="/"):
     from dedelayed_bringup.demo.stack import link_bridge_process
     from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints
-    from dedelayed_bringup.stack_command import node_command
+    from dedelayed_bringup.stack_command import node_command, node_env
 
     spec = link_bridge_process(
         f"{name}_bridge", role=role, namespace=namespace, env={"ROS_DOMAIN_ID": str(domain_id)},
         endpoint=bridge_endpoints("", port)[role], certs=certs,
         stem="cloud" if role == "cloud" else name, robots=["/robot1", "/robot2"],
         parameters={"diagnostics_period_s": 0.2, "reconnect_period_s": 0.3})
-    return subprocess.Popen(node_command(spec, sys.executable), env={**os.environ, **spec.env},
+    return subprocess.Popen(node_command(spec, sys.executable), env=node_env(spec),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

@@ -7,12 +7,21 @@ import sys
 import pytest
 
 from dedelayed_bringup.stack import NodeProcess, Stack, StackError, node_command
-from dedelayed_bringup.stack_command import parameter_value_text
+from dedelayed_bringup.stack_command import node_env, parameter_value_text
 
 
 def _python_child(name, code, **kwargs):
     return NodeProcess(name, executable=sys.executable, arguments=["-c", code], **kwargs)
 
+
+
+def test_node_env_lets_the_node_settings_win(monkeypatch):
+    monkeypatch.setenv("ROS_DOMAIN_ID", "0")
+    monkeypatch.setenv("DEDELAYED_TEST_INHERITED", "yes")
+    env = node_env(NodeProcess("n", module="m", env={"ROS_DOMAIN_ID": 7, "PYTHONUNBUFFERED": "0"}),
+                   PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
+    assert env["ROS_DOMAIN_ID"] == "7" and env["PYTHONUNBUFFERED"] == "0"
+    assert env["RCUTILS_COLORIZED_OUTPUT"] == "0" and env["DEDELAYED_TEST_INHERITED"] == "yes"
 
 def test_command_line_like_ros2_run():
     spec = NodeProcess(

@@ -13,7 +13,6 @@ def _tiny_checkpoints(folder):
     model = build_model(cfg)
     save_checkpoint(folder / "dedelayed.pt", model, cfg)
     save_checkpoint(folder / "local.pt", model.local, cfg)
-    return cfg
 
 
 def test_several_drives_are_scored_together(tmp_path, capsys):

@@ -42,14 +42,14 @@ def _tls_bytes(port: int) -> int:
 def _bridge(role, domain_id, certs, port):
     from dedelayed_bringup.demo.stack import link_bridge_process
     from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints
-    from dedelayed_bringup.stack_command import node_command
+    from dedelayed_bringup.stack_command import node_command, node_env
 
     stem, ns = ("cloud", "/") if role == "cloud" else ("robot1", "/robot1")
     spec = link_bridge_process(f"{stem}_bridge", role=role, namespace=ns,
                                env={"ROS_DOMAIN_ID": str(domain_id)},
                                endpoint=bridge_endpoints("", port)[role], certs=certs, stem=stem,
                                robots=["/robot1"])
-    return subprocess.Popen(node_command(spec, sys.executable), env={**os.environ, **spec.env},
+    return subprocess.Popen(node_command(spec, sys.executable), env=node_env(spec),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
