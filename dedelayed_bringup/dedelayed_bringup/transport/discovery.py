@@ -29,7 +29,7 @@ server listens on its own port (11811 default).
 
 import os
 from typing import Dict, Iterable, Optional
-from xml.sax.saxutils import escape
+import xml.etree.ElementTree as ET
 
 PROFILE_NAME = "dedelayed_unicast_peers"
 DISCOVERY_SERVER_PORT = 11811
@@ -46,6 +46,75 @@ def discovery_ports(domain_id: int, participant_index: int) -> Dict[str, int]:
             "discovery_multicast": base, "user_multicast": base + 1}
 
 
+FASTDDS_PROFILES_NS = "http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles"
+
+
+def _element(parent: ET.Element, tag: str, text=None, comment: Optional[str] = None) -> ET.Element:
+    """Append ``<tag>text</tag>`` to ``parent`` (after ``<!-- comment -->`` if given)."""
+    if comment:
+        parent.append(ET.Comment(f" {comment} "))
+    child = ET.SubElement(parent, tag)
+    if text is not None:
+        child.text = str(text)
+    return child
+
+
+def _transport(descriptors: ET.Element, transport_id: str, kind: str, settings=()) -> None:
+    """One ``<transport_descriptor>``: id, type (UDPv4, SHM) and (tag, value, comment) settings."""
+    descriptor = _element(descriptors, "transport_descriptor")
+    _element(descriptor, "transport_id", transport_id)
+    _element(descriptor, "type", kind)
+    for tag, value, comment in settings:
+        _element(descriptor, tag, value, comment)
+
+
+def _profile_document(header: str, profile_name: str, transports: list) -> tuple:
+    """The skeleton every Fast DDS profile here shares.
+
+    ``transports``: (transport_id, type, settings) triples, all used by the one default
+    participant profile, with Fast DDS's builtin transports off. Returns (root, rtps): add
+    participant settings under ``rtps``, then pass ``root`` to ``_profile_text``.
+    """
+    root = ET.Element("dds")
+    root.append(ET.Comment(header))
+    profiles = _element(root, "profiles")
+    profiles.set("xmlns", FASTDDS_PROFILES_NS)
+    descriptors = _element(profiles, "transport_descriptors")
+    for transport_id, kind, settings in transports:
+        _transport(descriptors, transport_id, kind, settings)
+    participant = _element(profiles, "participant")
+    participant.set("profile_name", profile_name)
+    participant.set("is_default_profile", "true")
+    rtps = _element(participant, "rtps")
+    user = _element(rtps, "userTransports")
+    for transport_id, _, _ in transports:
+        _element(user, "transport_id", transport_id)
+    _element(rtps, "useBuiltinTransports", "false")
+    return root, rtps
+
+
+def _profile_text(root: ET.Element) -> str:
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _write_profile(profile_path: str, xml: str) -> Dict[str, str]:
+    """Write a profile; the env vars that make rmw_fastrtps load it (Fast DDS 2.x reads
+    FASTRTPS_DEFAULT_PROFILES_FILE (Humble, Jazzy), Fast DDS 3.x (Kilted) FASTDDS_...)."""
+    path = os.path.abspath(profile_path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(xml)
+    return {"RMW_IMPLEMENTATION": "rmw_fastrtps_cpp",
+            "FASTRTPS_DEFAULT_PROFILES_FILE": path, "FASTDDS_DEFAULT_PROFILES_FILE": path}
+
+
+UNICAST_HEADER = """ Dedelayed: Fast DDS discovery by unicast initial peers, multicast off.
+     Written by dedelayed_bringup/transport/discovery.py. Use: FASTRTPS_DEFAULT_PROFILES_FILE=<this file>
+     (Fast DDS 2.x: Humble, Jazzy; FASTDDS_DEFAULT_PROFILES_FILE on Fast DDS 3.x) and
+     ROS_AUTOMATIC_DISCOVERY_RANGE=SUBNET (so rmw_fastrtps leaves the profile as it is). """
+
+
 def unicast_profile_xml(peers: Iterable[str], *, include_localhost: bool = True,
                         shared_memory: bool = True,
                         max_participants_per_host: int = DEFAULT_MAX_PARTICIPANTS_PER_HOST,
@@ -60,66 +129,33 @@ def unicast_profile_xml(peers: Iterable[str], *, include_localhost: bool = True,
     peers = list(peers) + (["127.0.0.1"] if include_localhost else [])
     if not peers:
         raise ValueError("no initial peers: give the other host's address, e.g. ['10.0.0.2']")
-    buffers = "" if socket_buffer_bytes is None else (
-        f"\n        <sendBufferSize>{int(socket_buffer_bytes)}</sendBufferSize>"
-        f"\n        <receiveBufferSize>{int(socket_buffer_bytes)}</receiveBufferSize>")
-    shm_descriptor = ("""
-      <transport_descriptor>
-        <transport_id>dedelayed_shm</transport_id>
-        <type>SHM</type>
-      </transport_descriptor>""" if shared_memory else "")
-    shm_use = "\n          <transport_id>dedelayed_shm</transport_id>" if shared_memory else ""
-    locators = "".join(
-        f"\n            <locator><udpv4><address>{escape(p)}</address></udpv4></locator>"
-        for p in peers)
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<!-- Dedelayed: Fast DDS discovery by unicast initial peers, multicast off.
-     Written by dedelayed_bringup/transport/discovery.py. Use: FASTRTPS_DEFAULT_PROFILES_FILE=<this file>
-     (Fast DDS 2.x: Humble, Jazzy; FASTDDS_DEFAULT_PROFILES_FILE on Fast DDS 3.x) and
-     ROS_AUTOMATIC_DISCOVERY_RANGE=SUBNET (so rmw_fastrtps leaves the profile as it is). -->
-<dds>
-  <profiles xmlns="http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles">
-    <transport_descriptors>
-      <transport_descriptor>
-        <transport_id>dedelayed_udpv4</transport_id>
-        <type>UDPv4</type>
-        <!-- participant indexes probed on each peer: processes per host -->
-        <maxInitialPeersRange>{int(max_participants_per_host)}</maxInitialPeersRange>{buffers}
-      </transport_descriptor>{shm_descriptor}
-    </transport_descriptors>
-    <participant profile_name="{PROFILE_NAME}" is_default_profile="true">
-      <rtps>
-        <userTransports>
-          <transport_id>dedelayed_udpv4</transport_id>{shm_use}
-        </userTransports>
-        <useBuiltinTransports>false</useBuiltinTransports>
-        <builtin>
-          <!-- an explicit (any-address) unicast metatraffic locator: no multicast listener -->
-          <metatrafficUnicastLocatorList><locator/></metatrafficUnicastLocatorList>
-          <initialPeersList>{locators}
-          </initialPeersList>
-        </builtin>
-      </rtps>
-    </participant>
-  </profiles>
-</dds>
-"""
+    udp = [("maxInitialPeersRange", int(max_participants_per_host),
+            "participant indexes probed on each peer: processes per host")]
+    if socket_buffer_bytes is not None:
+        udp += [("sendBufferSize", int(socket_buffer_bytes), None),
+                ("receiveBufferSize", int(socket_buffer_bytes), None)]
+    transports = [("dedelayed_udpv4", "UDPv4", udp)]
+    if shared_memory:
+        transports.append(("dedelayed_shm", "SHM", ()))
+    root, rtps = _profile_document(UNICAST_HEADER, PROFILE_NAME, transports)
+    builtin = _element(rtps, "builtin")
+    metatraffic = _element(builtin, "metatrafficUnicastLocatorList",
+                           comment="an explicit (any-address) unicast metatraffic locator: no multicast listener")
+    _element(metatraffic, "locator")
+    initial_peers = _element(builtin, "initialPeersList")
+    for peer in peers:
+        _element(_element(_element(initial_peers, "locator"), "udpv4"), "address", peer)
+    return _profile_text(root)
 
 
 def unicast_profile_env(profile_path: str, peers: Iterable[str], **profile_options
                         ) -> Dict[str, str]:
     """Write the unicast-peers profile to ``profile_path``; return the env vars that use it."""
-    xml = unicast_profile_xml(peers, **profile_options)
-    os.makedirs(os.path.dirname(os.path.abspath(profile_path)), exist_ok=True)
-    with open(profile_path, "w") as f:
-        f.write(xml)
-    path = os.path.abspath(profile_path)
-    return {"RMW_IMPLEMENTATION": "rmw_fastrtps_cpp",
-            # Fast DDS 2.x (Humble, Jazzy) reads FASTRTPS_..., Fast DDS 3.x (Kilted) FASTDDS_...
-            "FASTRTPS_DEFAULT_PROFILES_FILE": path, "FASTDDS_DEFAULT_PROFILES_FILE": path,
-            # SUBNET = "use the middleware's configuration": LOCALHOST would add its own peers
-            # and OFF would disable discovery altogether (rmw_fastrtps participant.cpp).
-            "ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"}
+    env = _write_profile(profile_path, unicast_profile_xml(peers, **profile_options))
+    # SUBNET = "use the middleware's configuration": LOCALHOST would add its own peers
+    # and OFF would disable discovery altogether (rmw_fastrtps participant.cpp).
+    env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "SUBNET"
+    return env
 
 
 def unicast_env_from_addresses(addresses: str, profile_name: str) -> Dict[str, str]:
@@ -165,47 +201,21 @@ SAME_HOST_PROFILE_NAME = "dedelayed_same_host_large_data"
 SHM_SEGMENT_BYTES = 16 * 1024 * 1024  # holds several 1.24 MB float16 FeatureMaps at once
 
 
+SAME_HOST_HEADER = """ Dedelayed: processes on one host; large messages (FeatureMaps) through shared memory.
+     Written by dedelayed_bringup/transport/discovery.py. Use: FASTRTPS_DEFAULT_PROFILES_FILE=<this file>
+     (FASTDDS_DEFAULT_PROFILES_FILE on Fast DDS 3.x). Discovery stays as ROS configures it. """
+
+
 def same_host_profile_xml(segment_bytes: int = SHM_SEGMENT_BYTES) -> str:
     """Fast DDS profile: shared memory with ``segment_bytes`` segments, plus UDP (discovery)."""
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<!-- Dedelayed: processes on one host; large messages (FeatureMaps) through shared memory.
-     Written by dedelayed_bringup/transport/discovery.py. Use: FASTRTPS_DEFAULT_PROFILES_FILE=<this file>
-     (FASTDDS_DEFAULT_PROFILES_FILE on Fast DDS 3.x). Discovery stays as ROS configures it. -->
-<dds>
-  <profiles xmlns="http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles">
-    <transport_descriptors>
-      <transport_descriptor>
-        <transport_id>dedelayed_shm_large</transport_id>
-        <type>SHM</type>
-        <!-- the default 512 KB segment cannot hold one 1.24 MB FeatureMap -->
-        <segment_size>{int(segment_bytes)}</segment_size>
-        <maxMessageSize>{int(segment_bytes)}</maxMessageSize>
-      </transport_descriptor>
-      <transport_descriptor>
-        <transport_id>dedelayed_udpv4</transport_id>
-        <type>UDPv4</type>
-      </transport_descriptor>
-    </transport_descriptors>
-    <participant profile_name="{SAME_HOST_PROFILE_NAME}" is_default_profile="true">
-      <rtps>
-        <userTransports>
-          <transport_id>dedelayed_shm_large</transport_id>
-          <transport_id>dedelayed_udpv4</transport_id>
-        </userTransports>
-        <useBuiltinTransports>false</useBuiltinTransports>
-      </rtps>
-    </participant>
-  </profiles>
-</dds>
-"""
+    shm = [("segment_size", int(segment_bytes), "the default 512 KB segment cannot hold one 1.24 MB FeatureMap"),
+           ("maxMessageSize", int(segment_bytes), None)]
+    root, _ = _profile_document(SAME_HOST_HEADER, SAME_HOST_PROFILE_NAME,
+                                [("dedelayed_shm_large", "SHM", shm), ("dedelayed_udpv4", "UDPv4", ())])
+    return _profile_text(root)
 
 
 def same_host_profile_env(profile_path: str, segment_bytes: int = SHM_SEGMENT_BYTES
                           ) -> Dict[str, str]:
     """Write the same-host large-data profile to ``profile_path``; the env vars that use it."""
-    os.makedirs(os.path.dirname(os.path.abspath(profile_path)), exist_ok=True)
-    with open(profile_path, "w") as f:
-        f.write(same_host_profile_xml(segment_bytes))
-    path = os.path.abspath(profile_path)
-    return {"RMW_IMPLEMENTATION": "rmw_fastrtps_cpp",
-            "FASTRTPS_DEFAULT_PROFILES_FILE": path, "FASTDDS_DEFAULT_PROFILES_FILE": path}
+    return _write_profile(profile_path, same_host_profile_xml(segment_bytes))
