@@ -14,7 +14,6 @@ def _python_child(name, code, **kwargs):
     return NodeProcess(name, executable=sys.executable, arguments=["-c", code], **kwargs)
 
 
-
 def test_node_env_lets_the_node_settings_win(monkeypatch):
     monkeypatch.setenv("ROS_DOMAIN_ID", "0")
     monkeypatch.setenv("DEDELAYED_TEST_INHERITED", "yes")
@@ -22,6 +21,7 @@ def test_node_env_lets_the_node_settings_win(monkeypatch):
                    PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
     assert env["ROS_DOMAIN_ID"] == "7" and env["PYTHONUNBUFFERED"] == "0"
     assert env["RCUTILS_COLORIZED_OUTPUT"] == "0" and env["DEDELAYED_TEST_INHERITED"] == "yes"
+
 
 def test_command_line_like_ros2_run():
     spec = NodeProcess(

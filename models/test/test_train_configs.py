@@ -39,7 +39,6 @@ def test_overrides_and_unknown_keys():
         load_config("instant_local", ["solver.max_iter=7"])
 
 
-
 def test_any_model_field_can_be_overridden_on_top_of_a_base_file():
     """world.yaml sets a few RemoteConfig fields; a --set may change any other one without
     dropping those, and a misspelt field is refused with the dataclass's field names."""
@@ -52,6 +51,7 @@ def test_any_model_field_can_be_overridden_on_top_of_a_base_file():
         load_config("remote_predictive", ["model.remote.stem_widht=16"])
     with pytest.raises(KeyError, match=r"unknown config key 'model.local.chanels'.*channels"):
         load_config("local", ["model.local={chanels: [8, 16, 24]}"])
+
 
 def test_world_stages_share_one_model_and_data_definition():
     """The three Table-2 stages must train the same model on the same data: one base file."""
