@@ -72,3 +72,20 @@ def wait_until_answered():
                 return True
         return False
     return wait
+
+
+@pytest.fixture
+def hosts():
+    """(robot, cloud): two network namespaces behind a router (dedelayed_bringup transport/netns.py),
+    torn down afterwards; skips, saying why, where namespaces cannot be made (not root, no `ip`)."""
+    from dedelayed_bringup.transport.netns import NetnsUnavailable, routed_hosts
+
+    pair = routed_hosts()
+    try:
+        robot, cloud = pair.__enter__()
+    except NetnsUnavailable as error:
+        pytest.skip(f"cross-host check needs network namespaces: {error}")
+    try:
+        yield robot, cloud
+    finally:
+        pair.__exit__(None, None, None)

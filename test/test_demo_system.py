@@ -133,25 +133,6 @@ def test_dedelayed_streaming_miou_beats_remote_only(demo):
     assert s["dedelayed"] >= s["remote_only"], s
 
 
-@pytest.fixture
-def hosts():
-    """(robot, cloud) network namespaces behind a router (transport/netns.py); skips without."""
-    from dedelayed_bringup.transport.netns import NetnsUnavailable, netns_unavailable_reason, routed_hosts
-
-    reason = netns_unavailable_reason()
-    if reason:
-        pytest.skip(f"cross-host check needs network namespaces: {reason}")
-    pair = routed_hosts()
-    try:
-        robot, cloud = pair.__enter__()
-    except NetnsUnavailable as error:
-        pytest.skip(f"cross-host check needs network namespaces: {error}")
-    try:
-        yield robot, cloud
-    finally:
-        pair.__exit__(None, None, None)
-
-
 def _demo_in_robot_namespace(robot, cloud, out, *extra_args, outage_s=0.0, timeout_s=300):
     """Run a 12 s demo drive inside ``robot``, the cloud side inside ``cloud``."""
     command = [*robot.exec_prefix(), sys.executable, "-m", "dedelayed_bringup.demo.run",

@@ -14,25 +14,11 @@ import sys
 import pytest
 
 from dedelayed_bringup.transport import discovery as transport
-from dedelayed_bringup.transport.netns import NetnsUnavailable, routed_hosts
 from dedelayed_bringup.stack import NodeProcess, Stack, StackError
 
 pytestmark = pytest.mark.ros
 
 PEER = os.path.join(os.path.dirname(__file__), "netns_peer.py")
-
-
-@pytest.fixture
-def hosts():
-    pair = routed_hosts()
-    try:
-        robot, cloud = pair.__enter__()
-    except NetnsUnavailable as error:
-        pytest.skip(f"cross-host check needs network namespaces: {error}")
-    try:
-        yield robot, cloud
-    finally:
-        pair.__exit__(None, None, None)
 
 
 def _peers(robot, cloud, domain_id, robot_env, cloud_env):
