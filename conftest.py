@@ -6,6 +6,7 @@
   graph test gets its own DDS domain, so parallel runs and other sessions do not cross-talk.
 """
 
+import contextlib
 import importlib.util
 import os
 import random
@@ -80,12 +81,9 @@ def hosts():
     torn down afterwards; skips, saying why, where namespaces cannot be made (not root, no `ip`)."""
     from dedelayed_bringup.transport.netns import NetnsUnavailable, routed_hosts
 
-    pair = routed_hosts()
-    try:
-        robot, cloud = pair.__enter__()
-    except NetnsUnavailable as error:
-        pytest.skip(f"cross-host check needs network namespaces: {error}")
-    try:
+    with contextlib.ExitStack() as namespaces:
+        try:  # only entering may skip: a failure tearing them down is an error
+            robot, cloud = namespaces.enter_context(routed_hosts())
+        except NetnsUnavailable as error:
+            pytest.skip(f"cross-host check needs network namespaces: {error}")
         yield robot, cloud
-    finally:
-        pair.__exit__(None, None, None)
