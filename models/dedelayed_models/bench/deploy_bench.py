@@ -53,14 +53,14 @@ def network_stages(local: torch.nn.Module, image: torch.Tensor, z: Optional[torc
     """
     with torch.inference_mode():
         t0 = time.perf_counter()
-        h = local.local_stage1(image)
+        h, skips = local.split(image)
         sync()
         t1 = time.perf_counter()
         if z is not None:
             h = fuse(h, z)
             sync()
         t2 = time.perf_counter()
-        ids = local.decode(h, tuple(image.shape[-2:])).argmax(1).to(torch.int32)[0]
+        ids = local.finish(h, skips, tuple(image.shape[-2:])).argmax(1).to(torch.int32)[0]
         sync()
         t3 = time.perf_counter()
     return ids, {"T1": (t1 - t0) * 1e3, "fuse": (t2 - t1) * 1e3, "rest": (t3 - t2) * 1e3}

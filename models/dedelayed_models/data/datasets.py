@@ -33,6 +33,7 @@ from .cityscapes import CITYSCAPES_FPS, open_cityscapes
 from .delayed import DelayedClipDataset
 from .frames import FrameFolder
 from .label_encoding import class_ids_from_names, label_encoding
+from .paths import shared_data_dir
 from .prepared import FrameMemo, FrameRange, PreparedSource
 from .resize import check_policy
 from .world_sources import build_datasets as build_world_datasets, timing_sampler
@@ -73,8 +74,13 @@ def read_dataset_yaml(root: Path) -> Dict:
     return data
 
 
+SHARED_PREFIX = "shared:"   # data.root "shared:<folder>" = that folder of the shared data (data/paths.py)
+
+
 def _root(d: Dict) -> Path:
-    if d["root"]:
+    if d["root"] and str(d["root"]).startswith(SHARED_PREFIX):
+        root = shared_data_dir() / str(d["root"])[len(SHARED_PREFIX):]
+    elif d["root"]:
         root = Path(os.path.expanduser(str(d["root"])))
     elif d["source"] == "camvid":
         root = camvid_shared_root()

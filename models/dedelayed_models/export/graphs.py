@@ -25,7 +25,6 @@ import torch.nn as nn
 from ..data.timing import DEFAULT_FPS, frame_period_ms
 from ..modeling.fusion import fuse, stage1_grid
 from ..modeling.layers import dims
-from ..modeling.local_model import LocalModel
 from ..modeling.remote_model import RemoteModel, context_ages_ms
 
 # The ONNX tensor names: the exporter, its sidecar and the robot's onnxruntime and TensorRT
@@ -40,16 +39,17 @@ REMOTE_OUTPUTS = (REMOTE_FEATURES,)
 
 
 class RobotGraph(nn.Module):
-    """h = T1(image) + remote_valid * remote_features, then the rest of the local model."""
+    """h = T1(image) + remote_valid * remote_features, then the rest of the local model (any
+    family in ``modeling/families.py``)."""
 
-    def __init__(self, local: LocalModel):
+    def __init__(self, local: nn.Module):
         super().__init__()
         self.local = local
 
     def forward(self, image: torch.Tensor, remote_features: torch.Tensor,
                 remote_valid: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        h = fuse(self.local.local_stage1(image), remote_features, remote_valid)
-        logits = self.local.decode(h, dims(image)[-2:])
+        h, skips = self.local.split(image)
+        logits = self.local.finish(fuse(h, remote_features, remote_valid), skips, dims(image)[-2:])
         return logits, logits.argmax(dim=1).to(torch.int32)
 
     def example_inputs(self, image_hw: Tuple[int, int]) -> Tuple[torch.Tensor, ...]:

@@ -32,7 +32,7 @@ from .identity import local_identity, remote_identity
 # The trained checkpoints shipped in the repository: local.pt, dedelayed.pt and their report.
 SHIPPED_CHECKPOINT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                       "checkpoints")
-from .local_model import LocalModel
+from .families import LOCAL_CLASSES, build_local
 from .remote_model import RemoteModel
 
 FORMAT_VERSION = 1
@@ -41,7 +41,7 @@ PARTS = ("local", "remote")
 
 @dataclass
 class LoadedCheckpoint:
-    model: nn.Module                  # DedelayedModel, LocalModel or RemoteModel (eval mode)
+    model: nn.Module                  # DedelayedModel, a local model (families.py) or RemoteModel (eval mode)
     config: DedelayedConfig
     identity: Dict[str, str]          # {"local": ..., "remote": ...} for the parts held
     kind: str                         # what the file held
@@ -56,7 +56,7 @@ class LoadedCheckpoint:
 
 
 def _kind_of(model: nn.Module) -> str:
-    for kind, cls in (("dedelayed", DedelayedModel), ("local", LocalModel), ("remote", RemoteModel)):
+    for kind, cls in (("dedelayed", DedelayedModel), ("local", LOCAL_CLASSES), ("remote", RemoteModel)):
         if isinstance(model, cls):
             return kind
     raise TypeError(f"cannot checkpoint a {type(model).__name__}; expected DedelayedModel, "
@@ -157,7 +157,7 @@ def load_checkpoint(path: Union[str, os.PathLike], *, part: Optional[str] = None
                          f"code builds v{ARCH_VERSION}")
     kind = payload["kind"]
     model = {"dedelayed": lambda: DedelayedModel.from_config(config),
-             "local": lambda: LocalModel.from_config(config.local),
+             "local": lambda: build_local(config.local),
              "remote": lambda: RemoteModel.from_config(config.remote, local_hw=config.local_hw),
              }[kind]()
     load_weights(model, payload["state_dict"], source=source)

@@ -1,9 +1,11 @@
 """Architecture presets: the one commented place for widths, depths and resolutions.
 
-Three presets, all with the same code:
+Four presets, all with the same code:
 
 * ``tiny``  -- random-weight CPU tests (well under 1 M parameters, 64x128 local / 128x256 remote).
 * ``small`` -- trainable on a CPU on the synthetic world (128x256 local / 256x512 remote).
+* ``camvid`` -- real cameras: pretrained Cityscapes ESPNetv2 networks (``espnetv2.py``), s=0.5 at
+  240x320 on the robot, s=2.0 at 480x640 as the cloud's frozen per-frame backbone.
 * ``paper`` -- paper section 4.2 / Table 2 sizes: local C = 96 at 480x864, remote
   EfficientViT-L1-like stride-8 backbone + 12 3-D ViT blocks of width 256 at 720x1280. Its
   3-D blocks use divided space-time attention: with joint attention over 4 x 3600 tokens the
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Tuple
 
 from ..classes import NUM_CLASSES
+from .espnetv2 import encoder_widths
 
 ARCH_VERSION = 2  # bump when a code change alters what a given config + state_dict computes
 
@@ -38,6 +41,9 @@ class LocalConfig:
     mlp_ratio: float = 4.0       # transformer MLP hidden = mlp_ratio * width
     expand_ratio: int = 4        # MBConv expansion in T1 and the down-samplers
     num_classes: int = NUM_CLASSES
+    family: str = "world"        # network family (modeling/families.py): "world" = the fields above;
+                                 # "espnetv2" = ESPNetv2 split at level 3 (only `width` applies)
+    width: float = 1.0           # ESPNetv2 width multiplier s (family "espnetv2" only)
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,9 @@ class RemoteConfig:
     delay_min_period_ms: float = 8.0
     delay_max_period_ms: float = 4000.0
     num_classes: int = NUM_CLASSES
+    backbone: str = "world"      # per-frame image backbone family (modeling/families.py): "world" =
+                                 # the stem/stage fields above; "espnetv2" = a whole ESPNetv2 network
+    backbone_width: float = 2.0  # ESPNetv2 width multiplier s of that backbone ("espnetv2" only)
 
 
 @dataclass(frozen=True)
@@ -78,10 +87,18 @@ class DedelayedConfig:
     remote_hw: Tuple[int, int] = (720, 1280)  # uplinked frames as the remote model sees them
 
     def __post_init__(self):
-        if self.remote.out_channels != self.local.channels[0]:
+        c = local_stage1_channels(self.local)
+        if self.remote.out_channels != c:
             raise ValueError(
                 f"preset '{self.name}': remote.out_channels={self.remote.out_channels} must equal "
-                f"local.channels[0]={self.local.channels[0]} (z is added to T1's output)")
+                f"the local model's stage-1 width {c} (z is added to T1's output)")
+
+
+def local_stage1_channels(cfg: LocalConfig) -> int:
+    """C of the local model's stage-1 output, where z is added."""
+    if cfg.family == "espnetv2":
+        return encoder_widths(cfg.width)[2]
+    return cfg.channels[0]
 
 
 PRESETS: Dict[str, DedelayedConfig] = {
@@ -108,6 +125,17 @@ PRESETS: Dict[str, DedelayedConfig] = {
                             pool_hidden=128, out_channels=64, delay_num_freqs=16),
         local_hw=(128, 256), remote_hw=(256, 512)),
     "paper": DedelayedConfig(name="paper", remote=RemoteConfig(vit_attention="divided")),
+    # Real cameras: pretrained Cityscapes ESPNetv2 on both sides (modeling/pretrained.py). The
+    # robot runs s=0.5 at 240x320 (about 0.09 G multiply-accumulates); the cloud's per-frame
+    # backbone is s=2.0 at 480x640 (about 1.6 G), frozen, and its temporal encoder works on
+    # 16-pixel tokens (30x40 per frame) with divided space-time attention.
+    "camvid": DedelayedConfig(
+        name="camvid",
+        local=LocalConfig(family="espnetv2", width=0.5),
+        remote=RemoteConfig(backbone="espnetv2", backbone_width=2.0, d_model=128, merge_size=2,
+                            vit_depth=2, vit_head_dim=32, vit_mlp_ratio=2.0, vit_attention="divided",
+                            num_frames=2, pool_hidden=128, out_channels=64, delay_num_freqs=16),
+        local_hw=(240, 320), remote_hw=(480, 640)),
 }
 
 
@@ -118,9 +146,22 @@ def get_config(preset: str) -> DedelayedConfig:
     return PRESETS[preset]
 
 
+# Fields added after files of this architecture version were written: they are left out of the
+# canonical dict while they hold their default, so the identities (hashes of that dict) of
+# those files stay what they were. config_from_dict fills them in again.
+_LATER_FIELDS = {"family": "world", "width": 1.0, "backbone": "world", "backbone_width": 2.0}
+
+
 def config_to_dict(config: Any) -> Dict[str, Any]:
     """Plain JSON-able dict (tuples become lists) of any config dataclass."""
-    return json_ready(dataclasses.asdict(config))
+    return _drop_default_later_fields(json_ready(dataclasses.asdict(config)))
+
+
+def _drop_default_later_fields(d: Any) -> Any:
+    if not isinstance(d, dict):
+        return d
+    return {k: _drop_default_later_fields(v) for k, v in d.items()
+            if not (k in _LATER_FIELDS and v == _LATER_FIELDS[k])}
 
 
 def json_ready(value: Any) -> Any:

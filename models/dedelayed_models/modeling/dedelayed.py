@@ -17,14 +17,14 @@ import torch.nn as nn
 
 from .config import DedelayedConfig, get_config
 from .fusion import stage1_grid
-from .local_model import LocalModel
+from .families import build_local
 from .remote_model import AgesLike, RemoteModel
 
 
 class DedelayedModel(nn.Module):
     """Local segmenter + remote delay-conditioned video model, fused after local T1."""
 
-    def __init__(self, *, local: LocalModel, remote: RemoteModel):
+    def __init__(self, *, local: nn.Module, remote: RemoteModel):
         super().__init__()
         if remote.out_channels != local.channels:
             raise ValueError(f"remote features have {remote.out_channels} channels but local T1 "
@@ -33,7 +33,7 @@ class DedelayedModel(nn.Module):
 
     @classmethod
     def from_config(cls, cfg: DedelayedConfig) -> "DedelayedModel":
-        return cls(local=LocalModel.from_config(cfg.local),
+        return cls(local=build_local(cfg.local),
                    remote=RemoteModel.from_config(cfg.remote, local_hw=cfg.local_hw))
 
     def remote_features(self, frames: torch.Tensor, frame_ages_ms: AgesLike,
@@ -47,7 +47,7 @@ class DedelayedModel(nn.Module):
                 remote_valid: Optional[torch.Tensor] = None) -> torch.Tensor:
         """x_local (B, 3, H, W) fresh frame x_t in [0, 1]; frames (B, K, 3, Hr, Wr) oldest first;
         frame_ages_ms (B, K) their ages at t [ms]. frames None -> local-only; remote_valid (B,)
-        0/1 -> samples with 0 are local-only (see ``LocalModel.forward``).
+        0/1 -> samples with 0 are local-only (see ``LocalModel.forward``, any family).
         Returns logits (B, 19, H, W)."""
         if frames is None:
             return self.local(x_local)

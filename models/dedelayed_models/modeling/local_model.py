@@ -64,6 +64,15 @@ class LocalModel(nn.Module):
         """(C, h, w) of T1's output -- the exact shape remote features z must have."""
         return (self.channels, *stage1_grid(image_hw))
 
+    def split(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[torch.Tensor, ...]]:
+        """The family interface (``families.py``): (h = T1(x), no skips)."""
+        return self.local_stage1(x), ()
+
+    def finish(self, h: torch.Tensor, skips: Tuple[torch.Tensor, ...], out_hw: Tuple[int, int]
+               ) -> torch.Tensor:
+        """The family interface: ``decode`` (this family uses no skips)."""
+        return self.decode(h, out_hw)
+
     def decode(self, h: torch.Tensor, out_hw: Tuple[int, int]) -> torch.Tensor:
         """Remaining local model after fusion: (B, C, h, w) -> logits (B, classes, *out_hw)."""
         grid = dims(h)[-2:]

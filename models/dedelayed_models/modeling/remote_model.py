@@ -2,7 +2,8 @@
 
     frames (B, K, 3, Hr, Wr) RGB [0,1], K context frames, oldest first
       -> encode_frames, once per frame (the cloud caches it per uplinked frame, paper 4.2):
-         image_backbone: conv stem + MBConv + ReLU linear attention, stride 8
+         image_backbone (``families.py``): the world's conv stem + MBConv + ReLU linear
+         attention, or a pretrained network (ESPNetv2), stride 8
          -> patch_merge 2x2 (stride 16, d_model)          (B, K, d, Hr/16, Wr/16)
          (merge_size is configurable: 4x4 keeps joint attention affordable on two cores)
       -> forward_encoded, once per answer:
@@ -37,8 +38,9 @@ import torch.nn.functional as F
 
 from .config import RemoteConfig
 from .fusion import stage1_grid
-from .layers import (SPACE_TIME_BLOCKS, ConvBNAct, EfficientViTBlock, InputNormalize, MBConv,
-                     adaptive_avg_pool2d_matmul, dims)
+from .families import build_image_backbone
+from .frame_cache import FrameFeatureCache
+from .layers import SPACE_TIME_BLOCKS, adaptive_avg_pool2d_matmul, dims
 
 DelayLike = Union[float, int, Sequence[float], torch.Tensor]
 AgesLike = Union[Sequence[float], Sequence[Sequence[float]], torch.Tensor]
@@ -79,21 +81,13 @@ class RemoteModel(nn.Module):
         """cfg: every size (its defaults are the paper's); local_hw, if given, fixes the default
         output grid of ``features`` to T1's grid for a local input of that (H, W)."""
         super().__init__()
-        w1, w2 = cfg.stage_widths
-        e, d_model, stem_width = cfg.backbone_expand_ratio, cfg.d_model, cfg.stem_width
+        d_model = cfg.d_model
         self.num_frames, self.d_model, self.out_channels = cfg.num_frames, d_model, cfg.out_channels
         self.merge_size = cfg.merge_size
         self.default_grid_hw = stage1_grid(local_hw) if local_hw else None
-        self.image_backbone = nn.Sequential(
-            InputNormalize(),
-            ConvBNAct(3, stem_width, 3, 2),                                     # stride 2
-            *[MBConv(stem_width, stem_width, 1, 1) for _ in range(cfg.stem_depth)],
-            MBConv(stem_width, w1, 2, e),                                       # stride 4
-            *[MBConv(w1, w1, 1, e) for _ in range(cfg.stage_depths[0] - 1)],
-            MBConv(w1, w2, 2, e),                                               # stride 8
-            *[MBConv(w2, w2, 1, e) for _ in range(cfg.stage_depths[1] - 1)],
-            *[EfficientViTBlock(w2, cfg.attn_head_dim, e) for _ in range(cfg.attn_depth)])
-        self.patch_merge = nn.Conv2d(w2, d_model, cfg.merge_size, cfg.merge_size)  # stride 8*merge_size
+        self.image_backbone = build_image_backbone(cfg)                      # stride 8, any family
+        self.frame_cache: Optional[FrameFeatureCache] = None                 # see use_frame_cache
+        self.patch_merge = nn.Conv2d(self.image_backbone.out_channels, d_model, cfg.merge_size, cfg.merge_size)  # stride 8*merge_size
         self.time_embedding = nn.Parameter(torch.zeros(1, d_model, cfg.num_frames, 1, 1))
         nn.init.trunc_normal_(self.time_embedding, std=0.02)
         self.pos = nn.Conv3d(d_model, d_model, 3, 1, 1, groups=d_model)
@@ -133,6 +127,11 @@ class RemoteModel(nn.Module):
             raise ValueError(f"frame_ages_ms has {a.shape[0]} rows for a batch of {batch}")
         return a
 
+    def use_frame_cache(self, max_frames: int = 2048) -> None:
+        """Memoise the frozen image backbone per distinct frame (``frame_cache.py``): for training
+        stages and offline sweeps that keep the backbone frozen; 0 turns it off."""
+        self.frame_cache = FrameFeatureCache(self.image_backbone, max_frames) if max_frames else None
+
     def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
         """Per-frame part, independent of time: frames (B, K, 3, Hr, Wr) RGB in [0, 1]
         (any K; the cloud encodes each uplinked frame once, K = 1) -> (B, K, d, h, w),
@@ -140,7 +139,8 @@ class RemoteModel(nn.Module):
         if frames.dim() != 5 or frames.shape[2] != 3:
             raise ValueError(f"frames must be (B, K, 3, Hr, Wr) RGB in [0, 1], got {tuple(frames.shape)}")
         b, k, _, hr, wr = dims(frames)
-        x = self.image_backbone(frames.reshape(b * k, 3, hr, wr))         # (B*K, w2, Hr/8, Wr/8)
+        backbone = self.frame_cache or self.image_backbone
+        x = backbone(frames.reshape(b * k, 3, hr, wr))                    # (B*K, w2, Hr/8, Wr/8)
         m = self.merge_size
         pad_h, pad_w = (-dims(x)[2]) % m, (-dims(x)[3]) % m
         if pad_h or pad_w:                                                # ragged grids merge with ceil

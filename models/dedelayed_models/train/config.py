@@ -41,10 +41,14 @@ DEFAULTS: Dict[str, Any] = {
         "remote": None,          # checkpoint whose remote.* weights start this run (fusion: the remote stage)
         "remote_warm_start": None,  # checkpoint (any architecture version) whose remote tensors of
                                     # matching name and shape start the remote; the rest stay fresh
+        "local_pretrained": None,   # pretrained weights (modeling/pretrained.py name or file) that
+                                    # start the local model; applied before `local`
+        "remote_pretrained": None,  # pretrained weights that start the remote's image backbone
     },
     "data": {
         "source": "world",       # world | bdd100k | cityscapes | camvid | frames (data/datasets.py)
-        "root": None,            # dataset folder of a real source; camvid: None = the shared 0016E5 clip
+        "root": None,            # dataset folder of a real source; camvid: None = the shared 0016E5 clip;
+                                 # "shared:<name>" = that folder of the shared data (data/paths.py)
         "train_split": "train",  # split folder training reads (bdd100k, cityscapes)
         "val_split": "val",      # split folder validation and evaluation read (bdd100k, cityscapes)
         "sequences": None,       # names to use (BDD video, Cityscapes city or image, folder); None = all
@@ -101,6 +105,9 @@ DEFAULTS: Dict[str, Any] = {
         "log_period": 10,        # iterations between metrics.jsonl lines
         "num_threads": 2,        # torch CPU threads per process
         "progress": True,        # tqdm bar on rank 0
+        "frame_cache_frames": 2048,  # distinct frames whose frozen-backbone features are kept
+                                     # (modeling/frame_cache.py) when the stage freezes the
+                                     # remote image backbone; 0 = encode every time
     },
 }
 

@@ -34,6 +34,7 @@ from ..evaluation import SemSegEvaluator, subset_miou
 from ..modeling import (build_model, load_checkpoint, prepare_stage, save_checkpoint, stage_logits,
                         trainable_parameters)
 from ..modeling.checkpoint import warm_start
+from ..modeling.pretrained import load_pretrained
 from .config import dump_config, model_config
 from .solver import build_optimizer, build_scheduler
 
@@ -150,6 +151,13 @@ def _iteration_uniform(shape, seed: int, iteration: int, salt: int = 0) -> torch
 
 
 def _init_weights(model, init: Dict[str, Optional[str]]) -> None:
+    if init.get("local_pretrained"):
+        entry = load_pretrained(model.local, init["local_pretrained"])
+        print(f"[init] local from pretrained {entry.name if entry else init['local_pretrained']}", flush=True)
+    if init.get("remote_pretrained"):
+        entry = load_pretrained(model.remote.image_backbone, init["remote_pretrained"])
+        print(f"[init] remote image backbone from pretrained "
+              f"{entry.name if entry else init['remote_pretrained']}", flush=True)
     for part in ("local", "remote"):
         if init.get(part):
             loaded = load_checkpoint(init[part], part=part)
@@ -178,6 +186,8 @@ def train(cfg: Dict, out_dir: str, *, resume: bool = False, stop_at: Optional[in
     model.to(device)
     prepare_stage(model, stage)
     named = trainable_parameters(model, stage)
+    if not any(n.startswith("remote.image_backbone.") for n, _ in named):
+        model.remote.use_frame_cache(int(cfg["train"]["frame_cache_frames"]))
     optimizer = build_optimizer(named, solver)
     scheduler = build_scheduler(optimizer, solver)
     state_path, last_path = os.path.join(out_dir, "last_state.pt"), os.path.join(out_dir, "last.pt")
