@@ -51,13 +51,16 @@ def test_evaluate_cli_writes_report(tmp_path):
           "--motions", "0.5", "2", "--threads", "1", "--fps", "10", "30", "--max-delay-ms", "200",
           "--generalisation-sequences", "1"])
     report = json.loads((out / "report.json").read_text())
-    assert set(report["delay_sweep"]["mIoU"]) == {"local image", "remote image", "remote video",
+    assert set(report["delay_sweep"]["mIoU"]) == {"local image", "local only", "remote image", "remote video",
                                                   "remote predictive", "dedelayed"}
     assert len(report["jitter"]["matrix"]) == 6 and len(report["jitter"]["matrix"][0]) == 7
     assert report["jitter"]["expected"]["0.0"] == [report["jitter"]["matrix"][i][i] for i in range(6)]
     live = report["live_delay_sweep"]
     assert live["10"]["delays_ms"] == [0.0, 100.0, 200.0] and live["30"]["delays_frames"] == [0, 3, 6]
-    assert set(live["30"]["mIoU"]) == {"local image", "remote image", "remote predictive", "dedelayed"}
+    assert set(live["30"]["mIoU"]) == {"local image", "local only", "remote image", "remote predictive",
+                                       "dedelayed"}
+    # local only is the fused model's own local without z: here the same weights as local.pt
+    assert report["delay_sweep"]["mIoU"]["local only"] == report["delay_sweep"]["mIoU"]["local image"]
     assert set(report["generalisation"]["mIoU"]) == {"0.5", "2.0"}
     targets = [c["target"] for c in report["checks"]]
     assert any("at 100 ms (10 fps)" in t for t in targets) and any("delay 0" in t for t in targets)

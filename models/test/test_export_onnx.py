@@ -110,3 +110,23 @@ def test_export_cli_from_checkpoint(model, tmp_path, capsys):
         robot = json.load(f)
     assert robot["identity"] == ident["local"] and robot["expected_remote_identity"] == ident["remote"]
     assert robot["image_hw"] == list(CFG.local_hw)
+
+
+def test_pretrained_family_robot_graph_matches_pytorch(tmp_path):
+    """The ESPNetv2 local model (camvid preset: its pyramid pooling resamples to sizes that are
+    not factors of the grid) exports with static shapes and matches PyTorch, with and without z."""
+    cfg = get_config("camvid")
+    torch.manual_seed(0)
+    local = build_model(cfg).local.eval()
+    path = str(tmp_path / "robot_camvid.onnx")
+    export_robot_onnx(local, path, image_hw=cfg.local_hw, local_identity=local_identity(local, cfg),
+                      expected_remote_identity="remote-under-test", preset="camvid")
+    image = torch.rand(1, 3, *cfg.local_hw)
+    z = torch.randn(1, *local.stage1_shape(cfg.local_hw))
+    for valid in (0.0, 1.0):
+        out = _run(path, {"image": image.numpy(), "remote_features": z.numpy(),
+                          "remote_valid": np.array([valid], np.float32)})
+        with torch.no_grad():
+            ref = local(image, z if valid else None)
+        assert np.abs(out["logits"] - ref.numpy()).max() < 1e-3
+        assert (out["class_ids"] == ref.argmax(1).numpy()).mean() > 0.999

@@ -8,6 +8,10 @@ rate), the context is the K frames ending at t-D, one frame apart, and its true 
 at the local resolution:
 
 - local image:        local(x_t)                                  (independent of D)
+- local only:         the fused model's own local without z, dedelayed.local(x_t): the robot's
+                      local-only fallback, trained as long as the fused model (its fusion stage
+                      drops z for a share of the samples); the honest local-only baseline is
+                      the stronger of the two (``best_local``)
 - remote image:       remote head, K copies of frame t-D, every age input 0 ms
                       (a single stale frame, no motion cue, no prediction; the remote stage saw
                       such K-copy clips in ``static_clip_prob`` of its batches)
@@ -37,8 +41,16 @@ from ..data import DelayedClipDataset, delay_frames_to_ms
 from ..modeling import stage1_grid
 from .semseg import SemSegEvaluator
 
-METHODS = ("local image", "remote image", "remote video", "remote predictive", "dedelayed")
-LIVE_METHODS = ("local image", "remote image", "remote predictive", "dedelayed")   # 0-600 ms sweeps
+METHODS = ("local image", "local only", "remote image", "remote video", "remote predictive", "dedelayed")
+LIVE_METHODS = ("local image", "local only", "remote image", "remote predictive", "dedelayed")   # 0-600 ms sweeps
+LOCAL_METHODS = ("local image", "local only")   # independent of the delay
+
+
+def best_local(values: Dict[str, float]) -> tuple:
+    """(name, value) of the stronger local-only baseline among ``values`` {method: figure}."""
+    present = [m for m in LOCAL_METHODS if m in values]
+    name = max(present, key=lambda m: values[m])
+    return name, values[name]
 
 
 def eval_dataset(sources, model_cfg, max_delay_frames: int) -> DelayedClipDataset:
@@ -83,7 +95,7 @@ def delay_sweep(local, dedelayed, dataset, indices: Sequence[int], delays: Seque
     (per-class IoU, pixel accuracy)."""
     out = {m: [] for m in methods}
     full = {m: [] for m in methods}
-    local_result = None
+    local_results = {}
     remote = dedelayed.remote
     for d in delays:
         ev = {m: SemSegEvaluator() for m in methods}
@@ -91,8 +103,10 @@ def delay_sweep(local, dedelayed, dataset, indices: Sequence[int], delays: Seque
             image, label, ages = b["image"], b["label"], b["frame_ages_ms"]
             hw = tuple(label.shape[-2:])
             encoded = remote.encode_frames(b["remote_frames"])          # (B, K, d, h, w)
-            if "local image" in ev and local_result is None:
+            if "local image" in ev and "local image" not in local_results:
                 score_logits(ev["local image"], local(image), label)
+            if "local only" in ev and "local only" not in local_results:
+                score_logits(ev["local only"], dedelayed.local(image), label)
             if "remote image" in ev:
                 still = encoded[:, -1:].expand_as(encoded).contiguous()
                 score_logits(ev["remote image"], remote.segment_encoded(still, torch.zeros_like(ages), hw), label)
@@ -103,9 +117,8 @@ def delay_sweep(local, dedelayed, dataset, indices: Sequence[int], delays: Seque
             if "dedelayed" in ev:
                 score_logits(ev["dedelayed"], fused_logits(dedelayed, image, encoded, ages), label)
         for m in methods:
-            if m == "local image":
-                local_result = local_result if local_result is not None else ev[m].evaluate()
-                result = local_result
+            if m in LOCAL_METHODS:
+                result = local_results.setdefault(m, ev[m].evaluate())
             else:
                 result = ev[m].evaluate()
             full[m].append(result)

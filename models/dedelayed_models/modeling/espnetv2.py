@@ -24,8 +24,8 @@ Two users of this network:
 * ``ESPNetv2Features`` -- the cloud's per-frame image backbone: the whole network, returning its
   stride-8 decoder features and its class scores average-pooled to stride 8.
 
-Adaptive average pooling uses ``adaptive_avg_pool2d_matmul`` (the same function, as two
-MatMuls), so the graphs export to ONNX at sizes that are not multiples of the pooled sizes.
+Adaptive average pooling uses ``adaptive_avg_pool2d_cumsum`` (the same function from running
+sums), so the graphs export to ONNX at sizes that are not multiples of the pooled sizes.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import torch.nn.functional as F
 
 from ..classes import NUM_CLASSES
 from .fusion import fuse
-from .layers import InputNormalize, adaptive_avg_pool2d_matmul, dims
+from .layers import InputNormalize, adaptive_avg_pool2d_cumsum, dims
 
 ESPNET_OUT_CLASSES = NUM_CLASSES + 1      # trainIds 0-18 and the authors' "background" (19)
 STRIDE_MULTIPLE = 16                      # input H and W must be multiples of the level-4 stride
@@ -237,9 +237,9 @@ class PyramidPool(nn.Module):
         for scale, stage in zip(_PYRAMID_SCALES, self.stages):
             hs, ws = max(5, math.ceil(h * scale)), max(5, math.ceil(w * scale))
             if scale < 1.0:
-                outs.append(_resize(stage(adaptive_avg_pool2d_matmul(x, (hs, ws))), (h, w)))
+                outs.append(_resize(stage(adaptive_avg_pool2d_cumsum(x, (hs, ws))), (h, w)))
             elif scale > 1.0:
-                outs.append(adaptive_avg_pool2d_matmul(stage(_resize(x, (hs, ws))), (h, w)))
+                outs.append(adaptive_avg_pool2d_cumsum(stage(_resize(x, (hs, ws))), (h, w)))
             else:
                 outs.append(stage(x))
         out = self.merge_layer(torch.cat(outs, 1))

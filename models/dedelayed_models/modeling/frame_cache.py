@@ -31,10 +31,10 @@ class FrameFeatureCache:
         q = (frame.detach() * 255).round().clamp(0, 255).to(torch.uint8).cpu().contiguous()
         return hashlib.blake2b(q.numpy().tobytes(), digest_size=16).digest() + bytes(str(tuple(q.shape)), "ascii")
 
-    @torch.no_grad()
     def __call__(self, frames: torch.Tensor) -> torch.Tensor:
         """frames (N, 3, H, W) RGB in [0, 1] -> backbone output (N, C, h, w), as the backbone."""
-        if any(p.requires_grad for p in self.backbone.parameters()) or self.backbone.training:
+        trains = torch.is_grad_enabled() and any(p.requires_grad for p in self.backbone.parameters())
+        if trains or self.backbone.training:
             raise RuntimeError("FrameFeatureCache needs a frozen backbone in eval mode; the stage "
                                "trains it, so run without the cache")
         keys = [self.key(f) for f in frames]
@@ -44,7 +44,8 @@ class FrameFeatureCache:
                 pending.add(k)
                 todo.append(i)
         if todo:
-            out = self.backbone(frames[todo])
+            with torch.no_grad():
+                out = self.backbone(frames[todo])
             for i, feat in zip(todo, out):
                 self._store[keys[i]] = feat.clone()
         self.misses += len(todo)

@@ -226,3 +226,33 @@ def adaptive_avg_pool2d_matmul(x: torch.Tensor, out_hw: Tuple[int, int]) -> torc
     ph = torch.from_numpy(adaptive_pool_matrix(h_in, int(out_hw[0]))).to(x.device, x.dtype)
     pw_t = torch.from_numpy(adaptive_pool_matrix(w_in, int(out_hw[1])).T.copy()).to(x.device, x.dtype)
     return torch.matmul(ph, torch.matmul(x, pw_t))
+
+
+def _pool_bins(in_size: int, out_size: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) of F.adaptive_avg_pool1d's bins, as int64 arrays."""
+    i = np.arange(out_size)
+    return (i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)
+
+
+def _adaptive_avg_pool_axis(x: torch.Tensor, out_size: int, dim: int) -> torch.Tensor:
+    n = dims(x)[dim]
+    if n == out_size:
+        return x
+    if n % out_size == 0:                      # equal bins: reshape and mean, exact
+        shape = list(dims(x))
+        shape[dim:dim + 1] = [out_size, n // out_size]
+        return x.reshape(shape).mean(dim + 1)
+    starts, ends = _pool_bins(n, out_size)
+    pad = [0, 0] * (x.dim() - 1 - dim) + [1, 0]   # a zero before the first cell: sums from 0
+    cum = F.pad(torch.cumsum(x, dim), pad)
+    total = cum.index_select(dim, torch.from_numpy(ends).to(x.device)) \
+        - cum.index_select(dim, torch.from_numpy(starts).to(x.device))
+    lengths = torch.from_numpy((ends - starts).astype(np.float32)).to(x.device, x.dtype)
+    return total / lengths.reshape([-1] + [1] * (x.dim() - 1 - dim))
+
+
+def adaptive_avg_pool2d_cumsum(x: torch.Tensor, out_hw: Tuple[int, int]) -> torch.Tensor:
+    """F.adaptive_avg_pool2d(x, out_hw) from running sums, one axis at a time: (B, C, Hi, Wi) ->
+    (B, C, Ho, Wo), linear in the input size (the MatMul form is quadratic, which dominates a
+    network that pools large grids), and exportable to ONNX (CumSum, Gather) at any size."""
+    return _adaptive_avg_pool_axis(_adaptive_avg_pool_axis(x, int(out_hw[0]), 2), int(out_hw[1]), 3)
