@@ -8,8 +8,10 @@ setup(
     name=PACKAGE_NAME,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*"]),
-    package_data={PACKAGE_NAME: ["configs/*.yaml", "configs/base/*.yaml", "checkpoints/*.pt", "checkpoints/*.json",
-                                "checkpoints/*.md", "checkpoints/*.png",
+    package_data={PACKAGE_NAME: ["configs/*.yaml", "configs/base/*.yaml", "configs/camvid/*.yaml",
+                                "checkpoints/*.pt", "checkpoints/*.json", "checkpoints/*.md", "checkpoints/*.png",
+                                "checkpoints/camvid/*.pt", "checkpoints/camvid/*.json",
+                                "checkpoints/camvid/*.md", "checkpoints/camvid/*.png",
                                 "data/world/*.jpg"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE_NAME}"]),

@@ -38,6 +38,8 @@ YAML_FILES: Dict[str, List[Tuple[str, str]]] = {
         ("/**/link_bridge", "dedelayed_bringup.secure_link.bridge_node")],
     "dedelayed_bringup/config/recorder.yaml": [
         ("/**/dedelayed_recorder", "dedelayed_bringup.recording.recorder_node")],
+    "dedelayed_bringup/config/synthetic_camera.yaml": [
+        ("/**/synthetic_camera", "dedelayed_bringup.synthetic_camera_node")],
 }
 
 README_FILES = ("dedelayed_local/README.md", "dedelayed_remote/README.md",
@@ -141,6 +143,8 @@ TABLES: Dict[str, Callable[[], List[str]]] = {
         "dedelayed_bringup.secure_link.bridge_node", ("name", "default", "meaning")),
     "parameters dedelayed_recorder": lambda: parameter_table(
         "dedelayed_bringup.recording.recorder_node"),
+    "parameters synthetic_camera": lambda: parameter_table(
+        "dedelayed_bringup.synthetic_camera_node"),
 }
 
 

@@ -10,6 +10,11 @@ Two shipped checkpoints share one remote model (same z, same identity):
 after its frame, as in any running system) and ``dedelayed.pt`` (the fusion stage: output scored
 at its own frame, the offline report's). ``auto`` takes the streaming one, since the demo is a
 running system; ``--checkpoint .../dedelayed.pt`` runs the other.
+
+With ``--video`` (real frames) ``auto`` takes the CamVid checkpoint instead
+(``checkpoints/camvid/dedelayed.pt``: preset camvid, ESPNetv2 networks pretrained on Cityscapes
+and fine-tuned on CamVid; the world models are at chance on real video). When it is missing the
+demo says so and falls back as the world demo does: random weights of ``--preset``.
 """
 
 import os
@@ -20,14 +25,29 @@ from dedelayed_models.modeling.checkpoint import SHIPPED_CHECKPOINT_DIR
 
 SHIPPED_CHECKPOINT = os.path.join(SHIPPED_CHECKPOINT_DIR, "dedelayed.pt")
 SHIPPED_STREAMING_CHECKPOINT = os.path.join(SHIPPED_CHECKPOINT_DIR, "dedelayed_streaming.pt")
+CAMVID_CHECKPOINT = os.path.join(SHIPPED_CHECKPOINT_DIR, "camvid", "dedelayed.pt")
 
 
-def shipped_checkpoint() -> str:
+def auto_checkpoints(video: bool = False) -> tuple:
+    """The checkpoints ``--checkpoint auto`` tries, in order: real video (``video``) or the world."""
+    return (CAMVID_CHECKPOINT,) if video else (SHIPPED_STREAMING_CHECKPOINT, SHIPPED_CHECKPOINT)
+
+
+def shipped_checkpoint(video: bool = False) -> str:
     """The shipped checkpoint a running robot should use ('' when none is shipped)."""
-    for path in (SHIPPED_STREAMING_CHECKPOINT, SHIPPED_CHECKPOINT):
+    for path in auto_checkpoints(video):
         if os.path.isfile(path):
             return path
     return ""
+
+
+def missing_checkpoint_note(video: bool = False) -> str:
+    """What the demo prints when ``auto`` found no checkpoint: which files are missing."""
+    missing = " and ".join("models/dedelayed_models/checkpoints/" + os.path.relpath(p, SHIPPED_CHECKPOINT_DIR)
+                           for p in auto_checkpoints(video))
+    what = (" (the CamVid model, written by the camvid stage configs in "
+            "models/dedelayed_models/configs/camvid/)" if video else "")
+    return f"no trained checkpoint: {missing} missing{what}"
 
 
 @dataclass(frozen=True)
@@ -50,13 +70,13 @@ class DemoModels:
                 f"{self.remote_hw[0]}x{self.remote_hw[1]}, K={self.num_frames}")
 
 
-def resolve_models(checkpoint: str, preset: str, seed: int) -> DemoModels:
-    """checkpoint: a path, "auto" (``shipped_checkpoint()``, else random) or "none"."""
+def resolve_models(checkpoint: str, preset: str, seed: int, video: bool = False) -> DemoModels:
+    """checkpoint: a path, "auto" (``shipped_checkpoint(video)``, else random) or "none"."""
     from dedelayed_models.data.context_timing import DEFAULT_LIVE_DELAY_MS_RANGE
     from dedelayed_models.modeling import get_config, load_checkpoint
 
     if checkpoint == "auto":
-        checkpoint = shipped_checkpoint()
+        checkpoint = shipped_checkpoint(video)
     elif checkpoint == "none":
         checkpoint = ""
     if checkpoint:

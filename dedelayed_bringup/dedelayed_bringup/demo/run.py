@@ -1,6 +1,7 @@
 """`make demo`: robot + cloud over an emulated network on the synthetic world, then a report.
 
     python -m dedelayed_bringup.demo [--duration-s 40] [--delay-ms 50] [--outage-s 3] [--out demo_out]
+    python -m dedelayed_bringup.demo --video camvid      # a real labelled clip as the camera
 
 1. cloud (remote_node) in one DDS domain, robot (segmenter + fusion + uplink) in another, the
    link emulator between them (delay each way, jitter, loss); all with the same-host
@@ -9,6 +10,11 @@
    is cut for ``--outage-s`` seconds (the emulator's run-time ``link_up`` switch).
 3. everything is stopped, the recording scored (demo/scoring.py) and written (demo/report.py);
    the drive itself is in ``<out>/drive.mcap`` (rosbag2-compatible MCAP, demo/recorder.py).
+
+With ``--video`` the camera plays a real frames folder instead of the world (demo/video.py):
+``camvid`` = the shared labelled CamVid clip (101 frames at 15 fps, looped ``--video-loops``
+times), or any folder with frames/ (+ labels/, dataset.yaml), at its own frame rate; no outage
+unless ``--outage-s`` asks for one.
 """
 
 import argparse
@@ -18,7 +24,8 @@ import shutil
 import sys
 import time
 
-from dedelayed_bringup.demo.models import resolve_models
+from dedelayed_bringup.demo.models import missing_checkpoint_note, resolve_models
+from dedelayed_bringup.demo.video import resolve_video
 from dedelayed_bringup.demo.stack import (BRIDGE_READY_LINES, EMULATOR_NODE, LINKS, NAMESPACE, READY_LINES,
                          LinkSettings, camera_process, system_processes)
 from dedelayed_bringup.stack import Stack, StackError
@@ -26,26 +33,54 @@ from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints, free_tcp_
 from dedelayed_bringup.transport.discovery import same_host_profile_env, unicast_profile_env
 
 BAG_NAME = "drive.mcap"   # the recorded drive, in --out
+FRAME_LOG_NAME = "camera_frames.csv"   # --video: which clip frame each camera stamp showed, in --out
+WORLD_DEFAULTS = {"duration_s": 40.0, "outage_s": 3.0, "fps": 10.0}   # the world's drive
+VIDEO_OUTAGE_S = 0.0      # --video: no outage by default (figures cover every loop alike)
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except None ones (whose help says what they resolve to)."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
 
 
 def parse_args(argv):
     from dedelayed_models.data import world_seeds
 
     p = argparse.ArgumentParser(prog="make demo DEMO_ARGS=...", description=__doc__,
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                formatter_class=_HelpFormatter)
     p.add_argument("--delay-ms", type=float, default=50.0,
                    help="one-way link delay each direction [ms] (round trip = 2x)")
     p.add_argument("--jitter-ms", type=float, default=2.0, help="Gaussian jitter, std [ms]")
     p.add_argument("--loss", type=float, default=0.0, help="message loss probability [0-1]")
-    p.add_argument("--duration-s", type=float, default=40.0, help="length of the drive [s]")
-    p.add_argument("--outage-s", type=float, default=3.0,
-                   help="link outage injected in the middle of the drive [s]; 0 = none")
+    p.add_argument("--duration-s", type=float, default=None,
+                   help="length of the drive [s] (default: 40); with --video the clip's loops set "
+                        "it (--video-loops)")
+    p.add_argument("--outage-s", type=float, default=None,
+                   help="link outage injected in the middle of the drive [s]; 0 = none (default: 3 "
+                        "on the world, 0 with --video, so every loop of the clip is scored with the "
+                        "link up, the way an offline evaluation scores it)")
     p.add_argument("--motion", type=float, default=1.0, help="world motion knob (1 = calibrated)")
     p.add_argument("--seed", type=int, default=world_seeds("val", 1)[0],
                    help="world seed (validation range: never seen in training)")
-    p.add_argument("--fps", type=float, default=10.0,
-                   help="camera frame rate [Hz]; 10 lets the robot answer every frame (two "
-                        "passes: fused + local-only) beside the CPU cloud on 2 shared cores")
+    p.add_argument("--fps", type=float, default=None,
+                   help="camera frame rate [Hz] (default: 10, which lets the robot answer every "
+                        "frame (two passes: fused + local-only) beside the CPU cloud on 2 shared "
+                        "cores); a --video plays at its own rate (--video-fps)")
+    p.add_argument("--video", default="",
+                   help="play real frames as the robot's camera instead of the world: 'camvid' = "
+                        "the shared labelled CamVid clip (../shared/data/camvid-0016E5-val, 101 "
+                        "frames, 15 fps; the report adds the mIoU over CamVid's 11 classes and over "
+                        "the held-out frames 66-100), or a folder with frames/ (+ labels/ in "
+                        "trainIds, or the label_encoding its dataset.yaml states); --checkpoint auto "
+                        "then takes checkpoints/camvid/dedelayed.pt; '' = the world")
+    p.add_argument("--video-fps", type=float, default=0.0,
+                   help="--video: its frame rate [Hz]; 0 = the folder's own (dataset.yaml 'fps:', "
+                        "15 for CamVid); needed for a folder that states none")
+    p.add_argument("--video-loops", type=int, default=0,
+                   help="--video: play the clip this many times back to back; 0 = as many as make "
+                        "about a 20 s drive (3 for the 6.7 s CamVid clip)")
     p.add_argument("--camera-hw", default="auto",
                    help="camera image HxW [px]; 'auto' = the cloud model's input size (remote_hw "
                         "of the checkpoint), so the uplinked frame is never up-scaled")
@@ -53,7 +88,8 @@ def parse_args(argv):
                    help="dedelayed checkpoint for robot and cloud; 'auto' = the shipped "
                         "models/dedelayed_models/checkpoints/dedelayed_streaming.pt (trained for "
                         "output used one camera frame late, as a running robot's is), else "
-                        "dedelayed.pt, else random weights of --preset; 'none' = random weights")
+                        "dedelayed.pt (with --video: checkpoints/camvid/dedelayed.pt), else random "
+                        "weights of --preset; 'none' = random weights")
     p.add_argument("--preset", default="tiny",
                    help="model preset of the random weights used when there is no checkpoint")
     p.add_argument("--model-seed", type=int, default=0, help="seed of random weights")
@@ -106,6 +142,7 @@ def parse_args(argv):
             assert len(args.camera_hw) == 2 and min(args.camera_hw) >= 16
     except (ValueError, AssertionError):
         p.error(f"--camera-hw {args.camera_hw!r}: give HxW in pixels, e.g. 192x384, or 'auto'")
+    _resolve_drive(p, args)
     if args.cloud_netns and not (args.cloud_address and args.robot_address):
         p.error("--cloud-netns needs --cloud-address and --robot-address")
     if not 0 <= args.link_port <= 65535:
@@ -114,6 +151,29 @@ def parse_args(argv):
         p.error(f"--outage-s {args.outage_s} must be shorter than half of --duration-s "
                 f"{args.duration_s} (the outage is centred, with fused driving on both sides)")
     return args
+
+
+def _resolve_drive(p: argparse.ArgumentParser, args) -> None:
+    """Fills in the drive's length, rate and outage: the world's defaults, or the --video clip's
+    (its own rate, its loops); ``p.error`` names a flag that does not fit."""
+    if not args.video:
+        for key, value in WORLD_DEFAULTS.items():
+            if getattr(args, key) is None:
+                setattr(args, key, value)
+        return
+    if args.duration_s is not None:
+        p.error(f"--duration-s {args.duration_s:g} does not apply to --video: the drive is "
+                "--video-loops plays of the clip")
+    if args.fps is not None:
+        p.error(f"--fps {args.fps:g} sets the world camera's rate; --video plays at the clip's own "
+                "rate: give --video-fps to override it")
+    try:
+        video = resolve_video(args.video, args.video_fps, args.video_loops)
+    except (ValueError, FileNotFoundError) as exc:
+        p.error(f"--video {args.video}: {exc}")
+    args.fps, args.duration_s, args.video_loops = video.fps, video.duration_s, video.loops
+    if args.outage_s is None:
+        args.outage_s = VIDEO_OUTAGE_S
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -181,7 +241,13 @@ def run(args) -> dict:
     wall_start = time.time()
     os.makedirs(args.out, exist_ok=True)
     prefixes, envs = _cross_host(args)
-    models = resolve_models(args.checkpoint, args.preset, args.model_seed)
+    video = resolve_video(args.video, args.fps, args.video_loops) if args.video else None
+    if video:
+        print(f"[demo] camera: {video.describe()}")
+    models = resolve_models(args.checkpoint, args.preset, args.model_seed, video=bool(video))
+    if not models.trained and args.checkpoint == "auto":
+        print(f"[demo] WARNING: {missing_checkpoint_note(bool(video))}; falling back to random "
+              f"weights of preset {args.preset} (--preset)")
     print(f"[demo] models: {models.describe()}")
     if not args.max_feature_age_ms:
         args.max_feature_age_ms = models.trained_delay_ms[1]
@@ -190,9 +256,7 @@ def run(args) -> dict:
               f"{models.trained_delay_ms[1]:.0f} ms)")
     args.camera_hw = args.camera_hw or models.remote_hw
     if not models.trained:
-        print("[demo] WARNING: no trained checkpoint (models/dedelayed_models/checkpoints/"
-              "dedelayed_streaming.pt and dedelayed.pt are missing): the figures below come "
-              "from UNTRAINED random models")
+        print("[demo] WARNING: the figures below come from UNTRAINED random models")
     robot_domain = args.domain_id or random.SystemRandom().randint(20, 98)
     cloud_domain = robot_domain + 1
     env = {**same_host_profile_env(os.path.join(os.path.abspath(args.out), "fastdds_same_host.xml")),
@@ -210,6 +274,7 @@ def run(args) -> dict:
     print(f"[demo] link: {args.link}{dialled}; FeatureMaps signed with {certs}/cloud.key, "
           "verified against cloud.pem")
     output = None if args.quiet else sys.stdout
+    frame_log = os.path.join(os.path.abspath(args.out), FRAME_LOG_NAME) if video else ""
     cut_s = restore_s = None
     with Stack(specs, output=output) as system:
         ready = {**READY_LINES, **(BRIDGE_READY_LINES if args.link == "zenoh-tls" else {})}
@@ -221,7 +286,8 @@ def run(args) -> dict:
         camera = camera_process(seed=args.seed, motion=args.motion, fps=args.fps,
                                 camera_hw=args.camera_hw, duration_s=args.duration_s,
                                 robot_domain=robot_domain, env={**env, **(envs or {}).get("robot", {})},
-                                prefix=(prefixes or {}).get("robot", ()))
+                                prefix=(prefixes or {}).get("robot", ()),
+                                source_parameters=video.camera_parameters(frame_log) if video else None)
         try:
             with Stack([camera], output=output) as camera_stack:
                 camera_stack.wait_for_output("camera", "playing", timeout_s=120)
@@ -255,7 +321,8 @@ def run(args) -> dict:
             recording = recorder.close()
     print(f"[demo] stopped every node; scoring {len(recording.truth)} ground-truth frames")
     return write_report(args, models, link, recording, cut_s=cut_s, restore_s=restore_s,
-                        cpu_cores=cpu, wall_start=wall_start)
+                        cpu_cores=cpu, wall_start=wall_start, video=video,
+                        frame_log=frame_log or None)
 
 
 def main(argv=None) -> int:

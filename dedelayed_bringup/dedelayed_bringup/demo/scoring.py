@@ -6,6 +6,11 @@ that output describes; instants before an output's first answer count as all wro
 outputs face the same frames and the same timing: Dedelayed and local-only are computed by the
 robot on the same frame (``publish_local_only``), remote-only is the cloud's own answer carried
 back over the same emulated link.
+
+A real clip (``--video``) is scored the same way, and ``frame_set_scores`` restricts the same
+streaming pairs to the instants showing chosen frames of the clip (the camera's frame log says
+which frame each stamp showed), with the mIoU over the classes the dataset labels beside the
+19-class one.
 """
 
 from typing import Dict, List, Optional, Sequence
@@ -13,7 +18,8 @@ from typing import Dict, List, Optional, Sequence
 import cv2
 import numpy as np
 
-from dedelayed_models.evaluation import SemSegEvaluator, StreamingEvaluator, pair_streaming
+from dedelayed_models.classes import IGNORE_ID
+from dedelayed_models.evaluation import SemSegEvaluator, StreamingEvaluator, pair_streaming, subset_miou
 
 from dedelayed_bringup.demo.recorder import STREAMS, Recording
 
@@ -69,7 +75,9 @@ def streaming_scores(rec: Recording, phases: Dict[str, tuple], bin_s: float = 1.
     return result
 
 
-def _score_subset(gts, preds, pairs, indexes: List[int]) -> Optional[float]:
+def _evaluate_subset(gts, preds, pairs, indexes: List[int]) -> Optional[dict]:
+    """``SemSegEvaluator.evaluate()`` over the instants ``indexes`` (streaming ``pairs``: the
+    output each instant is scored against, None = none yet, all wrong); None for no instants."""
     if not indexes:
         return None
     evaluator = SemSegEvaluator()
@@ -77,7 +85,48 @@ def _score_subset(gts, preds, pairs, indexes: List[int]) -> Optional[float]:
         j = pairs[i]
         pred = preds[j] if j is not None else np.full(gts[i].shape, -1, np.int64)
         evaluator.process(pred, gts[i])
-    return evaluator.evaluate()["mIoU"]
+    return evaluator.evaluate()
+
+
+def _score_subset(gts, preds, pairs, indexes: List[int]) -> Optional[float]:
+    result = _evaluate_subset(gts, preds, pairs, indexes)
+    return None if result is None else result["mIoU"]
+
+
+def frame_set_scores(rec: Recording, frame_of: Dict[float, tuple], frame_sets: Dict[str, tuple],
+                     class_names: Sequence[str]) -> dict:
+    """Streaming mIoU per stream over the labelled instants that show source frames in each set.
+
+    frame_of: camera stamp [s] rounded to 1 us -> (source frame, loop), the camera's frame log
+    (``synthetic_camera_node.read_frame_log``); frame_sets: name -> [start, stop) source frames;
+    class_names: the classes the dataset labels. Instants are paired with outputs over the whole
+    drive, exactly as ``streaming_scores`` pairs them; a set only picks which instants count.
+    Returns {"sets": {name: {"frames", "instants"}}, "instants_not_in_log", stream: {name:
+    {"mIoU" (19 classes), "mIoU_dataset_classes"}}}.
+    """
+    truth = sorted(rec.truth, key=lambda x: x[0])
+    gt_times = [t for t, _ in truth]
+    gts = [g for _, g in truth]
+    hw = gts[0].shape if gts else (0, 0)
+    shown = [frame_of.get(round(t, 6)) for t in gt_times]
+    labelled = [bool((g != IGNORE_ID).any()) for g in gts]
+    members = {name: [i for i, f in enumerate(shown) if f is not None and labelled[i] and lo <= f[0] < hi]
+               for name, (lo, hi) in frame_sets.items()}
+    result = {"sets": {name: {"frames": [lo, hi - 1], "instants": len(members[name])}
+                       for name, (lo, hi) in frame_sets.items()},
+              "instants_not_in_log": sum(f is None for f in shown),
+              "dataset_classes": list(class_names)}
+    for stream in STREAMS:
+        outputs = rec.outputs.get(stream, [])
+        pairs = pair_streaming(gt_times, [received for _, received, _ in outputs])
+        preds = [_at_size(ids, hw) for _, _, ids in outputs]
+        result[stream] = {}
+        for name, indexes in members.items():
+            scores = _evaluate_subset(gts, preds, pairs, indexes)
+            result[stream][name] = {
+                "mIoU": None if scores is None else scores["mIoU"],
+                "mIoU_dataset_classes": None if scores is None else subset_miou(scores, class_names)}
+    return result
 
 
 def frame_modes(rec: Recording) -> dict:

@@ -135,12 +135,15 @@ CAMERA_SUBSCRIBERS = 3
 
 
 def camera_process(*, seed: int, motion: float, fps: float, camera_hw, duration_s: float,
-                   robot_domain: int, env: Dict[str, str], prefix: Sequence[str] = ()
-                   ) -> NodeProcess:
+                   robot_domain: int, env: Dict[str, str], prefix: Sequence[str] = (),
+                   source_parameters: Dict[str, object] = None) -> NodeProcess:
+    """The camera node playing world ``seed`` at ``fps`` [Hz] and ``camera_hw`` (H, W) [px] for
+    ``duration_s``; ``source_parameters`` adds node parameters, e.g. a frames folder to play
+    instead (``demo.video.DemoVideo.camera_parameters``)."""
     return NodeProcess(
         "camera", module="dedelayed_bringup.synthetic_camera_node", required=False,
         env={**env, "ROS_DOMAIN_ID": str(robot_domain)}, prefix=prefix,
         parameters={"seed": int(seed), "motion": float(motion), "fps": float(fps),
                     "height": int(camera_hw[0]), "width": int(camera_hw[1]),
                     "duration_s": float(duration_s), "min_subscribers": CAMERA_SUBSCRIBERS,
-                    "start_delay_s": 1.0})
+                    "start_delay_s": 1.0, **(source_parameters or {})})

@@ -100,7 +100,9 @@ def run_sweep(args, run_drive: Callable) -> Dict:
         drive = copy.copy(args)
         drive.delay_ms = rtt / 2.0
         drive.jitter_ms = args.sweep_jitter_ms / math.sqrt(2.0)
-        drive.duration_s, drive.outage_s = args.sweep_duration_s, 0.0
+        drive.outage_s = 0.0
+        if not getattr(args, "video", ""):   # a --video drive is its clip's loops long
+            drive.duration_s = args.sweep_duration_s
         drive.out = os.path.join(args.out, f"rtt_{rtt:g}")
         drive.sweep_rtt_ms = None
         print(f"[sweep] round trip {rtt:g} ms: {drive.duration_s:g} s drive", flush=True)
@@ -109,7 +111,7 @@ def run_sweep(args, run_drive: Callable) -> Dict:
         rows.append(sweep_row(rtt, figures))
         print(f"[sweep] round trip {rtt:g} ms: " + ", ".join(
             f"{label} {rows[-1][key]:.2f}" for key, label in STREAMS), flush=True)
-    result = {"fps": args.fps, "duration_s": args.sweep_duration_s, "jitter_ms": args.sweep_jitter_ms,
+    result = {"fps": args.fps, "duration_s": drive.duration_s, "jitter_ms": args.sweep_jitter_ms,
               "models": models, "rows": rows, "checks": ordering_checks(rows)}
     result["ok"] = all(r["num_missing"] == 0 for r in rows)
     os.makedirs(args.out, exist_ok=True)
