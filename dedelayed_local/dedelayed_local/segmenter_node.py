@@ -44,7 +44,7 @@ PARAMETERS = (
               "the same frame segmented without remote features (when publish_local_only)"),
     Parameter("class_names_topic", CLASS_NAMES_TOPIC, "JSON class table, latched"),
     Parameter("checkpoint", "", "local or dedelayed checkpoint (.pt); empty = random weights of `preset`"),
-    Parameter("preset", "small", "model preset used when checkpoint is empty (tiny/small/paper)"),
+    Parameter("preset", "small", "model preset used when checkpoint is empty (tiny/small/camvid/paper)"),
     Parameter("seed", 0, "seed of the random weights when checkpoint is empty"),
     Parameter("image_height", 0, "local model input height [px]; 0 = the checkpoint's"),
     Parameter("image_width", 0, "local model input width [px]; 0 = the checkpoint's"),

@@ -20,7 +20,7 @@ NODE_NAME = "remote_node"
 PARAMETERS = (
     Parameter("checkpoint", "", "Remote or dedelayed checkpoint file; '' = random weights of `preset` "
                                 "and `seed` (tests only, logged as a warning)."),
-    Parameter("preset", "small", "Model preset (tiny/small/paper) used when `checkpoint` is ''; a "
+    Parameter("preset", "small", "Model preset (tiny/small/camvid/paper) used when `checkpoint` is ''; a "
                                  "checkpoint carries its own."),
     Parameter("seed", 0, "torch seed for random weights; the robot must use the same to match identities."),
     Parameter("device", "cpu", "Inference device: cpu, cuda or cuda:N (cuda fails clearly without a GPU)."),
