@@ -35,6 +35,7 @@ from .evaluation.semseg import subset_miou
 from .evaluation.sweeps import (LIVE_METHODS, LOCAL_METHODS, METHODS, best_local, delay_sweep,
                                 eval_dataset, expected_under_jitter, jitter_matrix, miou)
 from .modeling import load_checkpoint, scaled_local_hw
+from .modeling.config import local_stage1_channels
 from .train.config import data_section
 
 
@@ -249,7 +250,7 @@ def main(argv=None) -> int:
                "setup": {
         "checkpoints": f"{args.checkpoints} (local {loaded.identity.get('local')}, remote "
                        f"{loaded.identity.get('remote')})",
-        "model": f"{mcfg.name}: local {mcfg.local_hw[0]}x{mcfg.local_hw[1]} (C={mcfg.local.channels[0]}), "
+        "model": f"{mcfg.name}: local {mcfg.local_hw[0]}x{mcfg.local_hw[1]} (C={local_stage1_channels(mcfg.local)}), "
                  f"remote {mcfg.remote_hw[0]}x{mcfg.remote_hw[1]}, K={mcfg.remote.num_frames}, "
                  f"{mcfg.remote.vit_attention} space-time attention"}}
     if real:

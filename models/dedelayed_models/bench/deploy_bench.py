@@ -21,6 +21,7 @@ import torch
 from ..data.timing import DEFAULT_FPS
 from ..data.uplink import WEBP_QUALITY
 from ..modeling import get_config, stage1_grid
+from ..modeling.config import local_stage1_channels
 from ..modeling.fusion import fuse
 from ..transport.feature_codec import ENCODINGS, FLOAT32, encode_features
 from .models_bench import BUDGET_RATIO
@@ -90,7 +91,7 @@ def link_bytes(preset: str, encodings: Sequence[str] = ENCODINGS, uplink_frames:
     cfg = get_config(preset)
     hr, wr = cfg.remote_hw
     up = uplink_bytes(hr, wr, uplink_frames)
-    shape = (cfg.local.channels[0], *stage1_grid(cfg.local_hw))
+    shape = (local_stage1_channels(cfg.local), *stage1_grid(cfg.local_hw))
     z = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
     down = {}
     for enc in encodings:
