@@ -129,3 +129,17 @@ def test_zero_shot_reproduces_the_reference_figure():
     result = zero_shot_camvid(net, camvid_shared_root(), (480, 640))
     assert result["frames"] == 101
     assert abs(result["mIoU"] - 59.2) <= 1.0, result
+
+
+def test_a_fine_tuned_checkpoint_starts_a_backbone_of_its_width(tmp_path):
+    """init.remote_pretrained may name a project checkpoint whose local model is a fine-tuned
+    ESPNetv2: the cloud's backbone of the same width starts from exactly those weights."""
+    cfg = get_config("camvid")
+    torch.manual_seed(1)
+    model = build_model(cfg)
+    save_checkpoint(tmp_path / "fine_tuned.pt", model, cfg)
+    backbone = ESPNetv2Features(cfg.local.width)
+    load_pretrained(backbone, str(tmp_path / "fine_tuned.pt"))
+    assert all(torch.equal(v, model.local.state_dict()[k]) for k, v in backbone.state_dict().items())
+    with pytest.raises(ValueError, match="needs an ESPNetv2 local model of that width"):
+        load_pretrained(ESPNetv2Features(2.0), str(tmp_path / "fine_tuned.pt"))

@@ -4,7 +4,8 @@ Weights are never downloaded. Each entry names a file under the shared data fold
 (``data/paths.py``: ``$DEDELAYED_SHARED_DATA`` or ``<repo>/../shared/data``), where it came from,
 its licence, its checksum, the network it fits and what it is known to score; a training config
 starts a model from one with ``init.local_pretrained`` / ``init.remote_pretrained`` (an entry
-name, or a path to a file of the same layout).
+name, a path to a file of the same layout, or a project checkpoint whose local model is a
+fine-tuned network of that family and width).
 
 ESPNetv2 Cityscapes weights (``sacmehta/EdgeNets`` commit 2b232d3f7fb6, MIT licence; trained on
 Cityscapes fine annotations, whose terms are non-commercial research use): 20 outputs (trainIds
@@ -112,5 +113,21 @@ def load_pretrained(module: nn.Module, name_or_path: str, *, verify_checksum: bo
             raise ValueError(f"{path}: sha256 starts {sha256_prefix(path)}, expected "
                              f"{entry.sha256_prefix}; the file is corrupt or another version")
     state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and "state_dict" in state and "kind" in state:
+        state = _local_weights_of_checkpoint(state, module, path)
     load_weights(module, state, source=str(path))
     return entry
+
+
+def _local_weights_of_checkpoint(payload: dict, module: nn.Module, path: Path) -> dict:
+    """The local model's state dict of a ``save_checkpoint`` file (a fine-tuned network of this
+    family), checked to be the same family and width as ``module``."""
+    local = payload.get("config", {}).get("local", {})
+    family, width = local.get("family", "world"), float(local.get("width", 1.0))
+    if payload["kind"] not in ("local", "dedelayed") or family != "espnetv2" \
+            or abs(width - float(getattr(module, "width", -1))) > 1e-9:
+        raise ValueError(f"{path}: a {payload['kind']} checkpoint whose local model is {family} "
+                         f"s={width}; starting {type(module).__name__} s={getattr(module, 'width', '?')} "
+                         "needs an ESPNetv2 local model of that width")
+    prefix = "local." if payload["kind"] == "dedelayed" else ""
+    return {k[len(prefix):]: v for k, v in payload["state_dict"].items() if k.startswith(prefix)}

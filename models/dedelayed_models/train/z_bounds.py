@@ -2,14 +2,16 @@
 
     python -m dedelayed_models.train.z_bounds --checkpoint models/dedelayed_models/checkpoints/dedelayed.pt
 
-Runs the checkpoint's remote model on training-split world drives at every delay of 0 to
-``--max-delay-frames`` and writes the per-channel minimum and maximum of z to
+Runs the checkpoint's remote model on training-split world drives (or, with ``--dataset SOURCE
+--data KEY=VALUE ...``, the training frames of real video, e.g. ``--dataset camvid --data
+"train_frame_range=[0,60]" resize=squash``) at every delay of 0 to ``--max-delay-frames`` and writes the per-channel minimum and maximum of z to
 ``<checkpoint stem>.z_bounds.json`` (``transport.z_bounds``). No training; a few seconds on CPU.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -18,19 +20,27 @@ from ..evaluation.sweeps import _batches, eval_dataset
 from ..modeling import load_checkpoint
 from ..transport.z_bounds import ZBounds, save_z_bounds, sidecar_path
 from ..data import world_sources
+from ..data.datasets import SOURCES, prepared_sources
 from ..data.uplink import WEBP_QUALITY
+from .config import data_section
 
 
 @torch.no_grad()
 def measure_z_bounds(checkpoint: str, sequences: int = 4, frames: int = 24,
-                     max_delay_frames: int = 6, batch_size: int = 8) -> ZBounds:
+                     max_delay_frames: int = 6, batch_size: int = 8, dataset: str = "world",
+                     data: Sequence[str] = ()) -> ZBounds:
     loaded = load_checkpoint(checkpoint)
     if loaded.kind != "dedelayed":
         raise ValueError(f"{checkpoint} holds a '{loaded.kind}' model; z bounds need the "
                          "dedelayed (fusion-stage) checkpoint the robot and cloud share")
     model, cfg = loaded.model.eval(), loaded.config
-    sources = world_sources("train", sequences, frames, motion=1.0, local_hw=cfg.local_hw,
-                            remote_hw=cfg.remote_hw, uplink_quality=WEBP_QUALITY)
+    if dataset == "world":
+        sources = world_sources("train", sequences, frames, motion=1.0, local_hw=cfg.local_hw,
+                                remote_hw=cfg.remote_hw, uplink_quality=WEBP_QUALITY)
+        source = f"{sequences} train world drives x {frames} frames"
+    else:
+        sources, _ = prepared_sources(data_section(dataset, data), "train", cfg, WEBP_QUALITY)
+        source = f"{dataset} training frames ({', '.join(s.name for s in sources[:3])})"
     dataset = eval_dataset(sources, cfg, max_delay_frames)
     low = high = None
     for delay in range(max_delay_frames + 1):
@@ -41,8 +51,7 @@ def measure_z_bounds(checkpoint: str, sequences: int = 4, frames: int = 24,
             b_low, b_high = per_channel.min(1).values.numpy(), per_channel.max(1).values.numpy()
             low = b_low if low is None else np.minimum(low, b_low)
             high = b_high if high is None else np.maximum(high, b_high)
-    source = (f"{sequences} train world drives x {frames} frames, delays 0-{max_delay_frames} "
-              f"frames, WebP q85")
+    source += f", delays 0-{max_delay_frames} frames, WebP q85"
     return ZBounds(loaded.identity["remote"], low.astype(np.float32), high.astype(np.float32),
                    source)
 
@@ -53,8 +62,13 @@ def main(argv=None) -> int:
     parser.add_argument("--sequences", type=int, default=4)
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--max-delay-frames", type=int, default=6)
+    parser.add_argument("--dataset", default="world", choices=SOURCES,
+                        help="world drives, or the training frames of a real source")
+    parser.add_argument("--data", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="real source: training config data keys without 'data.'")
     args = parser.parse_args(argv)
-    bounds = measure_z_bounds(args.checkpoint, args.sequences, args.frames, args.max_delay_frames)
+    bounds = measure_z_bounds(args.checkpoint, args.sequences, args.frames, args.max_delay_frames,
+                              dataset=args.dataset, data=args.data)
     path = sidecar_path(args.checkpoint)
     save_z_bounds(path, bounds)
     print(f"{path}: {len(bounds.low)} channels, low {bounds.low.min():.3g}..{bounds.low.max():.3g}, "
