@@ -156,7 +156,8 @@ def _per_class_columns(delays: List[int]) -> List[tuple]:
     """(method, delay index) columns of the per-class table: what staleness costs each class
     (remote image now and at the largest delay) and what each method keeps at that delay."""
     last = len(delays) - 1
-    cols = [("local image", 0), ("local only", 0), ("remote image", 0), ("remote image", last), ("remote predictive", last),
+    cols = [("local image", 0), ("local only", 0), ("remote image", 0), ("remote image", last),
+            ("remote predictive", last),
             ("dedelayed", last)]
     return list(dict.fromkeys(cols))
 

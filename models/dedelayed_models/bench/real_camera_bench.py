@@ -1,7 +1,7 @@
 """What each side of a real-camera checkpoint costs per frame: MACs and CPU time.
 
-    python -m dedelayed_models.bench.real_camera_bench [--checkpoint models/dedelayed_models/checkpoints/camvid/dedelayed.pt]
-        [--reps 30] [--out bench_out/real_camera.json]
+    python -m dedelayed_models.bench.real_camera_bench [--reps 30] [--out bench_out/real_camera.json]
+        [--checkpoint models/dedelayed_models/checkpoints/camvid/dedelayed.pt]
 
 * MACs (``macs.count_macs``, on the meta device): the robot's model per frame (local-only and
   fused), the cloud's image backbone per uplinked frame, and the cloud's answer (its temporal

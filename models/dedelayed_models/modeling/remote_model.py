@@ -87,7 +87,8 @@ class RemoteModel(nn.Module):
         self.default_grid_hw = stage1_grid(local_hw) if local_hw else None
         self.image_backbone = build_image_backbone(cfg)                      # stride 8, any family
         self.frame_cache: Optional[FrameFeatureCache] = None                 # see use_frame_cache
-        self.patch_merge = nn.Conv2d(self.image_backbone.out_channels, d_model, cfg.merge_size, cfg.merge_size)  # stride 8*merge_size
+        self.patch_merge = nn.Conv2d(self.image_backbone.out_channels, d_model,          # stride
+                                     cfg.merge_size, cfg.merge_size)                      # 8*merge_size
         self.time_embedding = nn.Parameter(torch.zeros(1, d_model, cfg.num_frames, 1, 1))
         nn.init.trunc_normal_(self.time_embedding, std=0.02)
         self.pos = nn.Conv3d(d_model, d_model, 3, 1, 1, groups=d_model)

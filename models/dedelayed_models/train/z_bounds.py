@@ -4,7 +4,8 @@
 
 Runs the checkpoint's remote model on training-split world drives (or, with ``--dataset SOURCE
 --data KEY=VALUE ...``, the training frames of real video, e.g. ``--dataset camvid --data
-"train_frame_range=[0,60]" resize=squash``) at every delay of 0 to ``--max-delay-frames`` and writes the per-channel minimum and maximum of z to
+"train_frame_range=[0,60]" resize=squash``) at every delay of 0 to ``--max-delay-frames`` and
+writes the per-channel minimum and maximum of z to
 ``<checkpoint stem>.z_bounds.json`` (``transport.z_bounds``). No training; a few seconds on CPU.
 """
 
