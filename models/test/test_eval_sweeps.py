@@ -68,3 +68,22 @@ def test_evaluate_cli_writes_report(tmp_path):
                 "fig11_local_resolution.png", "motion_sweep.png"):
         assert (out / png).stat().st_size > 1000
     assert "| dedelayed |" in (out / "report.md").read_text()
+
+
+def test_real_video_targets_use_the_stronger_local_baseline():
+    """On real video every target compares with the stronger of the separately trained local
+    model and the fused model's own local without z."""
+    from dedelayed_models.evaluate import real_video_checks
+
+    flat = [50.0] * 5
+    sweep = {"local image": flat, "local only": [58.0] * 5, "remote image": [66.5, 60, 56, 53, 51],
+             "remote predictive": [66.5, 61, 57, 54, 52], "dedelayed": [66.0, 65, 63.5, 62, 62.5]}
+    results = {"frame_ms": 66.7, "classes": ["road"],
+               "delay_sweep": {"delays_frames": [0, 1, 2, 3, 4], "mIoU_dataset_classes": sweep}}
+    checks = {c["target"]: c for c in real_video_checks(results)}
+    at0 = checks["remote image >= best local-only + 8 at 0 ms (dataset classes)"]
+    assert at0["met"] and "local only 58.00" in at0["measured"]
+    assert checks["dedelayed within 1 of the better single model at 0 ms (dataset classes)"]["met"]
+    assert checks["dedelayed >= best local-only + 5 at 133 ms (dataset classes)"]["met"]
+    assert not checks["dedelayed >= best local-only + 5 at 267 ms (dataset classes)"]["met"]   # +4.5
+    assert checks["dedelayed >= remote predictive at 267 ms (dataset classes)"]["met"]
