@@ -35,6 +35,7 @@ def measure_z_bounds(checkpoint: str, sequences: int = 4, frames: int = 24,
         raise ValueError(f"{checkpoint} holds a '{loaded.kind}' model; z bounds need the "
                          "dedelayed (fusion-stage) checkpoint the robot and cloud share")
     model, cfg = loaded.model.eval(), loaded.config
+    model.remote.use_frame_cache()   # every frame is seen at every delay; the backbone is frozen
     if dataset == "world":
         sources = world_sources("train", sequences, frames, motion=1.0, local_hw=cfg.local_hw,
                                 remote_hw=cfg.remote_hw, uplink_quality=WEBP_QUALITY)
