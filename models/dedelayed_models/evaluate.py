@@ -83,11 +83,17 @@ def checks(results: Dict) -> List[Dict]:
                         "measured": f"{g:+.2f} ({m['dedelayed'][i]:.2f} vs {name} {local:.2f})",
                         "met": g >= margin})
     for fps, row in live.items():
-        m, n = row["mIoU"], len(row["delays_ms"])
+        # real video: over the classes the dataset labels (a model never trained on the others
+        # can gain or lose on them by chance in the 19-class figure)
+        metric = "dataset classes" if "mIoU_dataset_classes" in row else "19 classes"
+        m, n = row.get("mIoU_dataset_classes", row["mIoU"]), len(row["delays_ms"])
         baselines = [k for k in m if k != "dedelayed"]
         gaps = [m["dedelayed"][i] - max(m[k][i] for k in baselines) for i in range(n)]
-        out.append({"target": f"dedelayed >= every baseline at every delay 0-{row['delays_ms'][-1]:.0f} ms ({fps} fps)",
-                    "measured": "min margin " + f"{min(gaps):+.2f}", "met": min(gaps) >= 0})
+        worst = min(range(n), key=lambda i: gaps[i])
+        out.append({"target": f"dedelayed >= every baseline at every delay 0-{row['delays_ms'][-1]:.0f} ms "
+                              f"({fps} fps, {metric})",
+                    "measured": f"min margin {gaps[worst]:+.2f} (at {row['delays_ms'][worst]:.0f} ms)",
+                    "met": gaps[worst] >= 0})
     if "delay_sweep" in results and "classes" in results:
         out.extend(real_video_checks(results))
     elif "delay_sweep" in results:
