@@ -28,6 +28,7 @@ import torch.nn as nn
 
 from ..data.paths import shared_data_dir
 from .checkpoint import load_weights
+from .espnetv2 import ESPNetv2Segmentation
 
 ESPNETV2_FOLDER = "pretrained/espnetv2-cityscapes"
 
@@ -101,8 +102,7 @@ def load_pretrained(module: nn.Module, name_or_path: str, *, verify_checksum: bo
     a strict state-dict load; checks the family, width and (for registry entries) the checksum."""
     path, entry = resolve(name_or_path)
     if entry is not None:
-        family = getattr(module, "width", None)
-        if family is None:
+        if not isinstance(module, ESPNetv2Segmentation):
             raise ValueError(f"pretrained weights {entry.name} are {entry.family}; "
                              f"{type(module).__name__} is another family")
         if abs(float(module.width) - entry.width) > 1e-9:
@@ -125,7 +125,7 @@ def _local_weights_of_checkpoint(payload: dict, module: nn.Module, path: Path) -
     local = payload.get("config", {}).get("local", {})
     family, width = local.get("family", "world"), float(local.get("width", 1.0))
     if payload["kind"] not in ("local", "dedelayed") or family != "espnetv2" \
-            or abs(width - float(getattr(module, "width", -1))) > 1e-9:
+            or not isinstance(module, ESPNetv2Segmentation) or abs(width - module.width) > 1e-9:
         raise ValueError(f"{path}: a {payload['kind']} checkpoint whose local model is {family} "
                          f"s={width}; starting {type(module).__name__} s={getattr(module, 'width', '?')} "
                          "needs an ESPNetv2 local model of that width")
