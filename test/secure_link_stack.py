@@ -11,43 +11,37 @@ import time
 from collections import deque
 from typing import Dict, List
 
-from dedelayed_bringup.demo.stack import (BRIDGE_READY_LINES, READY_LINES, camera_process,
-                                          link_bridge_process)
+from dedelayed_bringup.demo.stack import BRIDGE_READY_LINES, READY_LINES, camera_process
+from dedelayed_bringup.graph import cloud_processes as graph_cloud, link_bridge_process
+from dedelayed_bringup.graph import robot_processes as graph_robot, with_domain
 from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints
 from dedelayed_bringup.stack import NodeProcess
 from dedelayed_models.modeling import get_config
 
 PRESET, SEED = "tiny", 5
+WEIGHTS = {"checkpoint": "random", "preset": PRESET, "seed": SEED}
 SEGMENTER_STATUS = "dedelayed_segmenter: segmentation"
+BRIDGE_PARAMETERS = {"diagnostics_period_s": 0.2, "reconnect_period_s": 0.3}
 __all__ = ["BRIDGE_READY_LINES", "READY_LINES", "cloud_processes", "robot_processes",
            "robot_bridge", "Observer"]
-
-
-def _bridge(name, role, domain_id, env, endpoint, certs, stem, namespace, robots, cert_dir=None):
-    return link_bridge_process(
-        name, role=role, namespace=namespace, env={**env, "ROS_DOMAIN_ID": str(domain_id)},
-        endpoint=endpoint, certs=certs, stem=stem, robots=robots, cert_dir=cert_dir or "",
-        parameters={"diagnostics_period_s": 0.2, "reconnect_period_s": 0.3})
 
 
 def cloud_processes(*, domain_id: int, env: Dict[str, str], certs: str, port: int,
                     robots: List[str]) -> List[NodeProcess]:
     """remote_node (signing with cloud.key) and the cloud link_bridge listening on ``port``."""
-    cloud = NodeProcess(
-        "cloud", module="dedelayed_remote.remote_node",
-        env={**env, "ROS_DOMAIN_ID": str(domain_id)},
-        parameters={"preset": PRESET, "seed": SEED, "robot_namespaces": list(robots),
-                    "feature_signing_key": f"{certs}/cloud.key", "diagnostics_period_s": 0.5})
-    listen = bridge_endpoints("", port)["cloud"]
-    return [cloud, _bridge("cloud_bridge", "cloud", domain_id, env, listen,
-                           certs, "cloud", "/", robots)]
+    return graph_cloud(robot_namespaces=list(robots), certs=certs, link="zenoh",
+                       listen_endpoint=bridge_endpoints("", port)["cloud"],
+                       env=with_domain(env, domain_id), bridge_parameters=BRIDGE_PARAMETERS,
+                       parameters={**WEIGHTS, "diagnostics_period_s": 0.5})
 
 
 def robot_bridge(name: str, *, namespace: str, domain_id: int, env: Dict[str, str], certs: str,
                  port: int, stem: str, cert_dir: str = None) -> NodeProcess:
     """A robot's link_bridge dialling the cloud with ``<cert_dir or certs>/<stem>.pem``."""
-    return _bridge(name, "robot", domain_id, env, bridge_endpoints("", port)["robot"], certs, stem,
-                   namespace, [namespace], cert_dir)
+    return link_bridge_process(
+        name, role="robot", namespace=namespace, env=with_domain(env, domain_id),
+        endpoint=bridge_endpoints("", port)["robot"], certs=certs, stem=stem,
+        robots=[namespace], cert_dir=cert_dir or "", parameters=BRIDGE_PARAMETERS)
 
 
 def robot_processes(prefix: str, *, namespace: str, domain_id: int, env: Dict[str, str],
@@ -55,13 +49,11 @@ def robot_processes(prefix: str, *, namespace: str, domain_id: int, env: Dict[st
                     max_feature_age_ms: float) -> List[NodeProcess]:
     """robot_main (segmenter, fusion verifying cloud.pem, uplink) and the demo's camera."""
     config = get_config(PRESET)
-    robot = NodeProcess(
-        f"{prefix}", module="dedelayed_local.robot_main", namespace=namespace,
-        env={**env, "ROS_DOMAIN_ID": str(domain_id)},
-        parameters={"preset": PRESET, "seed": SEED, "backend": "onnxruntime",
+    [robot] = graph_robot(
+        name=prefix, namespace=namespace, certs=certs, env=with_domain(env, domain_id),
+        parameters={**WEIGHTS, "backend": "onnxruntime",
                     "cache_dir": str(tmp_path), "diagnostics_period_s": 0.2,
                     "publish_overlay": False, "image_queue_depth": 60,
-                    "feature_verify_key": f"{certs}/cloud.pem",
                     "max_feature_age_ms": float(max_feature_age_ms),
                     "remote_height": config.remote_hw[0], "remote_width": config.remote_hw[1]})
     camera = camera_process(seed=1_000_000 + domain_id, motion=1.0, fps=fps,

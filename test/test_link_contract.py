@@ -42,15 +42,19 @@ def test_emulator_yaml_relays_exactly_the_contract():
                                          if t.direction == contract.DOWN]
 
 
-def test_robot_yaml_topics_are_the_contract_names():
-    cfg = yaml.safe_load(open(os.path.join(REPO, "dedelayed_local", "config", "robot.yaml")))
-    values = {k: v for node in cfg.values() for k, v in node["ros__parameters"].items()
-              if k.endswith("_topic")}
-    assert values["features_topic"] == contract.FEATURES.name
-    assert values["delay_report_topic"] == contract.DELAY_REPORT.name
-    assert values["uplink_topic"] == contract.UPLINK.name
-    assert values["segmentation_topic"] == contract.SEGMENTATION_TOPIC
-    assert values["image_topic"] == contract.CAMERA_TOPIC
+def test_robot_topics_are_fixed_names_renamed_by_remapping_only():
+    """No node parameter names a topic: topics are the contract's fixed names, and the camera
+    input 'image' is remapped (graph.robot_processes, the launch files' image:=)."""
+    from dedelayed_bringup.graph import robot_processes
+
+    for path in ("dedelayed_local/config/robot.yaml", "dedelayed_remote/config/remote.yaml",
+                 "dedelayed_bringup/config/synthetic_camera.yaml"):
+        cfg = yaml.safe_load(open(os.path.join(REPO, path)))
+        names = [k for node in cfg.values() for k in node["ros__parameters"]]
+        assert not [k for k in names if k.endswith("_topic")], path
+    (robot,) = robot_processes(namespace="/robot1")
+    assert robot.remappings == {contract.IMAGE_INPUT: contract.CAMERA_TOPIC}
+    assert not contract.IMAGE_INPUT.startswith("/") and not contract.CAMERA_OUTPUT.startswith("/")
 
 
 def test_contract_topics_are_relative_and_typed():

@@ -1,7 +1,8 @@
 """`synthetic_camera`: plays the synthetic world, a video or a frames folder as a camera, in real time.
 
-    out  /camera/image_raw       sensor_msgs/Image rgb8, header.stamp = robot clock at publish
-    out  /camera/ground_truth    sensor_msgs/Image mono8 trainIds (exact labels), same header
+    out  camera/image_raw        sensor_msgs/Image rgb8, header.stamp = robot clock at publish
+    out  camera/ground_truth     sensor_msgs/Image mono8 trainIds (exact labels), same header
+    (fixed relative names: /camera/... in the root namespace; rename them by remapping)
 
 The whole drive is rendered before the first frame goes out (about 10 ms per frame here), so
 rendering time never moves a stamp and never competes for the CPU with the robot during the
@@ -46,7 +47,7 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
-from dedelayed_link import CAMERA_TOPIC, DIAGNOSTICS_TOPIC
+from dedelayed_link import CAMERA_OUTPUT, DIAGNOSTICS_TOPIC, GROUND_TRUTH_OUTPUT
 from dedelayed_link.params import Parameter, declare_parameters
 from dedelayed_link.ros_main import run_nodes
 from dedelayed_local.image_codec import fill_image_msg
@@ -85,8 +86,6 @@ PARAMETERS = (
                           "clip made a longer drive)"),
     Parameter("frame_log_path", "", "write one CSV line per published frame here (stamp sec, nanosec, "
                                     "source frame, loop); empty = none"),
-    Parameter("image_topic", CAMERA_TOPIC, "camera output (rgb8)"),
-    Parameter("ground_truth_topic", "/camera/ground_truth", "exact labels output (mono8 trainIds)"),
     Parameter("diagnostics_period_s", 1.0, "period of /diagnostics (frames sent, frames late) [s]"),
 )
 # Ground truth is for evaluation: reliable, so a recorder never misses an instant.
@@ -201,8 +200,8 @@ class SyntheticCamera(Node):
             f"{time.perf_counter() - start:.1f} s, to be played {p['loops']} time(s) at "
             f"{self.fps:g} fps")   # not "playing": the demo waits for that word (first frame)
         self._frame_log = self._open_frame_log(p["frame_log_path"])
-        self._image_pub = self.create_publisher(Image, p["image_topic"], qos_profile_sensor_data)
-        self._truth_pub = self.create_publisher(Image, p["ground_truth_topic"], GROUND_TRUTH_QOS)
+        self._image_pub = self.create_publisher(Image, CAMERA_OUTPUT, qos_profile_sensor_data)
+        self._truth_pub = self.create_publisher(Image, GROUND_TRUTH_OUTPUT, GROUND_TRUTH_QOS)
         self.episodes = EpisodeLog(warn=self.get_logger().warning, info=self.get_logger().info)
         self.frames_sent = self.frames_late = 0
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)

@@ -6,9 +6,16 @@
     ros2 launch dedelayed_bringup cloud.launch.py robot_namespaces:="['/robot1']" link:=zenoh \
         listen_endpoint:=tls/0.0.0.0:7447 certs_dir:=/etc/dedelayed/certs
 
+With no arguments it serves the shipped checkpoint (the params file's ``checkpoint:
+shipped:world``, what `make demo` runs) to the robot in its own namespace; the node is a
+managed (lifecycle) node, configured and activated at start-up unless autostart:=false
+(then ``ros2 lifecycle set /remote_node configure`` / ``activate``; a deactivated cloud answers
+no robot). A parent launch file's SetRemap, PushROSNamespace and SetParameter reach it.
+
 link:=zenoh also starts link_bridge, listening on listen_endpoint (open that one TCP port) with
 mutual TLS and access control for robot_namespaces only. With certs_dir given, every FeatureMap
-is signed with certs_dir/cloud.key.
+is signed with certs_dir/cloud.key. The processes are described once in
+dedelayed_bringup/graph.py.
 
 All node parameters come from `params_file` (default: dedelayed_remote/config/remote.yaml). The
 override arguments below default to empty and are passed on only when given, so a value in
@@ -18,7 +25,6 @@ your params file is obeyed unless you also give it here.
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
 ARGUMENTS = (
@@ -36,11 +42,13 @@ ARGUMENTS = (
 # Launch arguments that override the same-named node parameter when given:
 # (name, type, description).
 OVERRIDES = (
-    ("checkpoint", "str", "remote/dedelayed checkpoint (.pt)"),
+    ("checkpoint", "str", "remote/dedelayed checkpoint: a .pt file, shipped:world, "
+                          "shipped:camvid or random"),
     ("device", "str", "cpu, cuda or cuda:N"),
     ("feature_encoding", "str", "float16, int8 or float32"),
     ("robot_namespaces", "str_list", "robots served, e.g. \"['/robot1', '/robot2']\""),
     ("max_frame_age_ms", "float", "frames that waited longer on the cloud are dropped [ms]"),
+    ("autostart", "bool", "configure and activate the managed node at start-up"),
     ("use_sim_time", "bool", "use /clock"),
 )
 
@@ -54,39 +62,19 @@ def _peer_environment(context):
     return [SetEnvironmentVariable(name, value) for name, value in env.items()]
 
 
-def _remote_node(context):
+def _cloud(context):
+    from dedelayed_bringup.graph import cloud_processes
     from dedelayed_bringup.launch_arguments import given_overrides
+    from dedelayed_bringup.launch_nodes import launch_nodes
 
-    overrides = given_overrides({name: LaunchConfiguration(name).perform(context)
-                                 for name, _, _ in OVERRIDES}, OVERRIDES)
-    certs = LaunchConfiguration("certs_dir").perform(context)
-    if certs:
-        overrides["feature_signing_key"] = f"{certs}/cloud.key"
-    return _link_bridge(context, certs, overrides) + [Node(package="dedelayed_remote", executable="remote_node",
-                 namespace=LaunchConfiguration("namespace"),
-                 parameters=[LaunchConfiguration("params_file")] + ([overrides] if overrides else []),
-                 output="screen", emulate_tty=True)]
+    def arg(name):
+        return LaunchConfiguration(name).perform(context).strip()
 
-
-def _link_bridge(context, certs, overrides):
-    """link:=zenoh: the cloud's end of the secure link (router, ACL for robot_namespaces)."""
-    link = LaunchConfiguration("link").perform(context)
-    if link not in ("dds", "zenoh"):
-        raise ValueError(f"link:={link} is unknown; use link:=dds or link:=zenoh")
-    if link == "dds":
-        return []
-    robots = overrides.get("robot_namespaces")
-    if not certs or not robots:
-        raise ValueError("link:=zenoh needs robot_namespaces:=\"['/robot1']\" (access control "
-                         "serves only these) and certs_dir:=<folder with ca.pem, cloud.pem/.key>")
-    return [Node(package="dedelayed_bringup", executable="link_bridge",
-                 parameters=[{"role": "cloud",
-                              "endpoint": LaunchConfiguration("listen_endpoint").perform(context),
-                              "ca_certificate": f"{certs}/ca.pem",
-                              "certificate": f"{certs}/cloud.pem",
-                              "private_key": f"{certs}/cloud.key",
-                              "robot_namespaces": robots}],
-                 output="screen", emulate_tty=True)]
+    overrides = given_overrides({name: arg(name) for name, _, _ in OVERRIDES}, OVERRIDES)
+    return launch_nodes(cloud_processes(
+        namespace=arg("namespace"), robot_namespaces=overrides.pop("robot_namespaces", ()),
+        params_files=[arg("params_file")], parameters=overrides, certs=arg("certs_dir"),
+        link=arg("link"), listen_endpoint=arg("listen_endpoint")))
 
 
 def generate_launch_description():
@@ -95,4 +83,4 @@ def generate_launch_description():
     return LaunchDescription(
         [DeclareLaunchArgument(name, default_value=default, description=description)
          for name, default, description in ARGUMENTS + tuple(declared_arguments(OVERRIDES))]
-        + [OpaqueFunction(function=_peer_environment), OpaqueFunction(function=_remote_node)])
+        + [OpaqueFunction(function=_peer_environment), OpaqueFunction(function=_cloud)])

@@ -3,16 +3,16 @@
     ros2 launch dedelayed_bringup robot_and_cloud.launch.py namespace:=robot1 \
         robot_params_file:=my_robot.yaml cloud_params_file:=my_cloud.yaml
 
-robot.launch.py and cloud.launch.py declare arguments of the same names (params_file,
-namespace, checkpoint, device, use_sim_time). An IncludeLaunchDescription is not scoped: a
-value one of them declares stays set for the next, so the cloud would read the robot's
-params_file. Each include therefore sits in its own GroupAction(scoped=True,
-forwarding=False): it sees only the arguments handed to it here, and what it declares is gone
-when the group ends. The parent's arguments have distinct names for the same reason.
+It composes the way a ROS user's own parent file does: each include sits in a
+GroupAction(scoped=True) that *forwards* what this file inherits (a parent's SetRemap,
+PushROSNamespace, SetParameter such as use_sim_time, and launch arguments) and drops what the
+include declares when it ends, so the cloud never reads the robot's params_file. Arguments both
+includes declare (params_file, namespace, checkpoint) are handed to each explicitly. The cloud
+serves the robot's namespace as resolved under any namespace a parent pushed.
 """
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, GroupAction, IncludeLaunchDescription
+from launch.actions import DeclareLaunchArgument, GroupAction, IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.substitutions import FindPackageShare
@@ -23,29 +23,34 @@ ARGUMENTS = (
                                                 "robot.yaml"]), "robot parameter YAML"),
     ("cloud_params_file", PathJoinSubstitution([FindPackageShare("dedelayed_remote"), "config",
                                                 "remote.yaml"]), "cloud parameter YAML"),
-    ("checkpoint", "", "dedelayed checkpoint (.pt) for both halves; empty = each YAML's value"),
+    ("checkpoint", "", "dedelayed checkpoint for both halves; empty = each YAML's value"),
 )
 
 
-def _scoped_include(launch_file, arguments):
-    """``launch_file`` of this package with exactly ``arguments``, nothing leaking in or out.
-
-    The group evaluates ``arguments`` in the parent's scope, then starts the include from a
-    clean one holding only them (forwarding=False), and drops all of it afterwards."""
+def _include(launch_file, arguments):
+    """``launch_file`` of this package with ``arguments``; what it declares ends with it."""
     source = PythonLaunchDescriptionSource(PathJoinSubstitution(
         [FindPackageShare("dedelayed_bringup"), "launch", launch_file]))
-    return GroupAction([IncludeLaunchDescription(source)], scoped=True, forwarding=False,
+    return GroupAction([IncludeLaunchDescription(source)], scoped=True, forwarding=True,
                        launch_configurations=arguments)
 
 
+def _robot_and_cloud(context):
+    namespace = LaunchConfiguration("namespace").perform(context).strip("/")
+    pushed = context.launch_configurations.get("ros_namespace", "") or ""
+    served = "/" + "/".join(part for part in (pushed.strip("/"), namespace) if part)
+    checkpoint = LaunchConfiguration("checkpoint").perform(context)
+    robot = _include("robot.launch.py", {
+        "namespace": namespace, "checkpoint": checkpoint,
+        "params_file": LaunchConfiguration("robot_params_file").perform(context)})
+    cloud = _include("cloud.launch.py", {
+        "namespace": "", "checkpoint": checkpoint, "robot_namespaces": f"['{served}']",
+        "params_file": LaunchConfiguration("cloud_params_file").perform(context)})
+    return [robot, cloud]
+
+
 def generate_launch_description():
-    checkpoint = LaunchConfiguration("checkpoint")
-    robot = _scoped_include("robot.launch.py", {
-        "namespace": LaunchConfiguration("namespace"),
-        "params_file": LaunchConfiguration("robot_params_file"), "checkpoint": checkpoint})
-    cloud = _scoped_include("cloud.launch.py", {
-        "params_file": LaunchConfiguration("cloud_params_file"), "checkpoint": checkpoint,
-        "robot_namespaces": ["['/", LaunchConfiguration("namespace"), "']"]})
     return LaunchDescription(
         [DeclareLaunchArgument(name, default_value=default, description=description)
-         for name, default, description in ARGUMENTS] + [robot, cloud])
+         for name, default, description in ARGUMENTS]
+        + [OpaqueFunction(function=_robot_and_cloud)])

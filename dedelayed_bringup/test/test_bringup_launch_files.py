@@ -1,9 +1,9 @@
 """robot.launch.py and cloud.launch.py wire real executables and real parameters.
 
-`launch`/`launch_ros` are not installable from PyPI, so on pip-only machines the launch files are
-checked statically: every executable they start is a console script of its package, every
-argument they override is a parameter that node declares, and every override argument defaults
-to empty. The overrides they build (launch_arguments.given_overrides) are then applied the way
+`launch`/`launch_ros` are not installable from PyPI, so the launch files are also checked
+statically: every executable the graph (dedelayed_bringup.graph, which the launch files start)
+names is a console script of its package, every argument they override is a parameter that
+node declares, and every override argument defaults to empty. The overrides they build (launch_arguments.given_overrides) are then applied the way
 both launchers apply them (params file first, overrides after) to real rclpy nodes declaring
 the robot's real parameter tables: a params-file value survives when the argument is not
 given, and the argument wins when it is. Where launch_ros is installed, the descriptions are
@@ -50,13 +50,6 @@ def _launch_module(launch_file):
     return module
 
 
-def _started_nodes(tree):
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
-             and getattr(n.func, "id", "") == "Node"]
-    return [{kw.arg: kw.value.value for kw in call.keywords
-             if isinstance(kw.value, ast.Constant)} for call in calls]
-
-
 def _console_scripts(package):
     text = open(os.path.join(REPO, package, "setup.py")).read()
     return set(re.findall(r'"(\w+) = [\w.]+:main"', text))
@@ -75,13 +68,16 @@ def test_launch_files_start_declared_executables_with_declared_parameters(
     for required in ("namespace", "params_file", "checkpoint", "device", "use_sim_time"):
         assert required in arguments, f"{launch_file} lacks launch argument {required}"
     assert any("address" in name for name in arguments), "no cloud/robot address argument"
-    nodes = _started_nodes(tree)
-    (node,) = [n for n in nodes if n["package"] == package]
-    assert node["executable"] in _console_scripts(package)
+    from dedelayed_bringup import graph
+
+    started = {"robot.launch.py": (graph.ROBOT_EXECUTABLE, graph.UPLINK_EXECUTABLE),
+               "cloud.launch.py": (graph.CLOUD_EXECUTABLE,)}[launch_file]
     # link:=zenoh adds the secure link's bridge (dedelayed_bringup link_bridge)
     assert "link" in arguments and "certs_dir" in arguments
-    (bridge,) = [n for n in nodes if n["package"] == "dedelayed_bringup"]
-    assert bridge["executable"] in _console_scripts("dedelayed_bringup")
+    for executable in started + (graph.BRIDGE_EXECUTABLE,):
+        owner, name = executable.split("/")
+        assert owner == package or executable == graph.BRIDGE_EXECUTABLE
+        assert name in _console_scripts(owner), executable
     yaml_file = os.path.join(REPO, package, "config", f"{params_module}.yaml")
     declared = set(re.findall(r"^    (\w+):", open(yaml_file).read(), re.MULTILINE))
     declared.add("use_sim_time")   # every rclpy node declares it
@@ -140,34 +136,35 @@ def test_params_file_values_reach_the_nodes_unless_the_argument_is_given(tmp_pat
     user_yaml = tmp_path / "my_robot.yaml"
     user_yaml.write_text(
         "/**/dedelayed_segmenter:\n  ros__parameters:\n    backend: torch\n    device: cuda\n"
-        "    image_topic: /front/image\n    use_sim_time: true\n"
+        "    use_sim_time: true\n"
         "/**/dedelayed_fusion:\n  ros__parameters:\n    max_feature_age_ms: 450.0\n"
-        "/**/dedelayed_uplink:\n  ros__parameters:\n    image_topic: /front/image\n"
+        "/**/dedelayed_uplink:\n  ros__parameters:\n"
         "    remote_height: 96\n    remote_width: 192\n")
     assert _robot_overrides() == {}, "an argument not given must pass nothing on"
     got = _robot_parameters(user_yaml, _robot_overrides(), ros_domain_id)
     seg, fusion, uplink = (got[n] for n in ("dedelayed_segmenter", "dedelayed_fusion",
                                             "dedelayed_uplink"))
-    assert (seg["backend"], seg["device"], seg["image_topic"]) == ("torch", "cuda", "/front/image")
+    assert (seg["backend"], seg["device"]) == ("torch", "cuda")
     assert seg["use_sim_time"] is True
     assert fusion["max_feature_age_ms"] == 450.0
     assert (uplink["remote_height"], uplink["remote_width"]) == (96, 192)
-    assert seg["checkpoint"] == "" and seg["preset"] == "small"   # the YAML says nothing: defaults
+    # the YAML says nothing: defaults (the shipped checkpoint, managed nodes that autostart)
+    assert seg["checkpoint"] == "shipped:world" and seg["preset"] == "small"
+    assert seg["autostart"] is True
 
-    overrides = _robot_overrides(backend="onnxruntime", image_topic="/rear/image",
+    overrides = _robot_overrides(backend="onnxruntime",
                                  max_feature_age_ms="300", remote_height="192",
-                                 remote_width="384", use_sim_time="false")
-    assert overrides == {"backend": "onnxruntime", "image_topic": "/rear/image",
+                                 remote_width="384", use_sim_time="false", autostart="false")
+    assert overrides == {"backend": "onnxruntime",
                          "max_feature_age_ms": 300.0, "remote_height": 192,
-                         "remote_width": 384, "use_sim_time": False}
+                         "remote_width": 384, "use_sim_time": False, "autostart": False}
     got = _robot_parameters(user_yaml, overrides, ros_domain_id)
     seg, fusion, uplink = (got[n] for n in ("dedelayed_segmenter", "dedelayed_fusion",
                                             "dedelayed_uplink"))
-    assert (seg["backend"], seg["device"], seg["image_topic"]) == ("onnxruntime", "cuda",
-                                                                   "/rear/image")
+    assert (seg["backend"], seg["device"]) == ("onnxruntime", "cuda")
     assert seg["use_sim_time"] is False and fusion["max_feature_age_ms"] == 300.0
-    assert (uplink["image_topic"], uplink["remote_height"], uplink["remote_width"]) == (
-        "/rear/image", 192, 384)
+    assert (uplink["remote_height"], uplink["remote_width"]) == (192, 384)
+    assert not any(n["autostart"] for n in got.values())
 
 
 def test_bad_launch_argument_values_name_the_argument_and_the_fix():
@@ -184,19 +181,21 @@ def test_bad_launch_argument_values_name_the_argument_and_the_fix():
         "robot_namespaces": ["/robot1", "/robot2"]}
 
 
-def test_parent_launch_file_scopes_each_include():
-    """robot_and_cloud.launch.py: each include in GroupAction(scoped=True, forwarding=False)
-    with its arguments handed over explicitly, so neither reads the other's params_file."""
+def test_parent_launch_file_scopes_each_include_and_forwards_what_it_inherits():
+    """robot_and_cloud.launch.py: each include in GroupAction(scoped=True, forwarding=True)
+    with the arguments both declare handed over explicitly: neither reads the other's
+    params_file, and what a parent sets (remaps, namespace, global parameters) still reaches
+    the nodes (forwarding=False would clear it)."""
     tree = _tree("robot_and_cloud.launch.py")
     groups = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
               and getattr(n.func, "id", "") == "GroupAction"]
     assert groups, "no GroupAction around the includes"
     for group in groups:
         keywords = {kw.arg: kw.value for kw in group.keywords}
-        assert keywords["scoped"].value is True and keywords["forwarding"].value is False
+        assert keywords["scoped"].value is True and keywords["forwarding"].value is True
         assert "launch_configurations" in keywords
     included = {c.args[0].value for c in ast.walk(tree) if isinstance(c, ast.Call)
-                and getattr(c.func, "id", "") == "_scoped_include"}
+                and getattr(c.func, "id", "") == "_include"}
     assert included == {"robot.launch.py", "cloud.launch.py"}
     parent = [elt.elts[0].value for elt in _constant(tree, "ARGUMENTS").elts]
     assert "params_file" not in parent and {"robot_params_file", "cloud_params_file"} <= set(parent)
@@ -217,14 +216,18 @@ def test_robot_launch_passes_only_given_arguments_on(tmp_path):
 
     module = _launch_module("robot.launch.py")
     context = LaunchContext()
+    for name, default, _ in module.ARGUMENTS:
+        context.launch_configurations[name] = default if isinstance(default, str) else ""
     for name, _, _ in module.OVERRIDES:
         context.launch_configurations[name] = ""
     context.launch_configurations.update(namespace="robot1", params_file=str(tmp_path / "r.yaml"))
-    (node,) = module._robot_node(context)
+    (node,) = module._robot(context)
     assert len(node._Node__parameters) == 1, "an empty argument was passed on"
     context.launch_configurations["backend"] = "torch"
-    (node,) = module._robot_node(context)
+    (node,) = module._robot(context)
     assert node._Node__parameters[1] == {"backend": "torch"}
+    context.launch_configurations["uplink"] = "own_process"
+    assert len(module._robot(context)) == 2
 
 
 def test_peer_address_arguments_become_a_unicast_profile(tmp_path, monkeypatch):

@@ -43,6 +43,7 @@ SHAPE_MISMATCH = "shape_mismatch"
 BAD_PAYLOAD = "bad_payload"
 STAMP_IN_FUTURE = "stamp_in_future"
 FUSION_DISABLED = "fusion_disabled"
+FUSION_INACTIVE = "fusion_inactive"
 STAMP_NOT_UPLINKED = "stamp_not_uplinked"
 IMPLAUSIBLE = "features_implausible"
 REJECTION_REASONS = (UNSIGNED, BAD_SIGNATURE, STAMP_NOT_UPLINKED, STAMP_IN_FUTURE,
@@ -90,11 +91,13 @@ class FeatureStore:
     def __init__(self, *, expected_identity: str, expected_shape: Tuple[int, int, int],
                  max_feature_age_ms: float = 300.0, history: int = 8, enabled: bool = True,
                  verifier: Optional[FeatureVerifier] = None,
-                 ledger: Optional[UplinkLedger] = None, z_bounds: Optional[ZBounds] = None):
+                 ledger: Optional[UplinkLedger] = None, z_bounds: Optional[ZBounds] = None,
+                 receiving: bool = True):
         self.expected_identity = expected_identity
         self.expected_shape = tuple(int(n) for n in expected_shape)
         self.max_feature_age_ms = float(max_feature_age_ms)
         self.enabled = enabled
+        self.receiving = receiving  # False while the robot's fusion node is not active (lifecycle)
         self.verifier = verifier  # None: signatures are not checked (no cloud key configured)
         self.ledger = ledger      # None: echoed stamps are not checked against the uplink
         self.z_bounds = z_bounds  # None: no plausibility check (bounds not measured)
@@ -192,6 +195,10 @@ class FeatureStore:
         """Features to fuse into the frame stamped ``frame_stamp_ns`` (robot clock), or why not."""
         if not self.enabled:
             return FusionDecision(LOCAL_ONLY, FUSION_DISABLED, detail="fusion disabled by parameter")
+        if not self.receiving:
+            return FusionDecision(LOCAL_ONLY, FUSION_INACTIVE, detail=(
+                "the fusion node is not active (lifecycle), so no FeatureMap is received; "
+                "activate dedelayed_fusion"))
         with self._lock:
             candidates = [f for f in self._accepted if f.stamp_ns <= frame_stamp_ns]
             newest_any = self._accepted[-1] if self._accepted else None

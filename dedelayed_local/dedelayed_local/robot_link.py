@@ -23,18 +23,50 @@ from dedelayed_local.feature_store import FeatureStore, FusionDecision
 from dedelayed_models.transport.feature_signing import optional_verifier
 
 
+class LinkSlot:
+    """Where the robot process keeps its RobotLink: set while the segmenter is configured (it
+    loads the model the link is built from), None otherwise. The fusion and uplink nodes look
+    the link up here at each use, so they follow a segmenter that is cleaned up and configured
+    again (lifecycle) instead of holding on to an old link."""
+
+    def __init__(self):
+        self.link: Optional["RobotLink"] = None
+        self.receiving = False   # whether the fusion node is active (receives FeatureMaps)
+
+    def install(self, link: Optional["RobotLink"]) -> None:
+        """The segmenter's new link (None: cleaned up); it receives if the fusion node is active."""
+        if link is not None:
+            link.store.receiving = self.receiving
+        self.link = link
+
+    def set_receiving(self, receiving: bool) -> None:
+        """The fusion node was activated (True) or deactivated (False)."""
+        self.receiving = receiving
+        if self.link is not None:
+            self.link.store.receiving = receiving
+
+    def require(self, who: str) -> "RobotLink":
+        """The link; RuntimeError telling ``who`` to configure the segmenter first."""
+        if self.link is None:
+            raise RuntimeError(f"{who} needs the robot's model: configure the segmenter node "
+                               "(dedelayed_segmenter) first; it loads the model")
+        return self.link
+
+
 class RobotLink:
     """The FeatureStore (with its uplink ledger), the delay tau observed on fused frames [ms]
     and the measured camera period [ms]."""
 
     def __init__(self, store: FeatureStore, *, delay_window: int = 30,
-                 trained_delay_ms: Tuple[float, float] = (0.0, 0.0)):
+                 trained_delay_ms: Tuple[float, float] = (0.0, 0.0),
+                 remote_hw: Tuple[int, int] = (0, 0)):
         if store.ledger is None:
             raise ValueError("the robot's FeatureStore needs an UplinkLedger: the link refuses "
                              "FeatureMaps echoing stamps this robot never uplinked")
         self.store = store
         self.ledger: UplinkLedger = store.ledger
         self.trained_delay_ms = tuple(float(ms) for ms in trained_delay_ms)
+        self.remote_hw = tuple(int(px) for px in remote_hw)  # (H, W) the cloud model takes [px]
         self._delay = DelayEstimator(delay_window)
         self._camera_period_ms: Optional[float] = None
         self._lock = threading.Lock()
@@ -51,8 +83,10 @@ class RobotLink:
             expected_shape=robot_model.feature_shape,
             max_feature_age_ms=max_feature_age_ms or robot_model.trained_delay_ms[1],
             enabled=fusion_enabled, verifier=optional_verifier(feature_verify_key),
-            ledger=UplinkLedger(echo_window_s), z_bounds=robot_model.z_bounds)
-        return cls(store, delay_window=delay_window, trained_delay_ms=robot_model.trained_delay_ms)
+            ledger=UplinkLedger(echo_window_s), z_bounds=robot_model.z_bounds,
+            receiving=False)  # until the fusion node is activated
+        return cls(store, delay_window=delay_window, trained_delay_ms=robot_model.trained_delay_ms,
+                   remote_hw=tuple(robot_model.config.remote_hw))
 
     @property
     def expected_shape(self) -> Tuple[int, int, int]:

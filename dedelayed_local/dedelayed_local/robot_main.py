@@ -7,10 +7,11 @@ The nodes stay separate ROS nodes (own names, parameters, remappings), like comp
 in a C++ component container. Run with `--ros-args --params-file robot.yaml -r __ns:=/robot1`.
 
 What the nodes share is one RobotLink (robot_link.py: the feature store with its uplink ledger,
-the delay tau and the camera period), built here from the local model (the segmenter's
-parameters) and the link's rules (the fusion node's parameters) and handed to each node. So
-the segmenter and fusion nodes start in two phases: construct (parameters, model), then
-``start(link)``.
+the delay tau and the camera period), kept in a LinkSlot handed to each node. The segmenter
+builds the link when it is configured, from the local model it loads and the link's rules (the
+fusion node's parameters); the fusion and uplink nodes use it once active. All three are managed
+(lifecycle) nodes: with ``autostart`` true (the default) they are configured and activated at
+start-up in this order; otherwise ``ros2 lifecycle set`` drives them, the segmenter first.
 """
 
 import argparse
@@ -30,23 +31,20 @@ from rclpy.utilities import remove_ros_args
 from dedelayed_link.ros_main import run_nodes
 
 from dedelayed_local.fusion_node import FusionNode
-from dedelayed_local.robot_link import RobotLink
+from dedelayed_local.robot_link import LinkSlot
 from dedelayed_local.segmenter_node import LocalSegmenterNode
 from dedelayed_local.uplink_node import UplinkNode
 
 
 def build_nodes(with_uplink: bool) -> list:
-    segmenter = LocalSegmenterNode()                     # its parameters; loads the model
-    fusion = FusionNode(watch_uplink=not with_uplink)    # its parameters: the link's rules
-    model = segmenter.robot_model
-    link = RobotLink.for_model(model, **fusion.link_settings())
-    segmenter.start(link)
-    fusion.start(link)
+    slot = LinkSlot()
+    fusion = FusionNode(slot, watch_uplink=not with_uplink)     # its parameters: the link's rules
+    segmenter = LocalSegmenterNode(slot, link_settings=fusion.link_settings)
     nodes = [segmenter, fusion]
     if with_uplink:
         # frames at the checkpoint's remote input where its size parameters are 0; every stamp
         # sent goes into the link's ledger (the only stamps the cloud may echo)
-        nodes.append(UplinkNode(remote_hw=tuple(model.config.remote_hw), ledger=link.ledger))
+        nodes.append(UplinkNode(slot))
     return nodes
 
 

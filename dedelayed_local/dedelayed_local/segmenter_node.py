@@ -2,50 +2,51 @@
 features the robot's link state holds (robot_link.py, filled by the fusion node), local-only
 otherwise. Never waits for the cloud.
 
-Publishes /dedelayed/segmentation (mono8 trainIds, header of the frame described), an overlay
-(rgb8), optionally the same frame's local-only result (for side-by-side evaluation), the class
-names once (latched) and /diagnostics. Camera frames lost before the callback (queue overflow,
+Topics (fixed relative names, renamed by remapping): in ``image`` (sensor_msgs/Image); out
+``dedelayed/segmentation`` (mono8 trainIds, header of the frame described), an overlay (rgb8),
+optionally the same frame's local-only result (for side-by-side evaluation), the class names
+once (latched) and /diagnostics. Camera frames lost before the callback (queue overflow,
 transport) are counted from the camera stamps (frame_loss.py) and the middleware's sample-lost
 event; trouble is logged once per episode (dedelayed_models.episode_log).
+
+A managed node (dedelayed_link.managed): configure loads the model and its backend and builds
+the process's RobotLink in the LinkSlot it shares with the fusion and uplink nodes; activate
+subscribes to the camera; cleanup frees the model.
 """
 
 import json
 import time
+from typing import Callable
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.event_handler import SubscriptionEventCallbacks
-from rclpy.node import Node
 from rclpy.time import Time
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
-from dedelayed_link import (CAMERA_TOPIC, CLASS_NAMES_TOPIC, DIAGNOSTICS_TOPIC, LOCAL_ONLY_TOPIC,
+from dedelayed_link import (CLASS_NAMES_TOPIC, DIAGNOSTICS_TOPIC, IMAGE_INPUT, LOCAL_ONLY_TOPIC,
                             OVERLAY_TOPIC, SEGMENTATION_TOPIC)
+from dedelayed_link.managed import ManagedNode
 
 from dedelayed_local import qos
 from dedelayed_local.backends import BACKENDS, create_backend
 from dedelayed_local.delay_tracking import ModeEpisodes
 from dedelayed_local.frame_loss import FrameLossCounter
 from dedelayed_local.image_codec import ImageDecodeError, fill_image_msg, image_msg_to_rgb
-from dedelayed_local.robot_link import RobotLink
+from dedelayed_local.robot_link import LinkSlot, RobotLink
 from dedelayed_local.robot_model import RobotModel
-from dedelayed_link.params import Parameter, declare_parameters
+from dedelayed_link.params import AUTOSTART_PARAMETER, Parameter, declare_parameters
 from dedelayed_local.segmenter_core import LocalSegmenter, overlay
 from dedelayed_local.stats import RateMeter, StageTimes
 from dedelayed_models.classes import CLASS_NAMES, IGNORE_ID, PALETTE_RGB
 from dedelayed_models.episode_log import EpisodeLog
+from dedelayed_models.shipped import CHECKPOINT_CHOICES, DEFAULT_CHECKPOINT, resolve_checkpoint
 
 PARAMETERS = (
-    Parameter("image_topic", CAMERA_TOPIC, "camera input (sensor_msgs/Image rgb8/bgr8/mono8)"),
-    Parameter("segmentation_topic", SEGMENTATION_TOPIC, "mono8 trainIds output"),
-    Parameter("overlay_topic", OVERLAY_TOPIC, "rgb8 colour overlay output"),
-    Parameter("local_only_topic", LOCAL_ONLY_TOPIC,
-              "the same frame segmented without remote features (when publish_local_only)"),
-    Parameter("class_names_topic", CLASS_NAMES_TOPIC, "JSON class table, latched"),
-    Parameter("checkpoint", "", "local or dedelayed checkpoint (.pt); empty = random weights of `preset`"),
-    Parameter("preset", "small", "model preset used when checkpoint is empty (tiny/small/camvid/paper)"),
-    Parameter("seed", 0, "seed of the random weights when checkpoint is empty"),
+    Parameter("checkpoint", DEFAULT_CHECKPOINT, f"local or dedelayed model: {CHECKPOINT_CHOICES}"),
+    Parameter("preset", "small", "model preset of checkpoint 'random' (tiny/small/camvid/paper)"),
+    Parameter("seed", 0, "seed of the weights of checkpoint 'random'"),
     Parameter("image_height", 0, "local model input height [px]; 0 = the checkpoint's"),
     Parameter("image_width", 0, "local model input width [px]; 0 = the checkpoint's"),
     Parameter("backend", "auto", "tensorrt, onnxruntime, torch, or auto (tensorrt if importable)"),
@@ -68,6 +69,7 @@ PARAMETERS = (
     Parameter("publish_overlay", True, "publish the rgb8 overlay"),
     Parameter("publish_local_only", False, "also publish each frame's local-only result (costs a 2nd pass)"),
     Parameter("diagnostics_period_s", 1.0, "period of /diagnostics status [s]"),
+    AUTOSTART_PARAMETER,
 )
 
 
@@ -82,31 +84,16 @@ def _resolve_backend(name: str) -> str:
         return "onnxruntime"
 
 
-class LocalSegmenterNode(Node):
-    """Started in two phases, like a lifecycle node's configure and activate: construction
-    declares and reads the parameters, loads the local model (``robot_model``, which the
-    process needs to build its RobotLink) and its backend; ``start(link)`` subscribes to the
-    camera and segments over that link. Nothing runs before ``start``."""
+class LocalSegmenterNode(ManagedNode):
+    """The robot's segmenter; a managed node (see the module docstring)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, slot: LinkSlot, link_settings: Callable[[], dict] = dict, **kwargs):
+        """slot: where this process keeps its RobotLink (shared with the fusion and uplink
+        nodes); link_settings: the link's rules (FusionNode.link_settings), read at configure."""
         super().__init__("dedelayed_segmenter", **kwargs)
-        p = self.params = declare_parameters(self, PARAMETERS)
-        image_hw = (p["image_height"], p["image_width"])
-        if p["checkpoint"]:
-            self.robot_model = RobotModel.from_checkpoint(p["checkpoint"], image_hw)
-        else:
-            self.robot_model = RobotModel.random(p["preset"], p["seed"], image_hw)
-            self.get_logger().warning(
-                f"no checkpoint parameter: running UNTRAINED random weights of preset "
-                f"'{p['preset']}' (seed {p['seed']}); set checkpoint for real use")
-        backend_name = _resolve_backend(p["backend"])
-        if backend_name not in BACKENDS:
-            raise ValueError(f"backend '{p['backend']}' is unknown; use one of {BACKENDS} or auto")
-        self.backend = create_backend(
-            backend_name, self.robot_model, device=p["device"], onnx_path=p["onnx_path"],
-            engine_path=p["engine_path"], force_engine_rebuild=p["force_engine_rebuild"],
-            fp16=p["fp16"], cache_dir=p["cache_dir"], cpu_threads=p["cpu_threads"])
-        self.link = self.segmenter = None
+        self.params = declare_parameters(self, PARAMETERS)
+        self.slot, self._link_settings = slot, link_settings
+        self.robot_model = self.backend = self.link = self.segmenter = None
         self.mode_episodes = ModeEpisodes()
         self.input_rate, self.output_rate = RateMeter(), RateMeter()
         self.stage_times = StageTimes()
@@ -115,39 +102,69 @@ class LocalSegmenterNode(Node):
         self._failed_frames = 0
         self.frames_segmented = 0
         self.samples_lost = 0          # the middleware's sample-lost event (where it reports it)
-        self.frame_loss = FrameLossCounter(camera_fps=p["camera_fps"])
+        self.frame_loss = FrameLossCounter(camera_fps=self.params["camera_fps"])
         self.episodes = EpisodeLog(warn=self.get_logger().warning, info=self.get_logger().info)
 
-        self._seg_pub = self.create_publisher(Image, p["segmentation_topic"], qos.OUTPUT)
-        self._overlay_pub = (self.create_publisher(Image, p["overlay_topic"], qos.OUTPUT)
-                             if p["publish_overlay"] else None)
-        self._local_only_pub = (self.create_publisher(Image, p["local_only_topic"], qos.OUTPUT)
-                                if p["publish_local_only"] else None)
-        self._diag_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
-        self._names_pub = self.create_publisher(String, p["class_names_topic"], qos.LATCHED)
-
-    def start(self, link: RobotLink) -> None:
-        """Segment camera frames with the remote features ``link`` holds; once."""
-        if self.link is not None:
-            raise RuntimeError("the segmenter is started once, with the process's RobotLink")
+    def configure(self) -> None:
+        """Load the model and its backend; build the process's RobotLink."""
         p = self.params
-        self.segmenter = LocalSegmenter(self.backend, link, p["output_size"])  # checks the shape
-        self.link = link
-        self._names_pub.publish(String(data=json.dumps({
-            "ignore_id": IGNORE_ID,
-            "classes": [{"id": i, "name": n, "rgb": PALETTE_RGB[i].tolist()}
-                        for i, n in enumerate(CLASS_NAMES)]})))
-        # Frames in their own group so FeatureMap decoding (fusion node) runs beside them.
-        self.create_subscription(Image, p["image_topic"], self._on_image,
-                                 qos.sensor_with_depth(p["image_queue_depth"]),
-                                 callback_group=MutuallyExclusiveCallbackGroup(),
-                                 event_callbacks=SubscriptionEventCallbacks(
-                                     message_lost=self._on_samples_lost))
-        self.create_timer(p["diagnostics_period_s"], self._publish_diagnostics)
+        image_hw = (p["image_height"], p["image_width"])
+        path = resolve_checkpoint(p["checkpoint"])
+        if path:
+            self.robot_model = RobotModel.from_checkpoint(path, image_hw)
+        else:
+            self.robot_model = RobotModel.random(p["preset"], p["seed"], image_hw)
+            self.get_logger().warning(
+                f"checkpoint 'random': running UNTRAINED random weights of preset "
+                f"'{p['preset']}' (seed {p['seed']}); give a trained checkpoint for real use")
+        backend_name = _resolve_backend(p["backend"])
+        if backend_name not in BACKENDS:
+            raise ValueError(f"backend '{p['backend']}' is unknown; use one of {BACKENDS} or auto")
+        self.backend = create_backend(
+            backend_name, self.robot_model, device=p["device"], onnx_path=p["onnx_path"],
+            engine_path=p["engine_path"], force_engine_rebuild=p["force_engine_rebuild"],
+            fp16=p["fp16"], cache_dir=p["cache_dir"], cpu_threads=p["cpu_threads"])
+        self.link = RobotLink.for_model(self.robot_model, **self._link_settings())
+        self.segmenter = LocalSegmenter(self.backend, self.link, p["output_size"])  # checks the shape
+        self.slot.install(self.link)
+        self._seg_pub = self.output(Image, SEGMENTATION_TOPIC, qos.OUTPUT)
+        self._overlay_pub = (self.output(Image, OVERLAY_TOPIC, qos.OUTPUT)
+                             if p["publish_overlay"] else None)
+        self._local_only_pub = (self.output(Image, LOCAL_ONLY_TOPIC, qos.OUTPUT)
+                                if p["publish_local_only"] else None)
+        self._diag_pub = self.output(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
+        self._names_pub = self.output(String, CLASS_NAMES_TOPIC, qos.LATCHED)
         self.get_logger().info(
-            f"segmenting {p['image_topic']} with {self.backend.name} at "
+            f"model {self.robot_model.local_identity} from {self.robot_model.source} on "
+            f"{self.backend.name}; outputs {self._seg_pub.topic_name}")
+
+    def activate(self) -> None:
+        """Subscribe to the camera and segment over the link."""
+        p = self.params
+        # Frames in their own group so FeatureMap decoding (fusion node) runs beside them.
+        subscription = self.while_active(self.create_subscription(
+            Image, IMAGE_INPUT, self._on_image, qos.sensor_with_depth(p["image_queue_depth"]),
+            callback_group=MutuallyExclusiveCallbackGroup(),
+            event_callbacks=SubscriptionEventCallbacks(message_lost=self._on_samples_lost)))
+        self.while_active(self.create_timer(p["diagnostics_period_s"], self._publish_diagnostics))
+        self.get_logger().info(
+            f"segmenting {subscription.topic_name} with {self.backend.name} at "
             f"{self.robot_model.image_hw[1]}x{self.robot_model.image_hw[0]} "
             f"(model {self.robot_model.local_identity} from {self.robot_model.source})")
+
+    def on_activate(self, state):
+        result = super().on_activate(state)
+        if self.active:   # the latched class table, once the publishers are enabled
+            self._names_pub.publish(String(data=json.dumps({
+                "ignore_id": IGNORE_ID,
+                "classes": [{"id": i, "name": n, "rgb": PALETTE_RGB[i].tolist()}
+                            for i, n in enumerate(CLASS_NAMES)]})))
+        return result
+
+    def cleanup(self) -> None:
+        """Free the model and the backend; the process has no RobotLink until configured again."""
+        self.slot.install(None)
+        self.robot_model = self.backend = self.link = self.segmenter = None
 
     def _on_samples_lost(self, status) -> None:
         self.samples_lost = int(status.total_count)

@@ -15,6 +15,7 @@ import time
 import numpy as np
 import pytest
 
+from dedelayed_link import CAMERA_TOPIC
 from dedelayed_local.robot_model import RobotModel
 from test_local_robot_graph import CAMERA_HW, RobotHarness, _ids
 
@@ -65,14 +66,14 @@ def test_no_impostor_feature_map_is_fused(ros_context, wait_until_answered, tmp_
     signer = FeatureSigner(load_signing_key(str(tmp_path / "certs" / "cloud.key")))
     params = tmp_path / "robot.yaml"
     params.write_text(
-        "/**/dedelayed_segmenter:\n  ros__parameters:\n    preset: tiny\n    seed: 5\n"
+        "/**/dedelayed_segmenter:\n  ros__parameters:\n    checkpoint: random\n    preset: tiny\n    seed: 5\n"
         "    backend: onnxruntime\n    publish_local_only: true\n    diagnostics_period_s: 0.2\n"
         f"    cache_dir: {tmp_path}\n"
         "/**/dedelayed_fusion:\n  ros__parameters:\n    max_feature_age_ms: 3000.0\n"
         f"    echo_window_s: 1.0\n    feature_verify_key: {tmp_path / 'certs' / 'cloud.pem'}\n"
         "/**/dedelayed_uplink:\n  ros__parameters:\n    remote_height: 128\n    remote_width: 256\n")
     robot = subprocess.Popen([sys.executable, "-m", "dedelayed_local.robot_main", "--ros-args",
-                              "--params-file", str(params)],
+                              "--params-file", str(params), "-r", f"image:={CAMERA_TOPIC}"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     cloud = SigningCloud(ros_context, signer, RobotModel.random("tiny", seed=5))
     impostor = None

@@ -1,6 +1,7 @@
 """config/robot.yaml lists every parameter the robot nodes declare, with the same default."""
 
 import os
+import re
 
 import pytest
 import yaml
@@ -26,18 +27,29 @@ def test_uplink_size_defaults_to_the_checkpoints_remote_input(ros_context):
     """robot.yaml's remote_height/width 0: the robot sends frames at the size its checkpoint's
     remote model takes (192x384 for the shipped one), so the cloud never resizes them."""
     from dedelayed_local.robot_model import RobotModel
+    from dedelayed_link.managed import SUCCESS
     from dedelayed_local.uplink_node import UplinkNode
 
     shipped = os.path.join(os.path.dirname(__file__), "..", "..", "models", "dedelayed_models",
                            "checkpoints", "dedelayed.pt")
     if not os.path.isfile(shipped):
         pytest.skip("needs the shipped checkpoint models/dedelayed_models/checkpoints/dedelayed.pt")
-    remote_hw = tuple(RobotModel.from_checkpoint(shipped).config.remote_hw)
+    from dedelayed_local.robot_link import LinkSlot, RobotLink
+
+    model = RobotModel.from_checkpoint(shipped)
+    remote_hw = tuple(model.config.remote_hw)
     assert remote_hw == (192, 384)
-    node = UplinkNode(remote_hw=remote_hw, context=ros_context)
+    slot = LinkSlot()
+    slot.install(RobotLink.for_model(model))
+    node = UplinkNode(slot, context=ros_context)
     try:
-        assert (node.params["remote_height"], node.params["remote_width"]) == remote_hw
+        assert node.trigger_configure() == SUCCESS
+        assert node.remote_hw == remote_hw
     finally:
         node.destroy_node()
-    with pytest.raises(ValueError, match="remote_height 0 x remote_width 0.*give both"):
-        UplinkNode(context=ros_context)
+    alone = UplinkNode(context=ros_context)   # no robot process: no checkpoint to ask
+    try:
+        assert alone.trigger_configure() != SUCCESS
+        assert re.search("remote_height 0 x remote_width 0.*give both", alone.last_failure)
+    finally:
+        alone.destroy_node()

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 
+from dedelayed_link import CAMERA_TOPIC
 from dedelayed_local.robot_model import RobotModel
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -105,14 +106,14 @@ def _ids(msg):
 def test_robot_segments_fuses_and_falls_back(ros_context, wait_until_answered, tmp_path):
     params = tmp_path / "robot.yaml"
     params.write_text(
-        "/**/dedelayed_segmenter:\n  ros__parameters:\n    preset: tiny\n    seed: 5\n"
+        "/**/dedelayed_segmenter:\n  ros__parameters:\n    checkpoint: random\n    preset: tiny\n    seed: 5\n"
         "    backend: onnxruntime\n    publish_local_only: true\n    diagnostics_period_s: 0.2\n"
         f"    cache_dir: {tmp_path}\n"
         "/**/dedelayed_fusion:\n  ros__parameters:\n    max_feature_age_ms: 200.0\n"
         "    delay_report_period_s: 0.1\n"
         "/**/dedelayed_uplink:\n  ros__parameters:\n    remote_height: 128\n    remote_width: 256\n")
     robot = subprocess.Popen([sys.executable, "-m", "dedelayed_local.robot_main", "--ros-args",
-                              "--params-file", str(params)],
+                              "--params-file", str(params), "-r", f"image:={CAMERA_TOPIC}"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     harness = RobotHarness(ros_context)
     try:

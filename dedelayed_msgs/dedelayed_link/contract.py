@@ -58,8 +58,14 @@ REMOTE_SEGMENTATION = LinkTopic("dedelayed/remote_segmentation", "sensor_msgs/ms
 LINK_TOPICS = (UPLINK, DELAY_REPORT, FEATURES)
 ALL_LINK_TOPICS = LINK_TOPICS + (REMOTE_SEGMENTATION,)
 
-# The robot's outputs and inputs (relative names resolve under the robot namespace).
-CAMERA_TOPIC = "/camera/image_raw"
+# The robot's outputs and inputs: fixed relative names (they resolve under the robot
+# namespace), renamed by remapping, e.g. `-r image:=/cam/front/image_raw` or the launch files'
+# `image:=` argument. The camera input IMAGE_INPUT is remapped to CAMERA_TOPIC by default:
+# where the synthetic camera, started in the root namespace, publishes CAMERA_OUTPUT.
+IMAGE_INPUT = "image"
+CAMERA_OUTPUT = "camera/image_raw"
+GROUND_TRUTH_OUTPUT = "camera/ground_truth"
+CAMERA_TOPIC = "/" + CAMERA_OUTPUT
 SEGMENTATION_TOPIC = "dedelayed/segmentation"
 OVERLAY_TOPIC = "dedelayed/segmentation/overlay"
 LOCAL_ONLY_TOPIC = "dedelayed/segmentation/local_only"

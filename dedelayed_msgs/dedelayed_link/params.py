@@ -27,6 +27,12 @@ class Parameter(NamedTuple):
     read_only: bool = True
 
 
+# Every managed (lifecycle) node's table holds this row (dedelayed_link.managed).
+AUTOSTART_PARAMETER = Parameter(
+    "autostart", True, "configure and activate this managed node at start-up; false = stay "
+    "unconfigured until `ros2 lifecycle set` (or a lifecycle manager) drives it")
+
+
 def defaults(table: Iterable[Parameter]) -> Dict[str, Any]:
     """{name: default} of a table (what config/*.yaml must list)."""
     return {p.name: p.default for p in table}

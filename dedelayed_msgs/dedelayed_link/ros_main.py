@@ -12,6 +12,14 @@ Rules it applies so that no executable has to remember them:
   the KeyboardInterrupt of a SIGINT is raised.
 - A node that cannot start (a wrong parameter, a missing checkpoint) gives one line that names
   the problem, exit code 1, and no traceback.
+- Managed nodes (``managed.ManagedNode``) whose ``autostart`` parameter is true are configured,
+  then activated, in the order built (the robot's segmenter first: it loads the model the
+  others use); one that fails to is a node that cannot start. The others wait for
+  ``ros2 lifecycle set``.
+- Teardown ignores further SIGINTs: ``ros2 launch`` forwards its own SIGINT to a process that
+  Ctrl-C already reached through the terminal's process group, and a second KeyboardInterrupt
+  inside ``destroy_node`` would print a traceback and exit -2 instead of 0. A teardown that
+  hangs is still ended by the SIGTERM / SIGKILL that launch escalates to.
 """
 
 import signal
@@ -38,6 +46,13 @@ def startup_errors() -> tuple:
     return (ValueError, RuntimeError, KeyError, IndexError, FileNotFoundError, ParameterException)
 
 
+def _autostart(nodes: Sequence) -> None:
+    """configure, then activate, every managed node whose ``autostart`` is true."""
+    for node in nodes:
+        if getattr(node, "autostart", False):
+            node.start_managed()
+
+
 def run_nodes(make_nodes: Callable[[], Sequence], *, name: str, args=None,
               num_threads: Union[int, Callable[[List], int]] = 1) -> int:
     """Init rclpy, build the nodes, spin them until SIGINT or shutdown; returns the exit code.
@@ -56,6 +71,7 @@ def run_nodes(make_nodes: Callable[[], Sequence], *, name: str, args=None,
     try:
         try:
             nodes = list(make_nodes())
+            _autostart(nodes)
         except startup_errors() as exc:
             rclpy.logging.get_logger(name).fatal(f"cannot start: {exc}")
             return 1
@@ -68,6 +84,7 @@ def run_nodes(make_nodes: Callable[[], Sequence], *, name: str, args=None,
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if executor is not None:
             executor.shutdown()
         for node in nodes:

@@ -14,6 +14,11 @@ the per-robot contexts (robot_context.py); one worker thread, not the executor, 
 forward (remote_server.py), so callbacks keep replacing pending frames while the model computes.
 Trouble is logged once per episode (dedelayed_models.episode_log). Parameters: remote_params.py,
 README.md.
+
+A managed (lifecycle) node (dedelayed_link.managed): configure loads, checks and warms up the
+model; activate subscribes to every robot and starts the inference thread; deactivate stops
+both, so a deactivated cloud answers no robot (their diagnostics show the features going stale);
+cleanup frees the model.
 """
 
 from __future__ import annotations
@@ -27,15 +32,16 @@ import time
 from builtin_interfaces.msg import Time as TimeMsg
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.node import Node
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 
 from dedelayed_link import DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, REMOTE_SEGMENTATION, UPLINK, robot_topic
+from dedelayed_link.managed import ManagedNode
 from dedelayed_link.params import declare_parameters
 from dedelayed_link.ros_main import run_nodes
 from dedelayed_models.data.webp_header import UplinkRefused, check_webp_size
 from dedelayed_models.episode_log import EpisodeLog
+from dedelayed_models.shipped import resolve_checkpoint
 from dedelayed_models.transport.feature_msg import fill_feature_map
 from dedelayed_models.transport.feature_signing import optional_signer
 from dedelayed_msgs.msg import DelayReport, FeatureMap
@@ -48,21 +54,30 @@ from .served_model import load_served_model
 from .uplink_decoder import UplinkDecoder, UplinkPayload
 
 
-class RemoteNode(Node):
+class RemoteNode(ManagedNode):
+    """The cloud node; a managed node (see the module docstring)."""
+
     def __init__(self, **kwargs):
         super().__init__(NODE_NAME, **kwargs)
         self.settings = RemoteNodeSettings.from_values(self._declare_parameters())
+        self.episodes = EpisodeLog(warn=self.get_logger().warning, info=self.get_logger().info)
+        self.served = self.server = None
+        self._worker = None
+        self._stop = threading.Event()
+
+    def configure(self) -> None:
+        """Load, check and warm up the model; per-robot state and publishers."""
         s = self.settings
-        self.served = load_served_model(checkpoint=s.checkpoint, preset=s.preset, seed=s.seed,
-                                        device=s.device, num_frames=s.num_frames,
-                                        logger=self.get_logger())
+        self.served = load_served_model(checkpoint=resolve_checkpoint(s.checkpoint),
+                                        preset=s.preset, seed=s.seed, device=s.device,
+                                        num_frames=s.num_frames, logger=self.get_logger())
         self.server = RemoteServer(self.served, local_hw=s.local_hw(self.served.config.local_hw),
                                    feature_encoding=s.feature_encoding)
         self.signer = optional_signer(s.feature_signing_key)
         if self.signer is None:
             self.get_logger().warning("feature_signing_key is empty: FeatureMaps go out UNSIGNED; "
                                       "robots that verify signatures will refuse them")
-        warm_up_ms = self.server.warm_up(s.default_delay_ms)
+        self._warm_up_ms = self.server.warm_up(s.default_delay_ms)
         self.max_delay_ms = s.delay_bound_ms(self.served.trained_delay_ms)
         self.contexts = RobotContextSet(s.robot_namespaces, num_frames=self.served.num_frames,
                                         default_delay_ms=s.default_delay_ms,
@@ -75,40 +90,64 @@ class RemoteNode(Node):
         # so the diagnostics timer can iterate safely.
         self._expected_identity = {r: None for r in s.robot_namespaces}
         self._warned_size = set()
-        self.episodes = EpisodeLog(warn=self.get_logger().warning, info=self.get_logger().info)
         self.decoder = UplinkDecoder(s.robot_namespaces, self.served.remote_hw,
                                      s.max_uplink_pixels, on_decoded=self._on_decoded,
                                      on_refused=self._on_refused, on_error=self._on_decode_error)
         self._feature_publishers = {}
         self._segmentation_publishers = {}
         for robot in s.robot_namespaces:
-            # One group per robot: each robot's frames reach its decoder in arrival order.
-            group = MutuallyExclusiveCallbackGroup()
-            self._feature_publishers[robot] = self.create_publisher(
+            self._feature_publishers[robot] = self.output(
                 FeatureMap, robot_topic(robot, FEATURES.name), FEATURES.qos_profile())
             if s.publish_remote_segmentation:
-                self._segmentation_publishers[robot] = self.create_publisher(
+                self._segmentation_publishers[robot] = self.output(
                     Image, robot_topic(robot, REMOTE_SEGMENTATION.name), REMOTE_SEGMENTATION.qos_profile())
-            self.create_subscription(CompressedImage, robot_topic(robot, UPLINK.name),
-                                     lambda msg, info, r=robot: self._on_uplink(r, msg, info),
-                                     UPLINK.qos_profile(), callback_group=group)
-            self.create_subscription(DelayReport, robot_topic(robot, DELAY_REPORT.name),
-                                     lambda msg, r=robot: self._on_delay_report(r, msg),
-                                     DELAY_REPORT.qos_profile(), callback_group=group)
-        self._diagnostics_publisher = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
-        self.create_timer(s.diagnostics_period_s, self._publish_diagnostics,
-                          callback_group=MutuallyExclusiveCallbackGroup())
-        self._stop = threading.Event()
+        self._diagnostics_publisher = self.output(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
+        self.get_logger().info(f"loaded {self.served.identity} ({self.served.source}) on "
+                               f"{self.served.device}; first forward pass {self._warm_up_ms:.0f} ms")
+
+    def activate(self) -> None:
+        """Subscribe to every robot's uplink and delay reports; start the inference thread."""
+        s = self.settings
+        uplinks = []
+        for robot in s.robot_namespaces:
+            # One group per robot: each robot's frames reach its decoder in arrival order.
+            group = MutuallyExclusiveCallbackGroup()
+            uplinks.append(self.while_active(self.create_subscription(
+                CompressedImage, robot_topic(robot, UPLINK.name),
+                lambda msg, info, r=robot: self._on_uplink(r, msg, info),
+                UPLINK.qos_profile(), callback_group=group)).topic_name)
+            self.while_active(self.create_subscription(
+                DelayReport, robot_topic(robot, DELAY_REPORT.name),
+                lambda msg, r=robot: self._on_delay_report(r, msg),
+                DELAY_REPORT.qos_profile(), callback_group=group))
+        self.while_active(self.create_timer(s.diagnostics_period_s, self._publish_diagnostics,
+                                            callback_group=MutuallyExclusiveCallbackGroup()))
+        self._stop.clear()
         self._worker = threading.Thread(target=self._serve_forever, name="remote_inference",
                                         daemon=True)
         self._worker.start()
         c, h, w = self.server.feature_shape
         self.get_logger().info(
             f"serving {self.served.identity} ({self.served.source}) on {self.served.device} to "
-            f"{[robot_label(r) for r in s.robot_namespaces]}: K={self.served.num_frames} frames at "
+            f"{[robot_label(r) for r in s.robot_namespaces]} (uplinks {uplinks}): "
+            f"K={self.served.num_frames} frames at "
             f"{self.served.remote_hw[0]}x{self.served.remote_hw[1]}, z {c}x{h}x{w} "
             f"{s.feature_encoding} for local input {self.server.local_hw[0]}x{self.server.local_hw[1]} "
-            f"(first forward pass {warm_up_ms:.0f} ms)")
+            f"(first forward pass {self._warm_up_ms:.0f} ms)")
+
+    def deactivate(self) -> None:
+        """Stop the inference thread: no robot is answered until activated again."""
+        self._stop.set()
+        if self._worker is not None and self._worker.is_alive():
+            self._worker.join(timeout=30.0)
+        self._worker = None
+
+    def cleanup(self) -> None:
+        """Stop the decoders and free the model."""
+        self.decoder.stop()
+        self.contexts.stop()
+        self.served = self.server = None
+        _free_accelerator_memory()
 
     def _declare_parameters(self) -> dict:
         return declare_parameters(self, PARAMETERS)
@@ -266,13 +305,13 @@ class RemoteNode(Node):
         self._feature_publishers[answer.robot].publish(msg)
         self.diagnostics.record_answer(answer.robot, answer.compute_ms)
 
-    def destroy_node(self):
-        self._stop.set()
-        self.decoder.stop()
-        self.contexts.stop()
-        if self._worker.is_alive():
-            self._worker.join(timeout=30.0)
-        return super().destroy_node()
+
+
+def _free_accelerator_memory() -> None:
+    """Return the freed model's CUDA memory to the device (no-op on CPU)."""
+    import torch
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def main(args=None) -> int:

@@ -11,16 +11,17 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Tuple
 
 from dedelayed_link.contract import REMOTE_SEGMENTATION
-from dedelayed_link.params import Parameter, as_float, defaults
+
+from dedelayed_link.params import AUTOSTART_PARAMETER, Parameter, as_float, defaults
+from dedelayed_models.shipped import CHECKPOINT_CHOICES, DEFAULT_CHECKPOINT
 from dedelayed_models.transport import ENCODINGS
 
 NODE_NAME = "remote_node"
 
 # One row per parameter (dedelayed_link.params); defaults equal config/remote.yaml.
 PARAMETERS = (
-    Parameter("checkpoint", "", "Remote or dedelayed checkpoint file; '' = random weights of `preset` "
-                                "and `seed` (tests only, logged as a warning)."),
-    Parameter("preset", "small", "Model preset (tiny/small/camvid/paper) used when `checkpoint` is ''; a "
+    Parameter("checkpoint", DEFAULT_CHECKPOINT, f"Remote or dedelayed model: {CHECKPOINT_CHOICES}."),
+    Parameter("preset", "small", "Model preset (tiny/small/camvid/paper) of checkpoint 'random'; a "
                                  "checkpoint carries its own."),
     Parameter("seed", 0, "torch seed for random weights; the robot must use the same to match identities."),
     Parameter("device", "cpu", "Inference device: cpu, cuda or cuda:N (cuda fails clearly without a GPU)."),
@@ -53,6 +54,7 @@ PARAMETERS = (
                                          "link_certificates) that signs every FeatureMap; '' = "
                                          "unsigned (said in diagnostics; robots with "
                                          "feature_verify_key refuse them)."),
+    AUTOSTART_PARAMETER,
 )
 
 PARAMETER_BY_NAME = {p.name: p for p in PARAMETERS}
@@ -90,6 +92,7 @@ class RemoteNodeSettings:
     diagnostics_period_s: float
     publish_remote_segmentation: bool
     feature_signing_key: str
+    autostart: bool
 
     @classmethod
     def from_values(cls, values: Dict[str, Any]) -> "RemoteNodeSettings":

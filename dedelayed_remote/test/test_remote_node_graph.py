@@ -147,7 +147,7 @@ def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_ga
                         model_identity=answer.model_identity,
                         encoded=encoded_from_feature_map(answer))
     command = [sys.executable, "-m", "dedelayed_remote.remote_node", "--ros-args",
-               "--params-file", PARAMS_FILE, "-p", "preset:=tiny", "-p", f"seed:={SEED}",
+               "--params-file", PARAMS_FILE, "-p", "checkpoint:=random", "-p", "preset:=tiny", "-p", f"seed:={SEED}",
                "-p", f"robot_namespaces:={list(ROBOTS)}", "-p", f"default_delay_ms:={DEFAULT_DELAY_MS}",
                "-p", "diagnostics_period_s:=0.5", "-p", "max_frame_age_ms:=2000",
                "-p", f"feature_signing_key:={tmp_path / 'certs' / 'cloud.key'}"]

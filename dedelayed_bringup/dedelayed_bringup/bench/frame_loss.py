@@ -20,7 +20,9 @@ import random
 import time
 from typing import Dict, List
 
+from dedelayed_bringup.graph import robot_processes
 from dedelayed_bringup.stack import NodeProcess, Stack
+from dedelayed_models.shipped import RANDOM_WEIGHTS
 from dedelayed_models.modeling import get_config
 
 LAYOUTS = {  # name -> (uplink in the robot process, encoder_nice)
@@ -45,16 +47,11 @@ def _specs(layout: str, preset: str, domain_id: int, camera_fps: float) -> List[
     env = {"ROS_DOMAIN_ID": domain_id, "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
     uplink = {"remote_height": cfg.remote_hw[0], "remote_width": cfg.remote_hw[1],
               "encoder_nice": nice}
-    robot = NodeProcess("robot", module="dedelayed_local.robot_main", env=env,
-                        arguments=[] if in_process else ["--without-uplink"],
-                        parameters={"preset": preset, "backend": "onnxruntime",
-                                    "camera_fps": camera_fps, "diagnostics_period_s": 0.5,
-                                    **(uplink if in_process else {})})
-    specs = [robot]
-    if not in_process:
-        specs.append(NodeProcess("uplink", module="dedelayed_local.uplink_main", env=env,
-                                 parameters=uplink))
-    return specs
+    return robot_processes(
+        env=env, uplink="in_process" if in_process else "own_process", uplink_parameters=uplink,
+        parameters={"checkpoint": RANDOM_WEIGHTS, "preset": preset, "backend": "onnxruntime",
+                    "camera_fps": camera_fps, "diagnostics_period_s": 0.5,
+                    **(uplink if in_process else {})})
 
 
 def run_layout(layout: str, *, preset: str, camera_hw, frames: int, fps: float,

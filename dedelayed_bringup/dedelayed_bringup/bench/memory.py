@@ -17,7 +17,9 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
-from dedelayed_bringup.stack import NodeProcess, Stack
+from dedelayed_bringup.graph import cloud_processes, robot_processes
+from dedelayed_bringup.stack import Stack
+from dedelayed_models.shipped import RANDOM_WEIGHTS
 from dedelayed_link import FEATURES, SEGMENTATION_TOPIC, robot_topic
 from dedelayed_models.data import WorldSequence
 from dedelayed_models.data.timing import DEFAULT_FPS
@@ -42,12 +44,11 @@ def proc_memory_mib(pid: int) -> Dict[str, float]:
 def node_specs(preset: str, domain_id: int):
     cfg = get_config(preset)
     env = {"ROS_DOMAIN_ID": domain_id, "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
-    robot = NodeProcess("robot", module="dedelayed_local.robot_main", namespace=NAMESPACE, env=env,
-                        parameters={"preset": preset, "image_topic": CAMERA_TOPIC,
-                                    "remote_height": cfg.remote_hw[0],
-                                    "remote_width": cfg.remote_hw[1]})
-    remote = NodeProcess("remote", module="dedelayed_remote.remote_node", namespace=NAMESPACE,
-                         env=env, parameters={"preset": preset})
+    weights = {"checkpoint": RANDOM_WEIGHTS, "preset": preset}
+    [robot] = robot_processes(namespace=NAMESPACE, env=env, image=CAMERA_TOPIC,
+                              parameters={**weights, "remote_height": cfg.remote_hw[0],
+                                          "remote_width": cfg.remote_hw[1]})
+    [remote] = cloud_processes(name="remote", namespace=NAMESPACE, env=env, parameters=weights)
     return [robot, remote]
 
 

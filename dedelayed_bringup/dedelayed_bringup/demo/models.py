@@ -21,11 +21,11 @@ import os
 from dataclasses import dataclass
 from typing import Tuple
 
-from dedelayed_models.modeling.checkpoint import SHIPPED_CHECKPOINT_DIR
+from dedelayed_models.shipped import SHIPPED_CHECKPOINT_DIR, SHIPPED_CHECKPOINTS
 
 SHIPPED_CHECKPOINT = os.path.join(SHIPPED_CHECKPOINT_DIR, "dedelayed.pt")
-SHIPPED_STREAMING_CHECKPOINT = os.path.join(SHIPPED_CHECKPOINT_DIR, "dedelayed_streaming.pt")
-CAMVID_CHECKPOINT = os.path.join(SHIPPED_CHECKPOINT_DIR, "camvid", "dedelayed.pt")
+SHIPPED_STREAMING_CHECKPOINT = SHIPPED_CHECKPOINTS["shipped:world"]  # the nodes' default too
+CAMVID_CHECKPOINT = SHIPPED_CHECKPOINTS["shipped:camvid"]
 
 
 def auto_checkpoints(video: bool = False) -> tuple:

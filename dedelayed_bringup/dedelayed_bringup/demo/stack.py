@@ -12,9 +12,11 @@ from typing import Dict, List, Sequence
 from dedelayed_link import REMOTE_SEGMENTATION
 
 from dedelayed_bringup.demo.models import DemoModels
+from dedelayed_bringup.graph import cloud_processes, link_bridge_process, robot_processes  # noqa: F401
 from dedelayed_bringup.link_emulation.params import DEFAULT_DOWNLINK_TOPICS
 from dedelayed_bringup.stack import NodeProcess
 from dedelayed_bringup.secure_link.zenoh_link import DEFAULT_PORT, bridge_endpoints
+from dedelayed_models.shipped import RANDOM_WEIGHTS
 
 LINKS = ("dds", "zenoh-tls")
 
@@ -52,26 +54,30 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
     cloud's address, listened on and dialled (its certificate must name it); '' = loopback.
     """
     prefixes, envs = prefixes or {}, envs or {}
-    signing = {"feature_signing_key": f"{certs}/cloud.key"} if certs else {}
-    verifying = {"feature_verify_key": f"{certs}/cloud.pem"} if certs else {}
     zenoh = link_mode == "zenoh-tls"
+    if zenoh and not certs:
+        raise ValueError("link 'zenoh-tls' needs a certificate folder (link_certificates)")
     downlink_topics = [*DEFAULT_DOWNLINK_TOPICS, REMOTE_SEGMENTATION.relay_spec]
     bridge_domain, server_domain = cloud_domain, cloud_domain + (1 if zenoh else 0)
     weights = ({"checkpoint": models.checkpoint} if models.trained
-               else {"preset": models.preset, "seed": models.seed})
+               else {"checkpoint": RANDOM_WEIGHTS, "preset": models.preset, "seed": models.seed})
+    endpoints = bridge_endpoints(cloud_host, port)
+    bridge_parameters = {"downlink_topics": downlink_topics}
 
     def env_for(name, domain):
         return {**env, **envs.get(name, {}), "ROS_DOMAIN_ID": str(domain)}
 
-    cloud = NodeProcess(
-        "cloud", module="dedelayed_remote.remote_node", env=env_for("cloud", server_domain),
-        prefix=prefixes.get("cloud", ()),
-        parameters={**weights, **signing, "robot_namespaces": [NAMESPACE],
-                    "local_height": models.local_hw[0], "local_width": models.local_hw[1],
+    cloud = cloud_processes(
+        robot_namespaces=[NAMESPACE], certs=certs, link="zenoh" if zenoh else "dds",
+        listen_endpoint=endpoints["cloud"], env=env_for("cloud", server_domain),
+        bridge_env=env_for("cloud_bridge", server_domain), prefix=prefixes.get("cloud", ()),
+        bridge_prefix=prefixes.get("cloud_bridge", ()), bridge_parameters=bridge_parameters,
+        parameters={**weights, "local_height": models.local_hw[0],
+                    "local_width": models.local_hw[1],
                     "default_delay_ms": float(link.round_trip_ms),
                     "publish_remote_segmentation": True})
     emulator = NodeProcess(
-        "link", module="dedelayed_bringup.link_emulation.emulator_node", namespace=NAMESPACE,
+        "link", executable="dedelayed_bringup/link_emulator", namespace=NAMESPACE,
         env=env_for("link", robot_domain), prefix=prefixes.get("link", ()),
         parameters={"robot_domain_id": robot_domain, "cloud_domain_id": cloud_domain,
                     "downlink_topics": downlink_topics,
@@ -79,53 +85,21 @@ def system_processes(models: DemoModels, link: LinkSettings, *, robot_domain: in
                        for k, v in (("delay_ms", link.delay_ms), ("jitter_ms", link.jitter_ms),
                                     ("loss", link.loss))},
                     "seed": int(link.seed), "diagnostics_period_s": 1.0})
+    remote_size = {"remote_height": models.remote_hw[0], "remote_width": models.remote_hw[1]}
     # The uplink runs as its own process: inside the robot process it would wait behind each
     # segmentation for the interpreter, and that wait adds straight to tau on 2 cores.
-    robot = NodeProcess(
-        "robot", module="dedelayed_local.robot_main", namespace=NAMESPACE,
-        env=env_for("robot", robot_domain), prefix=prefixes.get("robot", ()),
-        arguments=["--without-uplink"],
+    robot = robot_processes(
+        namespace=NAMESPACE, uplink="own_process", certs=certs,
+        link="zenoh" if zenoh else "dds", cloud_endpoint=endpoints["robot"],
+        env=env_for("robot", robot_domain), bridge_env=env_for("robot_bridge", bridge_domain),
+        prefix=prefixes.get("robot", ()), bridge_prefix=prefixes.get("robot_bridge", ()),
+        bridge_parameters=bridge_parameters, uplink_parameters=remote_size,
         # A deep camera queue: the demo scores every frame, and 2 shared cores stall now and then.
-        parameters={**weights, **verifying, "publish_local_only": True, "publish_overlay": True,
+        parameters={**weights, "publish_local_only": True, "publish_overlay": True,
                     "image_queue_depth": 60,
                     "diagnostics_period_s": 0.2, "max_feature_age_ms": float(max_feature_age_ms),
-                    "output_lag_ms": float(output_lag_ms),
-                    "remote_height": models.remote_hw[0], "remote_width": models.remote_hw[1]})
-    uplink = NodeProcess(
-        "uplink", module="dedelayed_local.uplink_main", namespace=NAMESPACE,
-        env=env_for("robot", robot_domain), prefix=prefixes.get("robot", ()),
-        parameters={"remote_height": models.remote_hw[0], "remote_width": models.remote_hw[1]})
-    if not zenoh:
-        return [cloud, emulator, robot, uplink]
-    if not certs:
-        raise ValueError("link 'zenoh-tls' needs a certificate folder (link_certificates)")
-
-    endpoints = bridge_endpoints(cloud_host, port)
-
-    def bridge(name, role, domain, stem, namespace):
-        return link_bridge_process(
-            name, role=role, namespace=namespace, env=env_for(name, domain),
-            endpoint=endpoints[role], certs=certs, stem=stem, robots=[NAMESPACE],
-            prefix=prefixes.get(name, ()), parameters={"downlink_topics": downlink_topics})
-    return [cloud, bridge("cloud_bridge", "cloud", server_domain, "cloud", "/"),
-            bridge("robot_bridge", "robot", bridge_domain, NAMESPACE.strip("/"), NAMESPACE),
-            emulator, robot, uplink]
-
-
-def link_bridge_process(name: str, *, role: str, namespace: str, env: Dict[str, str],
-                        endpoint: str, certs: str, stem: str, robots: Sequence[str],
-                        cert_dir: str = "", prefix: Sequence[str] = (),
-                        parameters: Dict[str, object] = None) -> NodeProcess:
-    """A link_bridge process: ``role`` 'cloud' (listens on ``endpoint``, serves ``robots``) or
-    'robot' (dials it); CA from ``certs``, its own certificate and key
-    ``<cert_dir or certs>/<stem>.pem|.key``; ``parameters`` adds or overrides node parameters."""
-    folder = cert_dir or certs
-    return NodeProcess(
-        name, module="dedelayed_bringup.secure_link.bridge_node", namespace=namespace, env=env,
-        prefix=prefix,
-        parameters={"role": role, "endpoint": endpoint, "ca_certificate": f"{certs}/ca.pem",
-                    "certificate": f"{folder}/{stem}.pem", "private_key": f"{folder}/{stem}.key",
-                    "robot_namespaces": list(robots), **(parameters or {})})
+                    "output_lag_ms": float(output_lag_ms), **remote_size})
+    return [*cloud, emulator, *robot]
 
 
 # Who subscribes to the demo's camera images: the robot's segmenter, the uplink process and the

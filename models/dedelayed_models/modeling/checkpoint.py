@@ -29,9 +29,7 @@ from .config import ARCH_VERSION, DedelayedConfig, config_from_dict, config_to_d
 from .dedelayed import DedelayedModel
 from .identity import local_identity, remote_identity
 
-# The trained checkpoints shipped in the repository: local.pt, dedelayed.pt and their report.
-SHIPPED_CHECKPOINT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                      "checkpoints")
+from ..shipped import SHIPPED_CHECKPOINT_DIR  # noqa: F401  (re-exported)
 from .families import LOCAL_CLASSES, build_local
 from .remote_model import RemoteModel
 
