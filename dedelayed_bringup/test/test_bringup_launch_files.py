@@ -17,6 +17,7 @@ import re
 import sys
 
 import pytest
+import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAUNCH_DIR = os.path.join(REPO, "dedelayed_bringup", "launch")
@@ -225,7 +226,10 @@ def test_robot_launch_passes_only_given_arguments_on(tmp_path):
     assert len(node._Node__parameters) == 1, "an empty argument was passed on"
     context.launch_configurations["backend"] = "torch"
     (node,) = module._robot(context)
-    assert node._Node__parameters[1] == {"backend": "torch"}
+    assert len(node._Node__parameters) == 2, "a given argument was not passed on"
+    ((name, value),) = node._Node__parameters[1].items()   # launch normalises it to YAML text
+    assert (name[0].perform(context), yaml.safe_load(value[0].perform(context))) == (
+        "backend", "torch")
     context.launch_configurations["uplink"] = "own_process"
     assert len(module._robot(context)) == 2
 
