@@ -34,6 +34,14 @@ UPLINK_EXECUTABLE = "dedelayed_local/uplink_node"
 CLOUD_EXECUTABLE = "dedelayed_remote/remote_node"
 BRIDGE_EXECUTABLE = "dedelayed_bringup/link_bridge"
 
+# The ROS nodes each executable hosts (their names in the config YAML files).
+EXECUTABLE_NODES = {
+    ROBOT_EXECUTABLE: ("dedelayed_segmenter", "dedelayed_fusion", "dedelayed_uplink"),
+    UPLINK_EXECUTABLE: ("dedelayed_uplink",),
+    CLOUD_EXECUTABLE: ("remote_node",),
+    BRIDGE_EXECUTABLE: ("link_bridge",),
+}
+
 UPLINK_LAYOUTS = ("in_process", "own_process")
 LINKS = ("dds", "zenoh")
 DEFAULT_CLOUD_ENDPOINT = "tls/localhost:7447"

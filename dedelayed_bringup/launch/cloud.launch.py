@@ -74,7 +74,7 @@ def _cloud(context):
     return launch_nodes(cloud_processes(
         namespace=arg("namespace"), robot_namespaces=overrides.pop("robot_namespaces", ()),
         params_files=[arg("params_file")], parameters=overrides, certs=arg("certs_dir"),
-        link=arg("link"), listen_endpoint=arg("listen_endpoint")))
+        link=arg("link"), listen_endpoint=arg("listen_endpoint")), context)
 
 
 def generate_launch_description():

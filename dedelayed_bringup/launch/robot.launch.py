@@ -91,7 +91,7 @@ def _robot(context):
         namespace=arg("namespace"), params_files=[arg("params_file")], parameters=overrides,
         uplink_parameters=overrides, image=arg("image"), uplink=arg("uplink"),
         remappings={SEGMENTATION_TOPIC: segmentation} if segmentation else None,
-        certs=arg("certs_dir"), link=arg("link"), cloud_endpoint=arg("cloud_endpoint")))
+        certs=arg("certs_dir"), link=arg("link"), cloud_endpoint=arg("cloud_endpoint")), context)
 
 
 def generate_launch_description():

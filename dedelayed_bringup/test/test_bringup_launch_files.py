@@ -227,9 +227,12 @@ def test_robot_launch_passes_only_given_arguments_on(tmp_path):
     context.launch_configurations["backend"] = "torch"
     (node,) = module._robot(context)
     assert len(node._Node__parameters) == 2, "a given argument was not passed on"
-    ((name, value),) = node._Node__parameters[1].items()   # launch normalises it to YAML text
-    assert (name[0].perform(context), yaml.safe_load(value[0].perform(context))) == (
-        "backend", "torch")
+    text = open(node._Node__parameters[1].evaluate(context)).read()
+    assert not re.search(r"[&*]id\d", text), "rcl refuses YAML anchors and aliases"
+    written = yaml.safe_load(text)
+    # keyed by each node of the process, like the params file, so it wins over it
+    assert written == {f"/**/{name}": {"ros__parameters": {"backend": "torch"}}
+                       for name in ("dedelayed_segmenter", "dedelayed_fusion", "dedelayed_uplink")}
     context.launch_configurations["uplink"] = "own_process"
     assert len(module._robot(context)) == 2
 
