@@ -1,6 +1,6 @@
 # The workspace's front door. On a fresh machine (Debian 12 / CPython 3.11, no ROS):
 #   make demo    the whole robot + cloud system on the synthetic world (sets itself up)
-#   make test    setup + build + every test of every package (+ upstream ros2 launch, see below)
+#   make test    setup + build + lint (ruff) + every test of every package (+ upstream ros2 launch)
 #   make bench   deployment benchmark: robot latency, link bytes, cloud throughput, memory -> bench_out/
 # PYTHON selects the interpreter for the venv (must be CPython 3.11, see tools/setup_workspace.py).
 PYTHON ?= python3
@@ -17,6 +17,7 @@ build: setup
 # exists (their launch tests skip where it does not); `make setup` never installs them.
 test: setup
 	@tools/in_workspace.sh python tools/install_upstream_launch.py
+	@tools/in_workspace.sh ruff check .
 	@tools/in_workspace.sh python -m pytest $(PYTEST_ARGS)
 
 demo: setup

@@ -39,6 +39,7 @@ def main():
 
     import rclpy
     from rclpy.qos import QoSProfile, ReliabilityPolicy
+
     from dedelayed_msgs.msg import FeatureMap
 
     rclpy.init()

@@ -12,8 +12,9 @@ from collections import deque
 from typing import Dict, List
 
 from dedelayed_bringup.demo.stack import BRIDGE_READY_LINES, READY_LINES, camera_process
-from dedelayed_bringup.graph import cloud_processes as graph_cloud, link_bridge_process
-from dedelayed_bringup.graph import robot_processes as graph_robot, with_domain
+from dedelayed_bringup.graph import cloud_processes as graph_cloud
+from dedelayed_bringup.graph import link_bridge_process, with_domain
+from dedelayed_bringup.graph import robot_processes as graph_robot
 from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints
 from dedelayed_bringup.stack import NodeProcess
 from dedelayed_models.modeling import get_config

@@ -36,8 +36,9 @@ def _receive_one(context, msg_type, topic, timeout_s=30.0):
 
 @pytest.mark.parametrize("encoding", ["float16", "int8"])
 def test_feature_map_arrives_intact(ros_context, encoding):
-    from dedelayed_msgs.msg import FeatureMap
     import featuremap_peer
+
+    from dedelayed_msgs.msg import FeatureMap
 
     peer = subprocess.Popen([sys.executable, PEER, "--encoding", encoding],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -6,6 +6,7 @@ import glob
 import os
 import re
 
+import pytest
 import yaml
 
 from dedelayed_link import contract
@@ -73,3 +74,22 @@ def test_models_package_imports_no_ros():
         if re.search(r"^\s*(from|import)\s+(rclpy|dedelayed_link|dedelayed_msgs|sensor_msgs)\b", text, re.M):
             offenders.append(os.path.relpath(path, REPO))
     assert not offenders, f"dedelayed_models must stay ROS-free: {offenders}"
+
+
+@pytest.mark.ros
+def test_a_ros_stamp_is_integer_nanoseconds_both_ways():
+    from builtin_interfaces.msg import Time
+
+    from dedelayed_link.stamps import ns_to_stamp, stamp_to_ns
+
+    stamp = Time(sec=1_796_695_097, nanosec=999_999_999)   # a float of seconds would round it
+    ns = stamp_to_ns(stamp)
+    assert ns == 1_796_695_097_999_999_999 and isinstance(ns, int)
+    assert ns_to_stamp(ns) == stamp and ns_to_stamp(0) == Time()
+
+
+def test_zero_delay_bound_means_the_trained_maximum():
+    from dedelayed_models.data.context_timing import delay_bound_ms
+
+    assert delay_bound_ms(0.0, (0.0, 600.0)) == 600.0
+    assert delay_bound_ms(450, (0.0, 600.0)) == 450.0

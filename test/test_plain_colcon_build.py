@@ -7,7 +7,6 @@ sourced ROS prefix gives (AMENT_PREFIX_PATH, CMAKE_PREFIX_PATH, PATH).
 
 import os
 import subprocess
-import sys
 
 import pytest
 

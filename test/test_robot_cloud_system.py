@@ -1,9 +1,9 @@
 """Robot and cloud as separate processes in separate DDS domains, joined by the link emulator.
 
 Over a real rclpy graph: features arrive -> fused, with the robot's tau estimate at least the
-emulated round trip and at most the measured uplink + cloud + downlink legs plus one frame; the cloud process killed -> local-only within
-max_feature_age_ms and no frame left unsegmented; malformed FeatureMaps -> local-only with the
-reason in /diagnostics; cloud restarted -> fused again.
+emulated round trip and at most the measured uplink + cloud + downlink legs plus one frame; the
+cloud process killed -> local-only within max_feature_age_ms and no frame left unsegmented;
+malformed FeatureMaps -> local-only with the reason in /diagnostics; cloud restarted -> fused again.
 """
 
 import array
@@ -13,7 +13,6 @@ import time
 
 import numpy as np
 import pytest
-
 from system_stack import robot_and_cloud
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -29,9 +28,10 @@ class Camera:
     """Plays synthetic-world frames at 30 fps from a thread; records every stamp it sent."""
 
     def __init__(self, node, camera_hw):
-        from dedelayed_models.data import WorldSequence
-        from sensor_msgs.msg import Image
         from rclpy.qos import qos_profile_sensor_data
+        from sensor_msgs.msg import Image
+
+        from dedelayed_models.data import WorldSequence
 
         world = WorldSequence(seed=1_000_123, num_frames=30, camera_hw=camera_hw)
         self.frames = [world.frame(t) for t in range(30)]
@@ -110,13 +110,14 @@ def _bad_feature_maps(identity, shape, now_ns, echo_ns):
 def test_robot_and_cloud_over_the_emulated_link(ros_context, ros_domain_id, wait_until_answered,
                                                 tmp_path):
     import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray
+    from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+    from sensor_msgs.msg import CompressedImage, Image
+
     from dedelayed_bringup.stack import Stack
     from dedelayed_local.robot_model import RobotModel
     from dedelayed_models.modeling import get_config
     from dedelayed_msgs.msg import DelayReport, FeatureMap
-    from diagnostic_msgs.msg import DiagnosticArray
-    from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
-    from sensor_msgs.msg import CompressedImage, Image
 
     config = get_config(PRESET)
     cloud, robot_side = robot_and_cloud(

@@ -19,10 +19,10 @@ import signal
 import time
 
 import pytest
-
-from dedelayed_bringup.demo.stack import camera_process
 from ros2_cli import Ros2Launch, require_ros2_cli, ros2
 from secure_link_stack import Observer
+
+from dedelayed_bringup.demo.stack import camera_process
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 

@@ -9,7 +9,6 @@ import os
 import textwrap
 
 import pytest
-
 from ros2_cli import Ros2Launch, require_ros2_cli, ros2
 
 pytestmark = pytest.mark.ros

@@ -22,9 +22,16 @@ import signal
 import time
 
 import pytest
-
-from secure_link_stack import (BRIDGE_READY_LINES, READY_LINES, SEGMENTER_STATUS, Observer,
-                               cloud_processes, robot_bridge, robot_processes, wait_for)
+from secure_link_stack import (
+    BRIDGE_READY_LINES,
+    READY_LINES,
+    SEGMENTER_STATUS,
+    Observer,
+    cloud_processes,
+    robot_bridge,
+    robot_processes,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
@@ -55,7 +62,12 @@ class System:
 
     def __init__(self, tmp_path):
         from dedelayed_bringup.secure_link.link_certificates import (
-            issue, load_issued, make_ca, make_certificates, write_issued)
+            issue,
+            load_issued,
+            make_ca,
+            make_certificates,
+            write_issued,
+        )
         from dedelayed_bringup.secure_link.zenoh_link import free_tcp_port
         from dedelayed_bringup.transport.discovery import same_host_profile_env
 
@@ -226,8 +238,7 @@ def test_robot1s_certificate_gets_nothing_of_robot2_and_leaves_it_fused(system):
     nothing, nothing it wrote reaches either bridge (the receiving bridges count malformed
     bytes before anything reaches ROS, and none are counted), and robot2 stays fused at the
     camera rate. Control: the same session does receive robot1's own features."""
-    from dedelayed_bringup.secure_link.zenoh_link import (bridge_endpoints, open_session,
-                                                          robot_session_config)
+    from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints, open_session, robot_session_config
 
     robot2, cloud = system.observers["robot2"], system.observers["cloud"]
     bridge = _start([system.bridge_spec("/robot2", "robot2")])

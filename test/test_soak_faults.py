@@ -16,7 +16,6 @@ import threading
 import time
 
 import pytest
-
 from soak_inputs import abusive_delay_reports, impostor_feature_maps, uplink_bombs
 from system_stack import robot_and_cloud
 
@@ -56,9 +55,10 @@ class Camera:
     """World frames at FPS from a thread, with bursts on demand; records (stamp, time) sent."""
 
     def __init__(self, node, camera_hw):
-        from dedelayed_models.data import WorldSequence
         from rclpy.qos import qos_profile_sensor_data
         from sensor_msgs.msg import Image
+
+        from dedelayed_models.data import WorldSequence
 
         world = WorldSequence(seed=1_000_321, num_frames=30, camera_hw=camera_hw)
         self.messages = []
@@ -108,16 +108,17 @@ class Camera:
 
 def test_soak_with_faults(ros_context, ros_domain_id, wait_until_answered, tmp_path):
     import rclpy
-    from dedelayed_bringup.bench.memory import proc_memory_mib
-    from dedelayed_bringup.stack import Stack
-    from dedelayed_local.robot_model import RobotModel
-    from dedelayed_models.modeling import get_config
-    from dedelayed_msgs.msg import DelayReport, FeatureMap
     from diagnostic_msgs.msg import DiagnosticArray
     from rclpy.parameter import Parameter
     from rclpy.parameter_client import AsyncParameterClient
     from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
     from sensor_msgs.msg import CompressedImage, Image
+
+    from dedelayed_bringup.bench.memory import proc_memory_mib
+    from dedelayed_bringup.stack import Stack
+    from dedelayed_local.robot_model import RobotModel
+    from dedelayed_models.modeling import get_config
+    from dedelayed_msgs.msg import DelayReport, FeatureMap
 
     config = get_config(PRESET)
     model = RobotModel.random(PRESET, SEED)

@@ -121,7 +121,8 @@ def check_system_tools(python):
             % (", ".join(missing), " ".join(debs)))
     log("installing system packages with apt-get: " + " ".join(debs))
     for command in (["apt-get", "update"], ["apt-get", "install", "-y"] + debs):
-        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
+        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                universal_newlines=True, check=False)
         if result.returncode != 0:
             raise SetupError(
                 "`%s` failed (exit %d); the Debian package registry may be unreachable. "
@@ -146,7 +147,8 @@ def ensure_venv(python, venv):
             % (venv, python_version_of(venv_python), venv))
     if not os.path.exists(venv_python):
         log("creating %s with %s" % (venv, python))
-        result = subprocess.run([python, "-m", "venv", venv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        result = subprocess.run([python, "-m", "venv", venv], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, universal_newlines=True)
         if result.returncode != 0:
             raise SetupError(
                 "`%s -m venv %s` failed: %s Fix: install the venv module "
@@ -274,7 +276,8 @@ def colcon_build(venv_python, venv, force):
                          % (result.returncode, _tail(result.stdout + result.stderr)), 3)
     listed = subprocess.run([os.path.join(venv, "bin", "colcon"), "list", "--names-only",
                              "--base-paths", REPO_ROOT], cwd=REPO_ROOT, env=workspace_env(venv),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=True).stdout.split()
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                            check=True).stdout.split()
     missing = sorted(set(EXPECTED_PACKAGES) - set(listed))
     if missing:
         raise SetupError("colcon does not see the package(s) %s; is the checkout complete?"

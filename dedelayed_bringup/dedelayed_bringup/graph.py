@@ -25,9 +25,8 @@ Rules written only here:
 
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from dedelayed_link import CAMERA_TOPIC, IMAGE_INPUT
-
 from dedelayed_bringup.stack_command import NodeProcess
+from dedelayed_link import CAMERA_TOPIC, IMAGE_INPUT
 
 ROBOT_EXECUTABLE = "dedelayed_local/robot"
 UPLINK_EXECUTABLE = "dedelayed_local/uplink_node"

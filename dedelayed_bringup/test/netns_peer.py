@@ -5,7 +5,6 @@ talker (listener) or when stopped (talker).
 """
 
 import sys
-import time
 
 
 def main(role: str) -> int:

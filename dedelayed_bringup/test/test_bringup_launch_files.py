@@ -1,13 +1,13 @@
 """robot.launch.py and cloud.launch.py wire real executables and real parameters.
 
 `launch`/`launch_ros` are not installable from PyPI, so the launch files are also checked
-statically: every executable the graph (dedelayed_bringup.graph, which the launch files start)
-names is a console script of its package, every argument they override is a parameter that
-node declares, and every override argument defaults to empty. The overrides they build (launch_arguments.given_overrides) are then applied the way
-both launchers apply them (params file first, overrides after) to real rclpy nodes declaring
-the robot's real parameter tables: a params-file value survives when the argument is not
-given, and the argument wins when it is. Where launch_ros is installed, the descriptions are
-also built for real.
+statically: every executable the graph (dedelayed_bringup.graph, which the launch files start) names
+is a console script of its package, every argument they override is a parameter that node declares,
+and every override argument defaults to empty. The overrides they build
+(launch_arguments.given_overrides) are then applied the way both launchers apply them (params file
+first, overrides after) to real rclpy nodes declaring the robot's real parameter tables: a params-
+file value survives when the argument is not given, and the argument wins when it is. Where
+launch_ros is installed, the descriptions are also built for real.
 """
 
 import ast
@@ -109,8 +109,8 @@ def _robot_parameters(params_file, overrides, ros_domain_id):
     from rclpy.node import Node
 
     from dedelayed_bringup.stack_command import NodeProcess, node_command
-    from dedelayed_local import fusion_node, segmenter_node, uplink_node
     from dedelayed_link.params import declare_parameters
+    from dedelayed_local import fusion_node, segmenter_node, uplink_node
 
     command = node_command(NodeProcess("robot", module="dedelayed_local.robot_main",
                                        namespace="/robot1", params_files=[str(params_file)],

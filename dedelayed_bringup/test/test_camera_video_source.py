@@ -35,6 +35,7 @@ def test_camera_yaml_matches_declared_parameters():
     import os
 
     import yaml
+
     from dedelayed_bringup import synthetic_camera_node
 
     path = os.path.join(os.path.dirname(__file__), "..", "config", "synthetic_camera.yaml")

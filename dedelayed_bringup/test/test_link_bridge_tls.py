@@ -93,8 +93,7 @@ def _status(graph, suffix):
 
 
 def _intruder(certs, name, port, cert_dir=None):
-    from dedelayed_bringup.secure_link.zenoh_link import (bridge_endpoints, open_session,
-                                                          robot_session_config)
+    from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints, open_session, robot_session_config
 
     folder = cert_dir or certs
     return open_session(robot_session_config(
@@ -108,10 +107,15 @@ def test_bridge_carries_the_link_contract_over_mutual_tls(ros_domain_id, tmp_pat
     from rclpy.serialization import serialize_message
     from sensor_msgs.msg import CompressedImage
 
+    from dedelayed_bringup.secure_link.link_certificates import (
+        issue,
+        load_issued,
+        make_ca,
+        make_certificates,
+        write_issued,
+    )
     from dedelayed_bringup.secure_link.zenoh_link import free_tcp_port
     from dedelayed_bringup.transport.packet_capture import PacketCapture, shared_runs
-    from dedelayed_bringup.secure_link.link_certificates import (issue, load_issued, make_ca,
-                                                     make_certificates, write_issued)
     from dedelayed_link import qos as link_qos
     from dedelayed_models.transport import encode_features
     from dedelayed_models.transport.feature_msg import fill_feature_map

@@ -10,9 +10,9 @@ import time
 
 import numpy as np
 import pytest
+from domain_probe import DomainProbe, wait_until
 
 from dedelayed_bringup.stack import NodeProcess, Stack
-from domain_probe import DomainProbe, wait_until
 
 pytestmark = pytest.mark.ros
 
@@ -115,8 +115,9 @@ def _feature_map(msg_type):
 
 
 def test_feature_map_crosses_byte_identical_and_relay_overhead(ros_domain_id):
-    from dedelayed_msgs.msg import FeatureMap
     from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+
+    from dedelayed_msgs.msg import FeatureMap
 
     reliable = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
     robot_domain, cloud_domain = ros_domain_id, ros_domain_id + 1

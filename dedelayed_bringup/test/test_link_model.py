@@ -3,7 +3,12 @@
 import pytest
 
 from dedelayed_bringup.link_emulation.link_model import (
-    DROP_LOSS, DROP_OUTAGE, DROP_QUEUE_FULL, LinkModel, outage_windows_from_flat)
+    DROP_LOSS,
+    DROP_OUTAGE,
+    DROP_QUEUE_FULL,
+    LinkModel,
+    outage_windows_from_flat,
+)
 
 
 def test_fixed_delay_without_jitter_is_exact():

@@ -6,9 +6,8 @@ import os
 import subprocess
 import sys
 
-from dedelayed_bringup.secure_link.refusals import RefusalLog, Refusal, tls_refusal
-from dedelayed_bringup.secure_link.link_certificates import (issue, load_issued, make_ca,
-                                                             make_certificates, write_issued)
+from dedelayed_bringup.secure_link.link_certificates import issue, load_issued, make_ca, make_certificates, write_issued
+from dedelayed_bringup.secure_link.refusals import Refusal, RefusalLog, tls_refusal
 from dedelayed_bringup.secure_link.zenoh_link import certificate_validity_warning
 
 # Lines as Zenoh 1.10 writes them (ANSI colours included) when it refuses a client certificate.

@@ -12,10 +12,10 @@ import time
 
 import numpy as np
 import pytest
+from domain_probe import DomainProbe, wait_until
 
 from dedelayed_bringup.recording.mcap_bag import METADATA_NAME, read_bag
 from dedelayed_bringup.stack import NodeProcess, Stack
-from domain_probe import DomainProbe, wait_until
 
 pytestmark = pytest.mark.ros
 
@@ -34,8 +34,9 @@ def _recorder(path, **parameters):
 
 def _messages():
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-    from dedelayed_msgs.msg import FeatureMap
     from sensor_msgs.msg import Image
+
+    from dedelayed_msgs.msg import FeatureMap
 
     image = Image(height=96, width=128, encoding="rgb8", step=128 * 3)
     image.data = np.random.default_rng(0).integers(0, 255, 96 * 128 * 3, np.uint8).tobytes()
@@ -54,9 +55,10 @@ class _Drive:
     def __init__(self, probe):
         from diagnostic_msgs.msg import DiagnosticArray
         from rclpy.qos import qos_profile_sensor_data
+        from sensor_msgs.msg import Image
+
         from dedelayed_bringup.recording.topic_recorder import record_qos
         from dedelayed_msgs.msg import FeatureMap
-        from sensor_msgs.msg import Image
 
         self.image, self.features, self.diagnostics = _messages()
         self.pubs = [probe.node.create_publisher(Image, "/camera/image_raw",

@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from dedelayed_bringup.transport import discovery as transport
 from dedelayed_bringup.stack import NodeProcess, Stack, StackError
+from dedelayed_bringup.transport import discovery as transport
 
 pytestmark = pytest.mark.ros
 

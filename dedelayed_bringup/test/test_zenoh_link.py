@@ -7,9 +7,16 @@ import threading
 import pytest
 import yaml
 
-from dedelayed_bringup.secure_link.zenoh_link import (BridgeCounters, MalformedMessage, NewestOnlyRelay,
-                                          access_control, check_serialized, cloud_session_config,
-                                          robot_session_config, topic_key)
+from dedelayed_bringup.secure_link.zenoh_link import (
+    BridgeCounters,
+    MalformedMessage,
+    NewestOnlyRelay,
+    access_control,
+    check_serialized,
+    cloud_session_config,
+    robot_session_config,
+    topic_key,
+)
 
 CONFIG = os.path.join(os.path.dirname(__file__), "..", "config", "link_bridge.yaml")
 

@@ -27,9 +27,8 @@ import numpy as np
 
 from dedelayed_local.echo_ledger import UplinkLedger
 from dedelayed_models.transport import EncodedFeatures, FeatureDecodeError, decode_features
+from dedelayed_models.transport.feature_signing import BAD_SIGNATURE, UNSIGNED, FeatureVerifier, SignatureRefused
 from dedelayed_models.transport.z_bounds import ZBounds
-from dedelayed_models.transport.feature_signing import (BAD_SIGNATURE, UNSIGNED, FeatureVerifier,
-                                                        SignatureRefused)
 
 FUSED = "fused"
 LOCAL_ONLY = "local_only"

@@ -14,18 +14,16 @@ echo. A managed node: activate subscribes and reports; while it is not active th
 runs local-only and its diagnostics say ``fusion_inactive``.
 """
 
-from rclpy.time import Time
-
 from sensor_msgs.msg import CompressedImage
 
 from dedelayed_link import DELAY_REPORT, FEATURES, UPLINK
-
-from dedelayed_local import qos
 from dedelayed_link.managed import ManagedNode
-from dedelayed_local.robot_link import LinkSlot
 from dedelayed_link.params import AUTOSTART_PARAMETER, Parameter, declare_parameters
-from dedelayed_models.transport.feature_msg import encoded_from_feature_map
+from dedelayed_link.stamps import stamp_to_ns
+from dedelayed_local import qos
+from dedelayed_local.robot_link import LinkSlot
 from dedelayed_models.episode_log import EpisodeLog
+from dedelayed_models.transport.feature_msg import encoded_from_feature_map
 from dedelayed_msgs.msg import DelayReport, FeatureMap
 
 UPLINK_WATCH_DEPTH = 100  # uplinked frames queued for the stamp ledger [frames], ~3 s at 30 fps
@@ -113,14 +111,14 @@ class FusionNode(ManagedNode):
     def _on_uplinked(self, msg: CompressedImage) -> None:
         link = self.link
         if link is not None:
-            link.ledger.record(Time.from_msg(msg.header.stamp).nanoseconds)
+            link.ledger.record(stamp_to_ns(msg.header.stamp))
 
     def _on_features(self, msg: FeatureMap) -> None:
         link = self.link
         if link is None:
             return
         received_ns = self.get_clock().now().nanoseconds
-        stamp_ns = Time.from_msg(msg.header.stamp).nanoseconds
+        stamp_ns = stamp_to_ns(msg.header.stamp)
         rejection = link.store.offer(encoded_from_feature_map(msg),
                                           model_identity=msg.model_identity, stamp_ns=stamp_ns,
                                           delay_ms=msg.delay_ms, received_ns=received_ns,

@@ -1,7 +1,6 @@
 """QoS profiles of the robot's topics (one place; the link's come from the link contract)."""
 
-from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
-                       qos_profile_sensor_data)
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 
 from dedelayed_link import DELAY_REPORT, FEATURES
 

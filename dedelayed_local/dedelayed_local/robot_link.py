@@ -20,6 +20,7 @@ from typing import Optional, Tuple
 from dedelayed_local.delay_tracking import DelayEstimator
 from dedelayed_local.echo_ledger import UplinkLedger
 from dedelayed_local.feature_store import FeatureStore, FusionDecision
+from dedelayed_models.data.context_timing import delay_bound_ms
 from dedelayed_models.transport.feature_signing import optional_verifier
 
 
@@ -81,7 +82,7 @@ class RobotLink:
         store = FeatureStore(
             expected_identity=expected_remote_identity or robot_model.expected_remote_identity,
             expected_shape=robot_model.feature_shape,
-            max_feature_age_ms=max_feature_age_ms or robot_model.trained_delay_ms[1],
+            max_feature_age_ms=delay_bound_ms(max_feature_age_ms, robot_model.trained_delay_ms),
             enabled=fusion_enabled, verifier=optional_verifier(feature_verify_key),
             ledger=UplinkLedger(echo_window_s), z_bounds=robot_model.z_bounds,
             receiving=False)  # until the fusion node is activated

@@ -17,6 +17,14 @@ start-up in this order; otherwise ``ros2 lifecycle set`` drives them, the segmen
 import argparse
 import sys
 
+from rclpy.utilities import remove_ros_args
+
+from dedelayed_link.ros_main import run_nodes
+from dedelayed_local.fusion_node import FusionNode
+from dedelayed_local.robot_link import LinkSlot
+from dedelayed_local.segmenter_node import LocalSegmenterNode
+from dedelayed_local.uplink_node import UplinkNode
+
 # One executor thread. With rclpy's MultiThreadedExecutor (3 threads) the executor's own Python
 # (rebuilding the wait set for every callback, where py-spy found its main thread most of the
 # time) competed for the GIL, and on a 2-core machine the segmenter stalled for up to a second,
@@ -25,15 +33,6 @@ import sys
 # changes (the outage's). Segmentation and the uplink encoder release the GIL (onnxruntime,
 # OpenCV); a FeatureMap waits at most one segmentation (~15 ms).
 DEFAULT_EXECUTOR_THREADS = 1
-
-from rclpy.utilities import remove_ros_args
-
-from dedelayed_link.ros_main import run_nodes
-
-from dedelayed_local.fusion_node import FusionNode
-from dedelayed_local.robot_link import LinkSlot
-from dedelayed_local.segmenter_node import LocalSegmenterNode
-from dedelayed_local.uplink_node import UplinkNode
 
 
 def build_nodes(with_uplink: bool) -> list:

@@ -21,14 +21,20 @@ from typing import Callable
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.event_handler import SubscriptionEventCallbacks
-from rclpy.time import Time
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
-from dedelayed_link import (CLASS_NAMES_TOPIC, DIAGNOSTICS_TOPIC, IMAGE_INPUT, LOCAL_ONLY_TOPIC,
-                            OVERLAY_TOPIC, SEGMENTATION_TOPIC)
+from dedelayed_link import (
+    CLASS_NAMES_TOPIC,
+    DIAGNOSTICS_TOPIC,
+    IMAGE_INPUT,
+    LOCAL_ONLY_TOPIC,
+    OVERLAY_TOPIC,
+    SEGMENTATION_TOPIC,
+)
 from dedelayed_link.managed import ManagedNode
-
+from dedelayed_link.params import AUTOSTART_PARAMETER, Parameter, declare_parameters
+from dedelayed_link.stamps import stamp_to_ns
 from dedelayed_local import qos
 from dedelayed_local.backends import BACKENDS, create_backend
 from dedelayed_local.delay_tracking import ModeEpisodes
@@ -36,7 +42,6 @@ from dedelayed_local.frame_loss import FrameLossCounter
 from dedelayed_local.image_codec import ImageDecodeError, fill_image_msg, image_msg_to_rgb
 from dedelayed_local.robot_link import LinkSlot, RobotLink
 from dedelayed_local.robot_model import RobotModel
-from dedelayed_link.params import AUTOSTART_PARAMETER, Parameter, declare_parameters
 from dedelayed_local.segmenter_core import LocalSegmenter, overlay
 from dedelayed_local.stats import RateMeter, StageTimes
 from dedelayed_models.classes import CLASS_NAMES, IGNORE_ID, PALETTE_RGB
@@ -175,7 +180,7 @@ class LocalSegmenterNode(ManagedNode):
     def _on_image(self, msg: Image) -> None:
         received = time.perf_counter()
         self.input_rate.tick()
-        stamp_ns = Time.from_msg(msg.header.stamp).nanoseconds
+        stamp_ns = stamp_to_ns(msg.header.stamp)
         lost = self.frame_loss.observe(stamp_ns)
         if lost:
             self.episodes.event("camera_frames_lost", (

@@ -3,7 +3,6 @@
 import sys
 
 from dedelayed_link.ros_main import run_nodes
-
 from dedelayed_local.uplink_node import UplinkNode
 
 

@@ -16,18 +16,17 @@ encoder thread, activate subscribes to the camera, cleanup stops the encoder.
 import time
 from typing import Optional
 
-from sensor_msgs.msg import CompressedImage, Image
-
 import cv2
 import numpy as np
+from sensor_msgs.msg import CompressedImage, Image
 
 from dedelayed_link import IMAGE_INPUT, UPLINK
 from dedelayed_link.managed import ManagedNode
-
-from dedelayed_local import qos
-from dedelayed_local.robot_link import LinkSlot
-from dedelayed_local.image_codec import ImageDecodeError, image_msg_to_rgb
 from dedelayed_link.params import AUTOSTART_PARAMETER, Parameter, declare_parameters
+from dedelayed_link.stamps import stamp_to_ns
+from dedelayed_local import qos
+from dedelayed_local.image_codec import ImageDecodeError, image_msg_to_rgb
+from dedelayed_local.robot_link import LinkSlot
 from dedelayed_models.data.uplink import WEBP_QUALITY, encode_uplink
 from dedelayed_models.episode_log import EpisodeLog
 from dedelayed_models.newest_only import NewestOnlyWorker
@@ -129,5 +128,5 @@ class UplinkNode(ManagedNode):
         out.data = encode_uplink(rgb, self.params["webp_quality"])
         link = self.slot.link if self.slot else None
         if link is not None:  # recorded before it is sent: an answer may come at once
-            link.ledger.record(msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec)
+            link.ledger.record(stamp_to_ns(msg.header.stamp))
         self._pub.publish(out)

@@ -7,8 +7,12 @@ import pytest
 import torch
 
 from dedelayed_local.backends import create_backend
-from dedelayed_local.backends.engine_cache import (cached_engine_is_valid, engine_cache_key,
-                                                   engine_location, record_engine_build)
+from dedelayed_local.backends.engine_cache import (
+    cached_engine_is_valid,
+    engine_cache_key,
+    engine_location,
+    record_engine_build,
+)
 from dedelayed_local.robot_model import RobotModel
 
 

@@ -14,10 +14,10 @@ import time
 
 import numpy as np
 import pytest
+from test_local_robot_graph import CAMERA_HW, RobotHarness, _ids
 
 from dedelayed_link import CAMERA_TOPIC
 from dedelayed_local.robot_model import RobotModel
-from test_local_robot_graph import CAMERA_HW, RobotHarness, _ids
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 

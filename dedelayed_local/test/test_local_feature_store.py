@@ -4,9 +4,18 @@ import numpy as np
 import pytest
 
 from dedelayed_local.delay_tracking import DelayEstimator, ModeEpisodes
-from dedelayed_local.feature_store import (BAD_PAYLOAD, FUSED, IDENTITY_MISMATCH, LOCAL_ONLY,
-                                           NO_FEATURES_YET, ONLY_NEWER_FEATURES, SHAPE_MISMATCH,
-                                           STALE, STAMP_IN_FUTURE, FeatureStore)
+from dedelayed_local.feature_store import (
+    BAD_PAYLOAD,
+    FUSED,
+    IDENTITY_MISMATCH,
+    LOCAL_ONLY,
+    NO_FEATURES_YET,
+    ONLY_NEWER_FEATURES,
+    SHAPE_MISMATCH,
+    STALE,
+    STAMP_IN_FUTURE,
+    FeatureStore,
+)
 from dedelayed_models.transport import EncodedFeatures, encode_features
 
 MS = 1_000_000
@@ -128,8 +137,7 @@ def test_signed_maps_are_verified_before_decoding_and_refusals_are_counted_by_re
 
     from dedelayed_local.echo_ledger import UplinkLedger
     from dedelayed_local.feature_store import STAMP_NOT_UPLINKED
-    from dedelayed_models.transport.feature_signing import (BAD_SIGNATURE, UNSIGNED,
-                                                            FeatureSigner, FeatureVerifier)
+    from dedelayed_models.transport.feature_signing import BAD_SIGNATURE, UNSIGNED, FeatureSigner, FeatureVerifier
 
     key = Ed25519PrivateKey.generate()
     signer = FeatureSigner(key)

@@ -26,8 +26,8 @@ def test_robot_yaml_matches_declared_parameters():
 def test_uplink_size_defaults_to_the_checkpoints_remote_input(ros_context):
     """robot.yaml's remote_height/width 0: the robot sends frames at the size its checkpoint's
     remote model takes (192x384 for the shipped one), so the cloud never resizes them."""
-    from dedelayed_local.robot_model import RobotModel
     from dedelayed_link.managed import SUCCESS
+    from dedelayed_local.robot_model import RobotModel
     from dedelayed_local.uplink_node import UplinkNode
 
     shipped = os.path.join(os.path.dirname(__file__), "..", "..", "models", "dedelayed_models",

@@ -2,7 +2,6 @@
 features arrive, local-only (with the reason) when they are wrong or stale, never stopped by a
 corrupt frame; the uplink keeps the camera stamp; the delay report measures tau."""
 
-import os
 import subprocess
 import sys
 import time
@@ -24,10 +23,11 @@ class RobotHarness:
 
     def __init__(self, context):
         import rclpy
-        from dedelayed_msgs.msg import DelayReport, FeatureMap
         from diagnostic_msgs.msg import DiagnosticArray
         from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
         from sensor_msgs.msg import CompressedImage, Image
+
+        from dedelayed_msgs.msg import DelayReport, FeatureMap
 
         self.node = rclpy.create_node("robot_harness", context=context)
         self.executor = rclpy.executors.SingleThreadedExecutor(context=context)

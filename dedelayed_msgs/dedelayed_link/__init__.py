@@ -12,10 +12,27 @@ the project already depends on, so each fact here has exactly one home:
 ``dedelayed_models`` (plain Python, no ROS) never imports this package.
 """
 
-from .contract import (ALL_LINK_TOPICS, CAMERA_OUTPUT, CAMERA_TOPIC, GROUND_TRUTH_OUTPUT, IMAGE_INPUT, CLASS_NAMES_TOPIC, DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES,
-                       LINK_TOPICS, LOCAL_ONLY_TOPIC, OVERLAY_TOPIC, REMOTE_SEGMENTATION,
-                       SEGMENTATION_TOPIC, UPLINK, LinkTopic, robot_topic)
+from .contract import (
+                       ALL_LINK_TOPICS,
+                       CAMERA_OUTPUT,
+                       CAMERA_TOPIC,
+                       CLASS_NAMES_TOPIC,
+                       DELAY_REPORT,
+                       DIAGNOSTICS_TOPIC,
+                       FEATURES,
+                       GROUND_TRUTH_OUTPUT,
+                       IMAGE_INPUT,
+                       LINK_TOPICS,
+                       LOCAL_ONLY_TOPIC,
+                       OVERLAY_TOPIC,
+                       REMOTE_SEGMENTATION,
+                       SEGMENTATION_TOPIC,
+                       UPLINK,
+                       LinkTopic,
+                       robot_topic,
+)
 
-__all__ = ["ALL_LINK_TOPICS", "CAMERA_OUTPUT", "CAMERA_TOPIC", "GROUND_TRUTH_OUTPUT", "IMAGE_INPUT", "CLASS_NAMES_TOPIC", "DELAY_REPORT", "DIAGNOSTICS_TOPIC", "FEATURES",
+__all__ = ["ALL_LINK_TOPICS", "CAMERA_OUTPUT", "CAMERA_TOPIC", "GROUND_TRUTH_OUTPUT", "IMAGE_INPUT",
+           "CLASS_NAMES_TOPIC", "DELAY_REPORT", "DIAGNOSTICS_TOPIC", "FEATURES",
            "LINK_TOPICS", "LOCAL_ONLY_TOPIC", "OVERLAY_TOPIC", "REMOTE_SEGMENTATION",
            "SEGMENTATION_TOPIC", "UPLINK", "LinkTopic", "robot_topic"]

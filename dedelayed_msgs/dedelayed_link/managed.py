@@ -10,14 +10,14 @@ manager (Nav2 style bringups). What each transition means for a Dedelayed node:
 - deactivate: stop all of that; the model stays loaded, so activating again is quick.
 - cleanup: free the model; the node is as if just started.
 
-Subclasses write plain methods ``configure()``, ``activate()``, ``deactivate()`` and
-``cleanup()`` (no return codes). ``configure`` makes its publishers with ``output()`` (lifecycle
-publishers: silent while inactive, destroyed by cleanup); ``activate`` registers its
-subscriptions and timers with ``while_active``, so deactivate destroys them. Every managed node declares ``autostart`` (AUTOSTART_PARAMETER): true
-(the default, and what the launch files pass) makes ``run_nodes`` configure and activate it at
-start-up, so a plain ``ros2 run`` or ``ros2 launch`` segments at once; false leaves it
-unconfigured for ``ros2 lifecycle set``. It is a row of each node's parameter table, so the
-generated YAML files and README tables list it.
+Subclasses write plain methods ``configure()``, ``activate()``, ``deactivate()`` and ``cleanup()``
+(no return codes). ``configure`` makes its publishers with ``output()`` (lifecycle publishers:
+silent while inactive, destroyed by cleanup); ``activate`` registers its subscriptions and timers
+with ``while_active``, so deactivate destroys them. Every managed node declares ``autostart``
+(AUTOSTART_PARAMETER): true (the default, and what the launch files pass) makes ``run_nodes``
+configure and activate it at start-up, so a plain ``ros2 run`` or ``ros2 launch`` segments at once;
+false leaves it unconfigured for ``ros2 lifecycle set``. It is a row of each node's parameter table,
+so the generated YAML files and README tables list it.
 """
 
 from typing import Callable, List
@@ -26,7 +26,6 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 
 from .params import AUTOSTART_PARAMETER
 from .ros_main import startup_errors
-
 
 SUCCESS = TransitionCallbackReturn.SUCCESS
 FAILURE = TransitionCallbackReturn.FAILURE

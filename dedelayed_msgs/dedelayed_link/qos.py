@@ -1,7 +1,6 @@
 """The QoS profiles behind the contract's QoS names (``contract`` module docstring says why)."""
 
-from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
-                       qos_profile_sensor_data)
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 
 NEWEST_ONLY_DEPTH = 1  # a stale z or delay report is useless: keep the newest only
 

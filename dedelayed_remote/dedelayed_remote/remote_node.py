@@ -29,16 +29,15 @@ import sys
 import threading
 import time
 
-from builtin_interfaces.msg import Time as TimeMsg
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 
 from dedelayed_link import DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, REMOTE_SEGMENTATION, UPLINK, robot_topic
 from dedelayed_link.managed import ManagedNode
 from dedelayed_link.params import declare_parameters
 from dedelayed_link.ros_main import run_nodes
+from dedelayed_link.stamps import ns_to_stamp, stamp_to_ns
 from dedelayed_models.data.webp_header import UplinkRefused, check_webp_size
 from dedelayed_models.episode_log import EpisodeLog
 from dedelayed_models.shipped import resolve_checkpoint
@@ -171,9 +170,8 @@ class RemoteNode(ManagedNode):
         except UplinkRefused as refusal:
             self._on_refused(robot, None, refusal)
             return
-        stamp = (int(msg.header.stamp.sec), int(msg.header.stamp.nanosec))
         self.decoder.submit(robot, UplinkPayload(
-            data=data, stamp=stamp, frame_id=msg.header.frame_id,
+            data=data, stamp=stamp_to_ns(msg.header.stamp), frame_id=msg.header.frame_id,
             receive_time_ns=receive_time_ns, arrival_monotonic_ns=arrival_monotonic_ns))
 
     # --- decoded or refused (the robot's decoder thread) -----------------------------------
@@ -276,7 +274,7 @@ class RemoteNode(ManagedNode):
         ids, snapshot = answer.class_ids, answer.snapshot
         msg = Image(height=int(ids.shape[0]), width=int(ids.shape[1]), encoding="mono8",
                     is_bigendian=0, step=int(ids.shape[1]), data=ids.tobytes())
-        msg.header.stamp.sec, msg.header.stamp.nanosec = snapshot.newest.stamp
+        msg.header.stamp = ns_to_stamp(snapshot.newest.stamp)
         msg.header.frame_id = snapshot.newest.frame_id
         self._segmentation_publishers[snapshot.robot].publish(msg)
 
@@ -288,18 +286,17 @@ class RemoteNode(ManagedNode):
             return
         newest = answer.snapshot.newest
         msg = fill_feature_map(FeatureMap(), answer.encoded)
-        msg.header.stamp.sec, msg.header.stamp.nanosec = newest.stamp
+        msg.header.stamp = ns_to_stamp(newest.stamp)
         msg.header.frame_id = newest.frame_id
         msg.delay_ms = float(answer.snapshot.delay_ms)
         msg.model_identity = self.served.identity
         msg.context_frames = self.served.num_frames
-        msg.context_stamps = [TimeMsg(sec=int(sec), nanosec=int(nanosec))
-                              for sec, nanosec in answer.snapshot.stamps]
-        msg.remote_receive_time = Time(nanoseconds=newest.receive_time_ns).to_msg()
+        msg.context_stamps = [ns_to_stamp(ns) for ns in answer.snapshot.stamps]
+        msg.remote_receive_time = ns_to_stamp(newest.receive_time_ns)
         msg.remote_compute_ms = float(answer.compute_ms)
         if self.signer is not None:
             msg.signature = array.array("B", self.signer.sign(
-                stamp_ns=Time.from_msg(msg.header.stamp).nanoseconds, delay_ms=msg.delay_ms,
+                stamp_ns=newest.stamp, delay_ms=msg.delay_ms,
                 model_identity=msg.model_identity, encoded=answer.encoded))
         msg.remote_publish_time = self.get_clock().now().to_msg()
         self._feature_publishers[answer.robot].publish(msg)

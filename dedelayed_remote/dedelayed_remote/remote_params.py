@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Tuple
 
 from dedelayed_link.contract import REMOTE_SEGMENTATION
-
 from dedelayed_link.params import AUTOSTART_PARAMETER, Parameter, as_float, defaults
+from dedelayed_models.data.context_timing import delay_bound_ms
 from dedelayed_models.shipped import CHECKPOINT_CHOICES, DEFAULT_CHECKPOINT
 from dedelayed_models.transport import ENCODINGS
 
@@ -134,7 +134,7 @@ class RemoteNodeSettings:
 
     def delay_bound_ms(self, trained_delay_ms: Tuple[float, float]) -> float:
         """The largest delay a DelayReport may set [ms]: max_delay_ms, or the trained range's."""
-        return self.max_delay_ms if self.max_delay_ms > 0 else float(trained_delay_ms[1])
+        return delay_bound_ms(self.max_delay_ms, trained_delay_ms)
 
     def local_hw(self, preset_local_hw: Tuple[int, int]) -> Tuple[int, int]:
         if self.local_height > 0:

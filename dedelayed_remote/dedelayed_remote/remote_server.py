@@ -159,7 +159,7 @@ class RemoteServer:
         """
         k, (hr, wr) = self.served.num_frames, self.served.remote_hw
         black = np.zeros((hr, wr, 3), np.uint8)
-        snapshot = ContextSnapshot(robot="\0warm-up", frames=(black,) * k, stamps=((0, 0),) * k,
+        snapshot = ContextSnapshot(robot="\0warm-up", frames=(black,) * k, stamps=(0,) * k,
                                    newest=None, delay_ms=float(delay_ms), real_frames=k)
         cache, self.cache = self.cache, None
         try:

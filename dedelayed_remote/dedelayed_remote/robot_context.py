@@ -41,11 +41,7 @@ import numpy as np
 
 from dedelayed_models.data.webp_header import REFUSAL_KINDS
 
-Stamp = Tuple[int, int]  # builtin_interfaces/Time as (sec, nanosec), echoed exactly
-
-
-def stamp_to_ns(stamp: Stamp) -> int:
-    return int(stamp[0]) * 1_000_000_000 + int(stamp[1])
+Stamp = int  # a robot camera stamp [ns] (dedelayed_link.stamps at the node's edge), echoed exactly
 
 
 @dataclass(frozen=True)
@@ -79,8 +75,8 @@ class ContextSnapshot:
     def frame_ages_ms(self) -> Tuple[float, ...]:
         """Each context frame's age at the target instant [ms], oldest first (K,): the delay to
         predict plus how much older than the newest frame it is (robot clock, no sync needed)."""
-        newest_ns = stamp_to_ns(self.stamps[-1])
-        return tuple(self.delay_ms + (newest_ns - stamp_to_ns(s)) / 1e6 for s in self.stamps)
+        newest_ns = self.stamps[-1]
+        return tuple(self.delay_ms + (newest_ns - s) / 1e6 for s in self.stamps)
 
 
 class RobotContext:
@@ -113,8 +109,7 @@ class RobotContext:
         """Add a received frame to the history and make it the pending one; False if dropped."""
         self.frames_received += 1
         if self.history:
-            newest_ns = stamp_to_ns(self.history[-1].stamp)
-            gap_ms = (stamp_to_ns(frame.stamp) - newest_ns) / 1e6
+            gap_ms = (frame.stamp - self.history[-1].stamp) / 1e6
             age_rule = self.max_frame_age_ms > 0
             # Without the age rule an older stamp cannot be told from a restart: restart then.
             reordered = gap_ms < 0 and age_rule and -gap_ms <= self.max_frame_age_ms

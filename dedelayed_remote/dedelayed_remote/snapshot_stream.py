@@ -24,7 +24,7 @@ def snapshot_stream(server: RemoteServer, robots: int, *, rate_hz: float = 10.0,
                 for r in range(robots)]
     n = 0
     while True:
-        stamp = divmod(n * period_ns, 1_000_000_000)
+        stamp = n * period_ns
         for ctx in contexts:
             ctx.push(UplinkFrame(pixels=rng.integers(0, 256, (hr, wr, 3), dtype=np.uint8), stamp=stamp,
                                  frame_id="camera", receive_time_ns=0, arrival_monotonic_ns=0))

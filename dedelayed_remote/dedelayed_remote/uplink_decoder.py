@@ -6,8 +6,8 @@ that arrives while one is waiting replaces it (``superseded``), so a robot costs
 decode in progress plus one waiting payload, and each decode is bounded by the header check
 (``max_uplink_pixels``) done before any pixel is allocated. Frames of one robot stay in order.
 
-Plain Python (dedelayed_models.newest_only threads, numpy, cv2; no rclpy): the node passes callables for decoded frames and
-for refusals.
+Plain Python (dedelayed_models.newest_only threads, numpy, cv2; no rclpy): the node passes
+callables for decoded frames and for refusals.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class UplinkPayload:
     """What the callback saw of one uplink message (no pixels yet)."""
 
     data: bytes
-    stamp: Tuple[int, int]
+    stamp: int                       # robot camera stamp [ns]
     frame_id: str
     receive_time_ns: int
     arrival_monotonic_ns: int

@@ -7,9 +7,15 @@ import numpy as np
 import pytest
 
 from dedelayed_models.data.uplink import encode_uplink
-from dedelayed_remote.robot_context import (DELAY_ADOPTED, DELAY_CLAMPED, DELAY_NO_SAMPLES,
-                                            DELAY_REFUSED, RobotContext, RobotContextSet,
-                                            UplinkFrame)
+from dedelayed_remote.robot_context import (
+    DELAY_ADOPTED,
+    DELAY_CLAMPED,
+    DELAY_NO_SAMPLES,
+    DELAY_REFUSED,
+    RobotContext,
+    RobotContextSet,
+    UplinkFrame,
+)
 from dedelayed_remote.uplink_decoder import prepare_uplink_frame
 
 MS = 1_000_000  # ns per ms
@@ -19,7 +25,7 @@ def frame(index, *, arrival_ms=None, stamp_ms=None, hw=(4, 6)):
     """A frame whose pixels all equal `index`; robot stamp 33 ms apart by default."""
     stamp_ns = (stamp_ms if stamp_ms is not None else 1_000 + 33 * index) * MS
     return UplinkFrame(pixels=np.full((*hw, 3), index, np.uint8),
-                       stamp=(stamp_ns // 1_000_000_000, stamp_ns % 1_000_000_000),
+                       stamp=stamp_ns,
                        frame_id=f"cam{index}", receive_time_ns=index,
                        arrival_monotonic_ns=(arrival_ms if arrival_ms is not None else 33 * index) * MS)
 

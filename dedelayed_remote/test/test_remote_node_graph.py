@@ -46,6 +46,7 @@ class FakeRobots:
         from diagnostic_msgs.msg import DiagnosticArray
         from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
         from sensor_msgs.msg import CompressedImage
+
         from dedelayed_msgs.msg import DelayReport, FeatureMap
 
         self.node = rclpy.create_node("fake_robots", context=context)

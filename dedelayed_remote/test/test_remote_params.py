@@ -7,8 +7,7 @@ import pytest
 import yaml
 
 from dedelayed_link.params import defaults
-from dedelayed_remote.remote_params import (NODE_NAME, PARAMETERS, RemoteNodeSettings,
-                                            normalize_namespace)
+from dedelayed_remote.remote_params import NODE_NAME, PARAMETERS, RemoteNodeSettings, normalize_namespace
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -5,8 +5,14 @@ import numpy as np
 import pytest
 import torch
 
-from dedelayed_models.modeling import (build_model, get_config, is_random_source, random_model,
-                                       save_checkpoint, stage1_grid)
+from dedelayed_models.modeling import (
+    build_model,
+    get_config,
+    is_random_source,
+    random_model,
+    save_checkpoint,
+    stage1_grid,
+)
 from dedelayed_models.modeling.checkpoint import identities
 from dedelayed_models.transport import decode_features
 from dedelayed_remote.remote_server import RemoteServer
@@ -24,7 +30,7 @@ def snapshot(robot, served, delay_ms, seed, decode_ms=1.5, period_ns=100_000_000
     rng = np.random.default_rng(seed)
     k, (hr, wr) = served.num_frames, served.remote_hw
     frames = tuple(rng.integers(0, 256, (hr, wr, 3), dtype=np.uint8) for _ in range(k))
-    stamps = tuple(divmod(10_000_000_000 + seed - (k - 1 - i) * period_ns, 1_000_000_000) for i in range(k))
+    stamps = tuple(10_000_000_000 + seed - (k - 1 - i) * period_ns for i in range(k))
     newest = UplinkFrame(pixels=frames[-1], stamp=stamps[-1], frame_id="cam",
                          receive_time_ns=0, arrival_monotonic_ns=0, decode_ms=decode_ms)
     return ContextSnapshot(robot=robot, frames=frames, stamps=stamps, newest=newest,

@@ -5,17 +5,16 @@ import struct
 import threading
 import time
 
+import cv2
 import numpy as np
 
 from dedelayed_models.data.uplink import encode_uplink
 from dedelayed_models.data.webp_header import NOT_WEBP, OVERSIZE
 from dedelayed_remote.uplink_decoder import UplinkDecoder, UplinkPayload
 
-import cv2
-
 
 def payload(data, stamp_s):
-    return UplinkPayload(data=data, stamp=(stamp_s, 0), frame_id="cam", receive_time_ns=0,
+    return UplinkPayload(data=data, stamp=stamp_s * 1_000_000_000, frame_id="cam", receive_time_ns=0,
                          arrival_monotonic_ns=0)
 
 
@@ -26,12 +25,12 @@ class Sink:
 
     def on_decoded(self, robot, p, pixels, decode_ms, decoded_hw):
         with self.changed:
-            self.decoded.append((robot, p.stamp[0], pixels.shape, decoded_hw))
+            self.decoded.append((robot, p.stamp // 1_000_000_000, pixels.shape, decoded_hw))
             self.changed.notify_all()
 
     def on_refused(self, robot, p, refusal):
         with self.changed:
-            self.refused.append((robot, p.stamp[0], refusal.kind))
+            self.refused.append((robot, p.stamp // 1_000_000_000, refusal.kind))
             self.changed.notify_all()
 
     def on_error(self, robot, exc):

@@ -32,12 +32,20 @@ from .data.uplink import WEBP_QUALITY
 from .data.world_sources import world_sources
 from .evaluation.report import markdown, plot_all
 from .evaluation.semseg import subset_miou
-from .evaluation.sweeps import (LIVE_METHODS, LOCAL_METHODS, METHODS, best_local, delay_sweep,
-                                eval_dataset, expected_under_jitter, jitter_matrix, miou)
+from .evaluation.sweeps import (
+    LIVE_METHODS,
+    LOCAL_METHODS,
+    METHODS,
+    best_local,
+    delay_sweep,
+    eval_dataset,
+    expected_under_jitter,
+    jitter_matrix,
+    miou,
+)
 from .modeling import load_checkpoint, scaled_local_hw
 from .modeling.config import local_stage1_channels
 from .train.config import data_section
-
 
 RESOLUTION_SCALES = (0.5, 0.75, 1.0, 1.5)   # Fig. 11 default: local input sizes relative to local_hw
 WORLD_FPS = (10.0, 15.0, DEFAULT_FPS)       # live sweep rates on the world (real video: its own rate)
@@ -185,7 +193,8 @@ def main(argv=None) -> int:
     p.add_argument("--seed-start", type=int, default=100,
                    help="world: offset into the val seed range (training validation used the first seeds)")
     p.add_argument("--fps", type=float, nargs="+", default=None,
-                   help=f"world: camera rates of the live delay sweep (default {' '.join(f'{f:g}' for f in WORLD_FPS)}); "
+                   help="world: camera rates of the live delay sweep (default "
+                        f"{' '.join(f'{f:g}' for f in WORLD_FPS)}); "
                         "real video is swept at its own rate only")
     p.add_argument("--max-delay-ms", type=float, default=600.0, help="live sweep: largest delay [ms]")
     p.add_argument("--delay-step-ms", type=float, default=100.0, help="live sweep: delay step [ms]")

@@ -141,9 +141,11 @@ def test_bdd_and_cityscapes_through_the_data_keys(tmp_path):
     rng = np.random.default_rng(1)
     for city in ("aachen", "bremen"):
         stem = f"{city}_000000_000019"
-        _write(tmp_path / "cs/leftImg8bit/val" / city / f"{stem}_leftImg8bit.png", rng.integers(0, 255, (16, 32, 3), np.uint8))
+        _write(tmp_path / "cs/leftImg8bit/val" / city / f"{stem}_leftImg8bit.png",
+               rng.integers(0, 255, (16, 32, 3), np.uint8))
         _write(tmp_path / "cs/gtFine/val" / city / f"{stem}_gtFine_labelIds.png", np.full((16, 32), 26, np.uint8))
-    (snippet,), spec = open_sources(data_section("cityscapes", [f"root={tmp_path / 'cs'}", "sequences=[bremen]"]), "val")
+    (snippet,), spec = open_sources(
+        data_section("cityscapes", [f"root={tmp_path / 'cs'}", "sequences=[bremen]"]), "val")
     assert snippet.name.startswith("bremen_") and snippet.fps == 17.0 and len(spec.class_ids) == 19
     assert (snippet.label(0) == 13).all()
     with pytest.raises(ValueError, match="file names say their encoding"):

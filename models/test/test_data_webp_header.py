@@ -10,9 +10,16 @@ import numpy as np
 import pytest
 
 from dedelayed_models.data import decode_uplink, encode_uplink
-from dedelayed_models.data.webp_header import (ANIMATED, NOT_WEBP, OVERSIZE, TRUNCATED,
-                                               UNDECODABLE, UplinkRefused, check_webp_size,
-                                               webp_size)
+from dedelayed_models.data.webp_header import (
+    ANIMATED,
+    NOT_WEBP,
+    OVERSIZE,
+    TRUNCATED,
+    UNDECODABLE,
+    UplinkRefused,
+    check_webp_size,
+    webp_size,
+)
 from dedelayed_models.data.world import WorldSequence
 
 MAX_PIXELS = 2048 * 2048

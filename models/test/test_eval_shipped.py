@@ -10,9 +10,9 @@ import os
 
 import pytest
 
+from dedelayed_models.data.world_sources import world_sources
 from dedelayed_models.evaluation.sweeps import delay_sweep, eval_dataset
 from dedelayed_models.modeling import load_checkpoint
-from dedelayed_models.data.world_sources import world_sources
 
 SHIPPED = os.path.join(os.path.dirname(__file__), "..", "dedelayed_models", "checkpoints")
 # The report's targets (+6.42 / +5.19 / +3.82 on its 16 seeds). On these 4 seeds the first two

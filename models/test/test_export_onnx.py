@@ -8,8 +8,15 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from dedelayed_models.export import (REMOTE_INPUTS, ROBOT_INPUTS, RemoteFeaturesGraph, RobotGraph,
-                                     export_remote_onnx, export_robot_onnx, onnx_max_abs_diff)
+from dedelayed_models.export import (
+    REMOTE_INPUTS,
+    ROBOT_INPUTS,
+    RemoteFeaturesGraph,
+    RobotGraph,
+    export_remote_onnx,
+    export_robot_onnx,
+    onnx_max_abs_diff,
+)
 from dedelayed_models.export.onnx_export import main as export_main
 from dedelayed_models.modeling import build_model, get_config, local_identity, remote_identity
 from dedelayed_models.modeling.remote_model import context_ages_ms

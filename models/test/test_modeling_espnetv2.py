@@ -7,8 +7,7 @@ import pytest
 import torch
 
 from dedelayed_models.modeling import build_model, get_config, load_checkpoint, save_checkpoint
-from dedelayed_models.modeling.espnetv2 import (ESPNetv2Features, ESPNetv2Local,
-                                                ESPNetv2Segmentation, encoder_widths)
+from dedelayed_models.modeling.espnetv2 import ESPNetv2Features, ESPNetv2Local, ESPNetv2Segmentation, encoder_widths
 from dedelayed_models.modeling.families import build_local
 from dedelayed_models.modeling.pretrained import PRETRAINED, load_pretrained
 

@@ -5,8 +5,16 @@ import re
 import pytest
 import torch
 
-from dedelayed_models.modeling import (LocalModel, build_model, get_config, load_checkpoint,
-                                       load_weights, local_identity, remote_identity, save_checkpoint)
+from dedelayed_models.modeling import (
+    LocalModel,
+    build_model,
+    get_config,
+    load_checkpoint,
+    load_weights,
+    local_identity,
+    remote_identity,
+    save_checkpoint,
+)
 from dedelayed_models.modeling.remote_model import context_ages_ms
 
 CFG = get_config("tiny")
@@ -64,7 +72,8 @@ def test_mismatched_keys_error_names_file_keys_and_fix(tmp_path):
     assert "/robot/local.pt" in msg and "missing keys: seg_head.1.weight" in msg
     assert "unexpected keys: extra_block.weight" in msg and "fix:" in msg
     small_local = LocalModel.from_config(get_config("small").local)
-    with pytest.raises(ValueError, match=r"shape mismatches: P2\.0\.weight file \(16, 32, 1, 1\) vs model \(64, 96, 1, 1\)"):
+    with pytest.raises(ValueError, match=r"shape mismatches: P2\.0\.weight file \(16, 32, 1, 1\) "
+                                         r"vs model \(64, 96, 1, 1\)"):
         load_weights(small_local, model.local.state_dict(), source="tiny.pt")
 
 

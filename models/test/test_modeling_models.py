@@ -6,8 +6,15 @@ import torch
 import torch.nn.functional as F
 
 from dedelayed_models.classes import NUM_CLASSES
-from dedelayed_models.modeling import (DedelayedModel, LocalModel, RemoteModel, build_model, fuse,
-                                       get_config, stage1_grid)
+from dedelayed_models.modeling import (
+    DedelayedModel,
+    LocalModel,
+    RemoteModel,
+    build_model,
+    fuse,
+    get_config,
+    stage1_grid,
+)
 from dedelayed_models.modeling.layers import adaptive_avg_pool2d_matmul
 from dedelayed_models.modeling.remote_model import context_ages_ms
 

@@ -18,6 +18,7 @@ def _worker(rank, world, port, out_dir, cache_dir):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
     import torch.distributed as dist
+
     from dedelayed_models.train import load_config, train
     cfg = load_config("instant_fusion", [f"data.cache_dir={cache_dir}", "solver.max_iters=4",
                                          "train.checkpoint_period=100"])
@@ -37,8 +38,8 @@ def _model_params(out_dir):
 def test_ddp_two_cpu_ranks(tmp_path):
     out, cache = str(tmp_path / "run"), str(tmp_path / "cache")
     # Render the frames once, so the ranks don't race to write the cache.
-    from dedelayed_models.train import load_config
     from dedelayed_models.data.world_sources import build_datasets
+    from dedelayed_models.train import load_config
     from dedelayed_models.train.config import model_config
     cfg = load_config("instant_fusion", [f"data.cache_dir={cache}"])
     build_datasets(cfg, model_config(cfg))

@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 
 from dedelayed_models.transport import (
-    ENCODINGS, EncodedFeatures, FeatureDecodeError, decode_features, encode_features,
-    max_abs_error_bound)
+    ENCODINGS,
+    EncodedFeatures,
+    FeatureDecodeError,
+    decode_features,
+    encode_features,
+    max_abs_error_bound,
+)
 
 
 def _features(shape=(96, 60, 108), seed=0):

@@ -9,8 +9,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dedelayed_models.transport import encode_features
 from dedelayed_models.transport.feature_signing import (
-    BAD_SIGNATURE, UNSIGNED, FeatureSigner, FeatureVerifier, SignatureRefused, load_signing_key,
-    load_verify_key)
+    BAD_SIGNATURE,
+    UNSIGNED,
+    FeatureSigner,
+    FeatureVerifier,
+    SignatureRefused,
+    load_signing_key,
+    load_verify_key,
+)
 
 STAMP_NS = 1_700_000_123_456_789_012
 FIELDS = dict(stamp_ns=STAMP_NS, delay_ms=99.5, model_identity="dedelayed-remote-tiny-v1-abc")
@@ -96,8 +102,7 @@ def test_keys_load_from_pem_files_and_wrong_key_types_are_named(tmp_path):
 
 
 def test_z_bounds_round_trip_and_belong_to_one_remote_model(tmp_path):
-    from dedelayed_models.transport.z_bounds import (ZBounds, bounds_for_checkpoint,
-                                                     save_z_bounds, sidecar_path)
+    from dedelayed_models.transport.z_bounds import ZBounds, bounds_for_checkpoint, save_z_bounds, sidecar_path
 
     checkpoint = str(tmp_path / "dedelayed.pt")
     assert bounds_for_checkpoint(checkpoint, "remote-a") is None  # none measured

@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict, List, Sequence
 
+from dedelayed_bringup.bench.cloud_answer import answer_cost
 from dedelayed_models.data.timing import DEFAULT_FPS
 from dedelayed_models.modeling import get_config, random_model
-from dedelayed_bringup.bench.cloud_answer import answer_cost
 from dedelayed_remote.served_model import ServedModel, resolve_device
 
 

@@ -29,7 +29,6 @@ import torch
 from dedelayed_models.bench.macs import count_macs
 from dedelayed_models.modeling import get_config
 from dedelayed_models.modeling.remote_model import RemoteModel, context_ages_ms
-
 from dedelayed_remote.remote_server import RemoteServer
 from dedelayed_remote.served_model import load_served_model
 from dedelayed_remote.snapshot_stream import snapshot_stream

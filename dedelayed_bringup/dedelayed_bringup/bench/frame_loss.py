@@ -22,8 +22,8 @@ from typing import Dict, List
 
 from dedelayed_bringup.graph import robot_processes
 from dedelayed_bringup.stack import NodeProcess, Stack
-from dedelayed_models.shipped import RANDOM_WEIGHTS
 from dedelayed_models.modeling import get_config
+from dedelayed_models.shipped import RANDOM_WEIGHTS
 
 LAYOUTS = {  # name -> (uplink in the robot process, encoder_nice)
     "in_process_nice0": (True, 0),

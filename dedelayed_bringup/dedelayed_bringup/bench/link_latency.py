@@ -27,6 +27,7 @@ import time
 import numpy as np
 
 from dedelayed_link import FEATURES, robot_topic
+from dedelayed_link.stamps import stamp_to_ns
 
 SIZES = {"37 kB (64x12x24 float16)": (64, 12, 24), "1.2 MB (96x60x108 float16)": (96, 60, 108)}
 TOPIC = robot_topic("/robot1", FEATURES.name)
@@ -56,6 +57,7 @@ def _bridge(role, domain_id, certs, port):
 class Receiver:
     def __init__(self, domain_id):
         import rclpy
+
         from dedelayed_link import qos as link_qos
         from dedelayed_msgs.msg import FeatureMap
 
@@ -69,7 +71,7 @@ class Receiver:
 
     def _on(self, msg):
         now = time.time_ns()
-        sent = msg.remote_publish_time.sec * 1_000_000_000 + msg.remote_publish_time.nanosec
+        sent = stamp_to_ns(msg.remote_publish_time)
         self.samples.append((now, sent))
 
     def run_publisher(self, domain_id, shape, count, rate_hz, timeout_s=120):

@@ -19,11 +19,11 @@ from sensor_msgs.msg import Image
 
 from dedelayed_bringup.graph import cloud_processes, robot_processes
 from dedelayed_bringup.stack import Stack
-from dedelayed_models.shipped import RANDOM_WEIGHTS
 from dedelayed_link import FEATURES, SEGMENTATION_TOPIC, robot_topic
 from dedelayed_models.data import WorldSequence
 from dedelayed_models.data.timing import DEFAULT_FPS
 from dedelayed_models.modeling import get_config
+from dedelayed_models.shipped import RANDOM_WEIGHTS
 
 NAMESPACE = "/bench"
 CAMERA_TOPIC = "/bench/camera/image_raw"

@@ -34,8 +34,7 @@ from dedelayed_local.backends import create_backend
 from dedelayed_local.image_codec import fill_image_msg, image_msg_to_rgb
 from dedelayed_local.robot_model import RobotModel
 from dedelayed_local.segmenter_core import overlay, postprocess, preprocess
-from dedelayed_models.bench.deploy_bench import (BUDGET_FUSED_OVER_LOCAL, BUDGET_ROS_PLUMBING_MS,
-                                                 network_stages, verdict)
+from dedelayed_models.bench.deploy_bench import BUDGET_FUSED_OVER_LOCAL, BUDGET_ROS_PLUMBING_MS, network_stages, verdict
 from dedelayed_models.data import WorldSequence
 
 MODES = ("local_only", "fused")

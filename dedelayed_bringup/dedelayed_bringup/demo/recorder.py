@@ -29,13 +29,23 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
-from dedelayed_link import (DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, LOCAL_ONLY_TOPIC, REMOTE_SEGMENTATION,
-                            SEGMENTATION_TOPIC)
-from dedelayed_msgs.msg import DelayReport, FeatureMap
-
 from dedelayed_bringup.recording.mcap_bag import BagWriter
-from dedelayed_bringup.recording.topic_recorder import (COLOUR_TOPICS, GROUND_TRUTH_TOPIC, RECORDED_TOPICS, TopicRecorder,
-                             resolve_topic)
+from dedelayed_bringup.recording.topic_recorder import (
+    COLOUR_TOPICS,
+    GROUND_TRUTH_TOPIC,
+    RECORDED_TOPICS,
+    TopicRecorder,
+    resolve_topic,
+)
+from dedelayed_link import (
+    DELAY_REPORT,
+    DIAGNOSTICS_TOPIC,
+    FEATURES,
+    LOCAL_ONLY_TOPIC,
+    REMOTE_SEGMENTATION,
+    SEGMENTATION_TOPIC,
+)
+from dedelayed_msgs.msg import DelayReport, FeatureMap
 
 STREAMS = ("dedelayed", "local_only", "remote_only")
 # Recorded topic (relative ones under the robot namespace) -> the output stream it carries.

@@ -14,8 +14,7 @@ import time
 
 import numpy as np
 
-from dedelayed_bringup.demo.scoring import (frame_modes, frame_set_scores, outage_behaviour, streaming_scores,
-                                            tau_check)
+from dedelayed_bringup.demo.scoring import frame_modes, frame_set_scores, outage_behaviour, streaming_scores, tau_check
 
 LABELS = {"dedelayed": "Dedelayed (local + remote predictive)", "local_only": "local-only",
           "remote_only": "remote-only (stale remote answer)"}
@@ -151,8 +150,10 @@ def summary_table(fig) -> str:
         lines.append(f"outage {o['outage_s']:.1f} s: local-only after {_fmt(o['local_only_after_ms'], '.0f')} ms, "
                      f"fused again {_fmt(o['fused_again_after_ms'], '.0f')} ms after the link came back")
     lines.append(f"tau: robot estimate {_fmt(t['robot_estimate_ms'], '.0f')} ms vs round trip "
-                 f"{t['round_trip_ms']:.0f} + remote compute {_fmt(t['remote_compute_ms'] and t['remote_compute_ms']['median'], '.0f')} "
-                 f"= {_fmt(t['expected_ms'], '.0f')} ms ({'within' if t['within_one_frame'] else 'NOT within'} "
+                 f"{t['round_trip_ms']:.0f} + remote compute "
+                 f"{_fmt(t['remote_compute_ms'] and t['remote_compute_ms']['median'], '.0f')} "
+                 f"= {_fmt(t['expected_ms'], '.0f')} ms "
+                 f"({'within' if t['within_one_frame'] else 'NOT within'} "
                  f"one frame, {t['frame_period_ms']:.0f} ms)")
     lines.append(f"CPU: {fig['cpu_cores_used_total']:.2f} cores for the demo's processes "
                  f"({', '.join(f'{k} {v:.2f}' for k, v in fig['cpu_cores_used'].items())}); "

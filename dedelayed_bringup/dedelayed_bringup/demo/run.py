@@ -25,12 +25,21 @@ import sys
 import time
 
 from dedelayed_bringup.demo.models import missing_checkpoint_note, resolve_models
+from dedelayed_bringup.demo.stack import (
+    BRIDGE_READY_LINES,
+    EMULATOR_NODE,
+    LINKS,
+    NAMESPACE,
+    READY_LINES,
+    LinkSettings,
+    camera_process,
+    system_processes,
+)
 from dedelayed_bringup.demo.video import resolve_video
-from dedelayed_bringup.demo.stack import (BRIDGE_READY_LINES, EMULATOR_NODE, LINKS, NAMESPACE, READY_LINES,
-                         LinkSettings, camera_process, system_processes)
-from dedelayed_bringup.stack import Stack, StackError
 from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints, free_tcp_port
+from dedelayed_bringup.stack import Stack, StackError
 from dedelayed_bringup.transport.discovery import same_host_profile_env, unicast_profile_env
+from dedelayed_models.data.context_timing import delay_bound_ms
 
 BAG_NAME = "drive.mcap"   # the recorded drive, in --out
 FRAME_LOG_NAME = "camera_frames.csv"   # --video: which clip frame each camera stamp showed, in --out
@@ -249,8 +258,9 @@ def run(args) -> dict:
         print(f"[demo] WARNING: {missing_checkpoint_note(bool(video))}; falling back to random "
               f"weights of preset {args.preset} (--preset)")
     print(f"[demo] models: {models.describe()}")
-    if not args.max_feature_age_ms:
-        args.max_feature_age_ms = models.trained_delay_ms[1]
+    age_from_checkpoint = not args.max_feature_age_ms
+    args.max_feature_age_ms = delay_bound_ms(args.max_feature_age_ms, models.trained_delay_ms)
+    if age_from_checkpoint:
         print(f"[demo] robot fuses features up to {args.max_feature_age_ms:.0f} ms old (the "
               f"delays the model was trained for: {models.trained_delay_ms[0]:.0f}-"
               f"{models.trained_delay_ms[1]:.0f} ms)")

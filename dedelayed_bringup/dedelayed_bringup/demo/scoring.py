@@ -18,10 +18,9 @@ from typing import Dict, List, Optional, Sequence
 import cv2
 import numpy as np
 
+from dedelayed_bringup.demo.recorder import STREAMS, Recording
 from dedelayed_models.classes import IGNORE_ID
 from dedelayed_models.evaluation import SemSegEvaluator, StreamingEvaluator, pair_streaming, subset_miou
-
-from dedelayed_bringup.demo.recorder import STREAMS, Recording
 
 
 def _at_size(ids: np.ndarray, hw) -> np.ndarray:

@@ -9,13 +9,12 @@ tens of ms to tau. ``prefixes`` lets a test put robot and cloud into network nam
 from dataclasses import dataclass
 from typing import Dict, List, Sequence
 
-from dedelayed_link import REMOTE_SEGMENTATION
-
 from dedelayed_bringup.demo.models import DemoModels
 from dedelayed_bringup.graph import cloud_processes, link_bridge_process, robot_processes  # noqa: F401
 from dedelayed_bringup.link_emulation.params import DEFAULT_DOWNLINK_TOPICS
-from dedelayed_bringup.stack import NodeProcess
 from dedelayed_bringup.secure_link.zenoh_link import DEFAULT_PORT, bridge_endpoints
+from dedelayed_bringup.stack import NodeProcess
+from dedelayed_link import REMOTE_SEGMENTATION
 from dedelayed_models.shipped import RANDOM_WEIGHTS
 
 LINKS = ("dds", "zenoh-tls")

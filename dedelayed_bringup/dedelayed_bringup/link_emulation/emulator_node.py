@@ -20,15 +20,13 @@ import threading
 import time
 from functools import partial
 
+from dedelayed_bringup.link_emulation.delivery_scheduler import DeliveryScheduler
+from dedelayed_bringup.link_emulation.link_model import DROP_OUTAGE, LinkModel, outage_windows_from_flat
+from dedelayed_bringup.link_emulation.params import NODE_NAME, PARAMETER_BY_NAME, PARAMETERS
+from dedelayed_bringup.relay_topics import TopicCounters, parse_topic_spec, reader_qos, writer_qos
 from dedelayed_link.params import declare_parameters
 from dedelayed_link.ros_main import sigint_raises_keyboard_interrupt
 from dedelayed_models.episode_log import EpisodeLog
-
-from dedelayed_bringup.link_emulation.delivery_scheduler import DeliveryScheduler
-from dedelayed_bringup.link_emulation.params import NODE_NAME, PARAMETER_BY_NAME, PARAMETERS
-from dedelayed_bringup.link_emulation.link_model import DROP_OUTAGE, LinkModel, outage_windows_from_flat
-from dedelayed_bringup.relay_topics import (
-    TopicCounters, parse_topic_spec, reader_qos, writer_qos)
 
 DIRECTIONS = ("uplink", "downlink")
 

@@ -17,11 +17,10 @@ import time
 
 from rclpy.node import Node
 
-from dedelayed_link.ros_main import run_nodes
-from dedelayed_link.params import Parameter, declare_parameters
-
 from dedelayed_bringup.recording.mcap_bag import COMPRESSIONS, BagWriter
 from dedelayed_bringup.recording.topic_recorder import COLOUR_TOPICS, RECORDED_TOPICS, TopicRecorder
+from dedelayed_link.params import Parameter, declare_parameters
+from dedelayed_link.ros_main import run_nodes
 
 NODE_NAME = "dedelayed_recorder"
 PARAMETERS = (

@@ -23,11 +23,18 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message, serialize_message
 
-from dedelayed_link import (CAMERA_TOPIC, DELAY_REPORT, DIAGNOSTICS_TOPIC, FEATURES, LOCAL_ONLY_TOPIC,
-                            OVERLAY_TOPIC, REMOTE_SEGMENTATION, SEGMENTATION_TOPIC)
-
 from dedelayed_bringup.recording.mcap_bag import BagWriter, qos_dict
 from dedelayed_bringup.relay_topics import TopicSpec, parse_topic_spec
+from dedelayed_link import (
+    CAMERA_TOPIC,
+    DELAY_REPORT,
+    DIAGNOSTICS_TOPIC,
+    FEATURES,
+    LOCAL_ONLY_TOPIC,
+    OVERLAY_TOPIC,
+    REMOTE_SEGMENTATION,
+    SEGMENTATION_TOPIC,
+)
 
 # What a drive is: camera, truth (synthetic camera only), the three outputs, the overlay,
 # the link traffic the robot sees and /diagnostics. Relative names resolve under the robot's

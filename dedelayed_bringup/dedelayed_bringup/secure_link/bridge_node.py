@@ -20,18 +20,37 @@ from typing import Dict, List
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 
+from dedelayed_bringup.relay_topics import parse_topic_spec, reader_qos
+from dedelayed_bringup.secure_link.refusals import (
+    REFUSAL_QUIET_S,
+    ZENOH_LOG_FILTER,
+    RefusalLog,
+    StdoutTap,
+    tls_refusal,
+    unknown_robot_refusal,
+)
+from dedelayed_bringup.secure_link.zenoh_link import (
+    DEFAULT_PORT,
+    DOWNLINK_TOPICS,
+    ROLES,
+    UPLINK_TOPICS,
+    BridgeCounters,
+    MalformedMessage,
+    NewestOnlyRelay,
+    certificate_name_warning,
+    certificate_validity_warning,
+    check_serialized,
+    cloud_session_config,
+    open_session,
+    robot_key,
+    robot_session_config,
+    session_peers,
+    topic_key,
+)
 from dedelayed_link import qos as link_qos
 from dedelayed_link import robot_topic
 from dedelayed_link.params import Parameter, declare_parameters
 from dedelayed_link.ros_main import run_nodes
-
-from dedelayed_bringup.relay_topics import parse_topic_spec, reader_qos
-from dedelayed_bringup.secure_link.zenoh_link import (
-    DEFAULT_PORT, DOWNLINK_TOPICS, ROLES, UPLINK_TOPICS, BridgeCounters, MalformedMessage,
-    NewestOnlyRelay, certificate_name_warning, certificate_validity_warning, check_serialized,
-    cloud_session_config, open_session, robot_key, robot_session_config, session_peers, topic_key)
-from dedelayed_bringup.secure_link.refusals import (REFUSAL_QUIET_S, ZENOH_LOG_FILTER, RefusalLog,
-                                                    StdoutTap, tls_refusal, unknown_robot_refusal)
 from dedelayed_remote.remote_params import normalize_namespace
 
 NODE_NAME = "link_bridge"
@@ -233,8 +252,9 @@ class LinkBridge(Node):
     def _publish_diagnostics(self) -> None:
         connected = self._session is not None and (self.params["role"] == "cloud" or
                                                    session_peers(self._session) > 0)
-        message = self._certificate_warning or ("link up" if connected else (self._session_error or "cloud not connected "
-                                               "(refused by TLS or unreachable; redialling)"))
+        not_connected = (self._session_error
+                         or "cloud not connected (refused by TLS or unreachable; redialling)")
+        message = self._certificate_warning or ("link up" if connected else not_connected)
         statuses: List[DiagnosticStatus] = []
         for key, counters in self.counters.items():
             values = [KeyValue(key=k, value=str(v)) for k, v in counters.snapshot().items()]

@@ -19,8 +19,8 @@ from __future__ import annotations
 import threading
 from typing import Callable, Dict, List, Optional
 
-from dedelayed_bringup.secure_link.link_certificates import robot_common_name
 from dedelayed_bringup.link_emulation.params import DEFAULT_DOWNLINK_TOPICS, DEFAULT_UPLINK_TOPICS
+from dedelayed_bringup.secure_link.link_certificates import robot_common_name
 
 UPLINK_TOPICS = DEFAULT_UPLINK_TOPICS      # robot -> cloud
 DOWNLINK_TOPICS = DEFAULT_DOWNLINK_TOPICS  # cloud -> robot

@@ -28,8 +28,8 @@ server listens on its own port (11811 default).
 """
 
 import os
-from typing import Dict, Iterable, Optional
 import xml.etree.ElementTree as ET
+from typing import Dict, Iterable, Optional
 
 PROFILE_NAME = "dedelayed_unicast_peers"
 DISCOVERY_SERVER_PORT = 11811

@@ -16,8 +16,7 @@ from typing import Optional
 import numpy as np
 
 from dedelayed_local.backends.base import SegmenterBackend
-from dedelayed_local.backends.engine_cache import (cached_engine_is_valid, engine_location,
-                                                   record_engine_build)
+from dedelayed_local.backends.engine_cache import cached_engine_is_valid, engine_location, record_engine_build
 from dedelayed_models.export.graphs import CLASS_IDS, IMAGE, REMOTE_FEATURES, REMOTE_VALID, ROBOT_INPUTS
 
 WORKSPACE_BYTES = 1 << 30  # builder scratch memory limit [bytes]

@@ -29,8 +29,16 @@ import torch
 import torch.nn.functional as F
 
 from ..classes import NUM_CLASSES
-from ..modeling import (DedelayedModel, build_model, get_config, prepare_stage, random_model,
-                        scaled_local_hw, stage1_grid, stage_logits)
+from ..modeling import (
+    DedelayedModel,
+    build_model,
+    get_config,
+    prepare_stage,
+    random_model,
+    scaled_local_hw,
+    stage1_grid,
+    stage_logits,
+)
 from ..modeling.remote_model import context_ages_ms
 from .macs import count_macs
 

@@ -34,6 +34,13 @@ import numpy as np
 from .timing import frame_period_ms
 
 DEFAULT_LIVE_DELAY_MS_RANGE = (0.0, 600.0)
+
+
+def delay_bound_ms(configured_ms: float, trained_delay_ms: Tuple[float, float]) -> float:
+    """A delay bound a user sets [ms] (the robot's ``max_feature_age_ms``, the cloud's
+    ``max_delay_ms``, the demo's ``--max-feature-age-ms``): ``configured_ms`` when above 0,
+    else 0 means the largest delay the checkpoint was trained for (``trained_delay_ms`` = (lo, hi))."""
+    return float(configured_ms) if configured_ms > 0 else float(trained_delay_ms[1])
 DEFAULT_LIVE_CONTEXT_FPS_RANGE = (5.0, 30.0)
 DEFAULT_LIVE_SKIP_PROB = 0.25
 

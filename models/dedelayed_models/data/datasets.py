@@ -36,7 +36,8 @@ from .label_encoding import class_ids_from_names, label_encoding
 from .paths import shared_data_dir
 from .prepared import FrameMemo, FrameRange, PreparedSource
 from .resize import check_policy
-from .world_sources import build_datasets as build_world_datasets, timing_sampler
+from .world_sources import build_datasets as build_world_datasets
+from .world_sources import timing_sampler
 
 log = logging.getLogger(__name__)
 SOURCES = ("world", "bdd100k", "cityscapes", "camvid", "frames")

@@ -29,8 +29,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from .labels import resize_image
 from .context_timing import ContextTiming
+from .labels import resize_image
 from .timing import DEFAULT_DELAY_FRAMES_RANGE, delay_frames_to_ms
 from .uplink import WEBP_QUALITY, uplink_roundtrip
 

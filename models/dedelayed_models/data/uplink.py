@@ -22,7 +22,8 @@ def encode_uplink(image_rgb: np.ndarray, quality: int = WEBP_QUALITY) -> bytes:
                          f"{getattr(image_rgb, 'shape', None)} {getattr(image_rgb, 'dtype', type(image_rgb))}")
     if not 1 <= quality <= 100:
         raise ValueError(f"WebP quality must be 1-100 (101 = lossless in OpenCV is not used), got {quality}")
-    ok, buf = cv2.imencode(".webp", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_WEBP_QUALITY, int(quality)])
+    ok, buf = cv2.imencode(".webp", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR),
+                           [cv2.IMWRITE_WEBP_QUALITY, int(quality)])
     if not ok:
         raise RuntimeError("OpenCV could not encode WebP; is this OpenCV built with WebP support?")
     return buf.tobytes()

@@ -46,7 +46,7 @@ from ..data.world_sources import RenderedSource
 from ..modeling import load_checkpoint
 from ..modeling.checkpoint import SHIPPED_CHECKPOINT_DIR
 from .semseg import SemSegEvaluator
-from .sweeps import eval_dataset, score_logits, fused_logits
+from .sweeps import eval_dataset, fused_logits, score_logits
 
 # "fallback" is the fused checkpoint's own local model without z: what the running robot outputs
 # when it has no usable features, and what the demo reports as local-only.

@@ -25,9 +25,21 @@ from ..classes import NUM_CLASSES
 from ..modeling.checkpoint import load_checkpoint
 from ..modeling.config import config_to_dict
 from ..modeling.random_model import random_model
-from .graphs import (CLASS_IDS, FRAME_AGES_MS, FRAMES, IMAGE, LOGITS, REMOTE_FEATURES,
-                     REMOTE_INPUTS, REMOTE_OUTPUTS, REMOTE_VALID, ROBOT_INPUTS, ROBOT_OUTPUTS,
-                     RemoteFeaturesGraph, RobotGraph)
+from .graphs import (
+    CLASS_IDS,
+    FRAME_AGES_MS,
+    FRAMES,
+    IMAGE,
+    LOGITS,
+    REMOTE_FEATURES,
+    REMOTE_INPUTS,
+    REMOTE_OUTPUTS,
+    REMOTE_VALID,
+    ROBOT_INPUTS,
+    ROBOT_OUTPUTS,
+    RemoteFeaturesGraph,
+    RobotGraph,
+)
 
 DEFAULT_OPSET = 17
 SIDECAR_FORMAT = "dedelayed-onnx-sidecar/1"

@@ -6,10 +6,17 @@ Both:        ``DedelayedModel``, ``build_model``, ``random_model`` (the one rand
              the stage table (``stages.py``), identities and checkpoints.
 """
 
-from .checkpoint import (LoadedCheckpoint, identities, load_checkpoint, load_weights,
-                         save_checkpoint)
-from .config import (ARCH_VERSION, PRESETS, DedelayedConfig, LocalConfig, RemoteConfig,
-                     config_from_dict, config_to_dict, get_config)
+from .checkpoint import LoadedCheckpoint, identities, load_checkpoint, load_weights, save_checkpoint
+from .config import (
+                         ARCH_VERSION,
+                         PRESETS,
+                         DedelayedConfig,
+                         LocalConfig,
+                         RemoteConfig,
+                         config_from_dict,
+                         config_to_dict,
+                         get_config,
+)
 from .dedelayed import DedelayedModel, build_model
 from .fusion import LOCAL_STAGE1_STRIDE, fuse, scaled_local_hw, stage1_grid
 from .identity import local_identity, model_identity, remote_identity

@@ -25,12 +25,11 @@ import torch
 import torch.nn as nn
 
 from ..data.context_timing import DEFAULT_LIVE_DELAY_MS_RANGE
+from ..shipped import SHIPPED_CHECKPOINT_DIR  # noqa: F401  (re-exported)
 from .config import ARCH_VERSION, DedelayedConfig, config_from_dict, config_to_dict
 from .dedelayed import DedelayedModel
-from .identity import local_identity, remote_identity
-
-from ..shipped import SHIPPED_CHECKPOINT_DIR  # noqa: F401  (re-exported)
 from .families import LOCAL_CLASSES, build_local
+from .identity import local_identity, remote_identity
 from .remote_model import RemoteModel
 
 FORMAT_VERSION = 1

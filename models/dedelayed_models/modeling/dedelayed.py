@@ -16,8 +16,8 @@ import torch
 import torch.nn as nn
 
 from .config import DedelayedConfig, get_config
-from .fusion import stage1_grid
 from .families import build_local
+from .fusion import stage1_grid
 from .remote_model import AgesLike, RemoteModel
 
 

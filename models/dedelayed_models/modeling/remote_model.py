@@ -37,9 +37,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import RemoteConfig
-from .fusion import stage1_grid
 from .families import build_image_backbone
 from .frame_cache import FrameFeatureCache
+from .fusion import stage1_grid
 from .layers import SPACE_TIME_BLOCKS, adaptive_avg_pool2d_matmul, dims
 
 DelayLike = Union[float, int, Sequence[float], torch.Tensor]

@@ -17,8 +17,7 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 
 import yaml
 
-from ..data.context_timing import (DEFAULT_LIVE_CONTEXT_FPS_RANGE, DEFAULT_LIVE_DELAY_MS_RANGE,
-                                   DEFAULT_LIVE_SKIP_PROB)
+from ..data.context_timing import DEFAULT_LIVE_CONTEXT_FPS_RANGE, DEFAULT_LIVE_DELAY_MS_RANGE, DEFAULT_LIVE_SKIP_PROB
 from ..data.timing import DEFAULT_DELAY_FRAMES_RANGE
 from ..data.uplink import WEBP_QUALITY
 from ..modeling import STAGES, DedelayedConfig, config_from_dict, config_to_dict, get_config

@@ -31,8 +31,7 @@ from ..classes import IGNORE_ID
 from ..data import DEFAULT_FPS, DelayBatchSampler, delay_frames_to_ms
 from ..data.datasets import build_datasets, dataset_class_names, frame_rate
 from ..evaluation import SemSegEvaluator, subset_miou
-from ..modeling import (build_model, load_checkpoint, prepare_stage, save_checkpoint, stage_logits,
-                        trainable_parameters)
+from ..modeling import build_model, load_checkpoint, prepare_stage, save_checkpoint, stage_logits, trainable_parameters
 from ..modeling.checkpoint import warm_start
 from ..modeling.pretrained import load_pretrained
 from .config import dump_config, model_config

@@ -17,12 +17,12 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..evaluation.sweeps import _batches, eval_dataset
-from ..modeling import load_checkpoint
-from ..transport.z_bounds import ZBounds, save_z_bounds, sidecar_path
 from ..data import world_sources
 from ..data.datasets import SOURCES, prepared_sources
 from ..data.uplink import WEBP_QUALITY
+from ..evaluation.sweeps import _batches, eval_dataset
+from ..modeling import load_checkpoint
+from ..transport.z_bounds import ZBounds, save_z_bounds, sidecar_path
 from .config import data_section
 
 

@@ -6,8 +6,13 @@ a ``dedelayed_msgs/FeatureMap`` message (duck-typed: no ROS import here).
 """
 
 from dedelayed_models.transport.feature_codec import (
-    ENCODINGS, EncodedFeatures, FeatureDecodeError, decode_features, encode_features,
-    max_abs_error_bound)
+    ENCODINGS,
+    EncodedFeatures,
+    FeatureDecodeError,
+    decode_features,
+    encode_features,
+    max_abs_error_bound,
+)
 
 __all__ = ["ENCODINGS", "EncodedFeatures", "FeatureDecodeError", "decode_features",
            "encode_features", "max_abs_error_bound"]

@@ -124,7 +124,8 @@ def _side_props(rng, road: Road, side: int, length_m: float) -> list:
         if rng.random() < urban:
             h = rng.uniform(5, 22)
             l_near, l_far = kerb + setback, kerb + setback + rng.uniform(8, 15)
-            props.append(Prop("building", s, s + seg, l_near, l_far, 0.0, h, pal.jitter(rng, pal.BUILDING_TONES[rng.integers(len(pal.BUILDING_TONES))]),
+            tone = pal.BUILDING_TONES[rng.integers(len(pal.BUILDING_TONES))]
+            props.append(Prop("building", s, s + seg, l_near, l_far, 0.0, h, pal.jitter(rng, tone),
                               style=int(rng.integers(0, 3))))
         kind = rng.choice(["fence", "wall", "hedge", "none"], p=[0.35, 0.2, 0.25, 0.2])
         if kind != "none":

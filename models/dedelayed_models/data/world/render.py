@@ -12,7 +12,7 @@ import numpy as np
 
 from .camera import HFOV_DEG, NEAR_M, Camera, EgoPose, clip_near
 from .layout import LANE_WIDTH_M, Layout
-from .shapes import SIDEWALK, ROAD, TERRAIN, Shapes
+from .shapes import ROAD, SIDEWALK, TERRAIN, Shapes
 
 SHIFT = 4                     # OpenCV fixed-point bits for sub-pixel polygon vertices
 DRAW_DISTANCE_M = 160.0       # road, buildings, skyline
