@@ -25,7 +25,7 @@ FEATURES = "dedelayed/remote_features"
 
 
 def _bridge(role, domain_id, certs, port, name, namespace="/"):
-    from dedelayed_bringup.demo.stack import link_bridge_process
+    from dedelayed_bringup.graph import link_bridge_process
     from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints
     from dedelayed_bringup.stack_command import node_command, node_env
 

@@ -41,7 +41,7 @@ def _tls_bytes(port: int) -> int:
 
 
 def _bridge(role, domain_id, certs, port):
-    from dedelayed_bringup.demo.stack import link_bridge_process
+    from dedelayed_bringup.graph import link_bridge_process
     from dedelayed_bringup.secure_link.zenoh_link import bridge_endpoints
     from dedelayed_bringup.stack_command import node_command, node_env
 

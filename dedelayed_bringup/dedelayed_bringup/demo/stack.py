@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Sequence
 
 from dedelayed_bringup.demo.models import DemoModels
-from dedelayed_bringup.graph import cloud_processes, link_bridge_process, robot_processes  # noqa: F401
+from dedelayed_bringup.graph import cloud_processes, robot_processes
 from dedelayed_bringup.link_emulation.params import DEFAULT_DOWNLINK_TOPICS
 from dedelayed_bringup.secure_link.zenoh_link import DEFAULT_PORT, bridge_endpoints
 from dedelayed_bringup.stack import NodeProcess
