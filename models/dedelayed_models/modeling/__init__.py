@@ -8,14 +8,14 @@ Both:        ``DedelayedModel``, ``build_model``, ``random_model`` (the one rand
 
 from .checkpoint import LoadedCheckpoint, identities, load_checkpoint, load_weights, save_checkpoint
 from .config import (
-                         ARCH_VERSION,
-                         PRESETS,
-                         DedelayedConfig,
-                         LocalConfig,
-                         RemoteConfig,
-                         config_from_dict,
-                         config_to_dict,
-                         get_config,
+    ARCH_VERSION,
+    PRESETS,
+    DedelayedConfig,
+    LocalConfig,
+    RemoteConfig,
+    config_from_dict,
+    config_to_dict,
+    get_config,
 )
 from .dedelayed import DedelayedModel, build_model
 from .fusion import LOCAL_STAGE1_STRIDE, fuse, scaled_local_hw, stage1_grid

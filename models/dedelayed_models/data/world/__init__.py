@@ -5,13 +5,13 @@ dedelayed_models.data.world.view --out world.png``.
 """
 
 from .sequence import (
-                       DEFAULT_CAMERA_HW,
-                       DEFAULT_NUM_FRAMES,
-                       TRAIN_SEEDS,
-                       VAL_SEEDS,
-                       WorldSequence,
-                       split_of_seed,
-                       world_seeds,
+    DEFAULT_CAMERA_HW,
+    DEFAULT_NUM_FRAMES,
+    TRAIN_SEEDS,
+    VAL_SEEDS,
+    WorldSequence,
+    split_of_seed,
+    world_seeds,
 )
 
 __all__ = ["WorldSequence", "world_seeds", "split_of_seed", "TRAIN_SEEDS", "VAL_SEEDS",
