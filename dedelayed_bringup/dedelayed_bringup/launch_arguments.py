@@ -1,9 +1,12 @@
-"""Launch arguments that override node parameters only when the user gives them.
+"""Launch arguments that override node parameters only when the user gives them, and the one
+launch description robot.launch.py and cloud.launch.py are both made of.
 
-robot.launch.py and cloud.launch.py pass ``[params_file, given_overrides(...)]`` to their node:
-every override argument defaults to "" and an empty one is left out, so whatever the user's
-params file says is obeyed unless the same value is given on the command line. Plain Python
-(no launch import), so it is tested where launch_ros is not installed.
+Those files pass ``[params_file, given_overrides(...)]`` to their nodes: every override argument
+defaults to "" and an empty one is left out, so whatever the user's params file says is obeyed
+unless the same value is given on the command line. ``launch_description`` declares the
+arguments, points Fast DDS at unicast peers and starts the processes the file describes with
+graph.py. Plain Python at import (launch is imported on call), so it is tested where launch_ros
+is not installed.
 """
 
 from typing import Dict, Mapping, Sequence, Tuple
@@ -47,3 +50,40 @@ def declared_arguments(overrides: Sequence[Override]):
     """(name, default "", description) of each override argument, for DeclareLaunchArgument."""
     return [(name, "", f"{description}; empty = the params file's value")
             for name, _, description in overrides]
+
+
+def nodes_for(context, overrides: Sequence[Override], processes) -> list:
+    """launch_ros Node actions for ``processes(arg, given)`` (graph.py specs), where ``arg(name)``
+    reads a launch argument and ``given`` holds the override arguments given."""
+    from launch.substitutions import LaunchConfiguration
+
+    from dedelayed_bringup.launch_nodes import launch_nodes
+
+    def arg(name: str) -> str:
+        return LaunchConfiguration(name).perform(context).strip()
+
+    given = given_overrides({name: arg(name) for name, _, _ in overrides}, overrides)
+    return launch_nodes(processes(arg, given), context)
+
+
+def launch_description(arguments, overrides: Sequence[Override], *, peers_argument: str,
+                       peers_profile: str, processes):
+    """A launch file's description: ``arguments`` ((name, default, description) rows) and the
+    override arguments declared, Fast DDS unicast peers from ``peers_argument`` (a profile
+    named ``peers_profile``), then the nodes ``processes`` describes (see nodes_for)."""
+    from launch import LaunchDescription
+    from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
+    from launch.substitutions import LaunchConfiguration
+
+    from dedelayed_bringup.transport.discovery import unicast_env_from_addresses
+
+    def peer_environment(context):
+        env = unicast_env_from_addresses(LaunchConfiguration(peers_argument).perform(context),
+                                         peers_profile)
+        return [SetEnvironmentVariable(name, value) for name, value in env.items()]
+
+    return LaunchDescription(
+        [DeclareLaunchArgument(name, default_value=default, description=description)
+         for name, default, description in tuple(arguments) + tuple(declared_arguments(overrides))]
+        + [OpaqueFunction(function=peer_environment),
+           OpaqueFunction(function=lambda context: nodes_for(context, overrides, processes))])

@@ -22,9 +22,7 @@ override arguments below default to empty and are passed on only when given, so 
 your params file is obeyed unless you also give it here.
 """
 
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch.substitutions import PathJoinSubstitution
 from launch_ros.substitutions import FindPackageShare
 
 ARGUMENTS = (
@@ -53,34 +51,20 @@ OVERRIDES = (
 )
 
 
-def _peer_environment(context):
-    """Point Fast DDS at the robots by unicast when robot_addresses is given."""
-    from dedelayed_bringup.transport.discovery import unicast_env_from_addresses
-
-    env = unicast_env_from_addresses(LaunchConfiguration("robot_addresses").perform(context),
-                                     "dedelayed_cloud_peers")
-    return [SetEnvironmentVariable(name, value) for name, value in env.items()]
-
-
-def _cloud(context):
+def processes(arg, overrides):
+    """The cloud's processes (graph.py) for the launch arguments: ``arg(name)`` is one's text,
+    ``overrides`` the node parameters given."""
     from dedelayed_bringup.graph import cloud_processes
-    from dedelayed_bringup.launch_arguments import given_overrides
-    from dedelayed_bringup.launch_nodes import launch_nodes
 
-    def arg(name):
-        return LaunchConfiguration(name).perform(context).strip()
-
-    overrides = given_overrides({name: arg(name) for name, _, _ in OVERRIDES}, OVERRIDES)
-    return launch_nodes(cloud_processes(
+    overrides = dict(overrides)
+    return cloud_processes(
         namespace=arg("namespace"), robot_namespaces=overrides.pop("robot_namespaces", ()),
         params_files=[arg("params_file")], parameters=overrides, certs=arg("certs_dir"),
-        link=arg("link"), listen_endpoint=arg("listen_endpoint")), context)
+        link=arg("link"), listen_endpoint=arg("listen_endpoint"))
 
 
 def generate_launch_description():
-    from dedelayed_bringup.launch_arguments import declared_arguments
+    from dedelayed_bringup.launch_arguments import launch_description
 
-    return LaunchDescription(
-        [DeclareLaunchArgument(name, default_value=default, description=description)
-         for name, default, description in ARGUMENTS + tuple(declared_arguments(OVERRIDES))]
-        + [OpaqueFunction(function=_peer_environment), OpaqueFunction(function=_cloud)])
+    return launch_description(ARGUMENTS, OVERRIDES, peers_argument="robot_addresses",
+                              peers_profile="dedelayed_cloud_peers", processes=processes)

@@ -25,9 +25,7 @@ override arguments below default to empty and are passed on only when given, so 
 your params file is obeyed unless you also give it here.
 """
 
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch.substitutions import PathJoinSubstitution
 from launch_ros.substitutions import FindPackageShare
 
 ARGUMENTS = (
@@ -67,37 +65,22 @@ OVERRIDES = (
 )
 
 
-def _peer_environment(context):
-    """Point Fast DDS at the cloud by unicast when cloud_address is given."""
-    from dedelayed_bringup.transport.discovery import unicast_env_from_addresses
-
-    env = unicast_env_from_addresses(LaunchConfiguration("cloud_address").perform(context),
-                                     "dedelayed_robot_peers")
-    return [SetEnvironmentVariable(name, value) for name, value in env.items()]
-
-
-def _robot(context):
+def processes(arg, overrides):
+    """The robot's processes (graph.py) for the launch arguments: ``arg(name)`` is one's text,
+    ``overrides`` the node parameters given."""
     from dedelayed_bringup.graph import robot_processes
-    from dedelayed_bringup.launch_arguments import given_overrides
-    from dedelayed_bringup.launch_nodes import launch_nodes
     from dedelayed_link import SEGMENTATION_TOPIC
 
-    def arg(name):
-        return LaunchConfiguration(name).perform(context).strip()
-
-    overrides = given_overrides({name: arg(name) for name, _, _ in OVERRIDES}, OVERRIDES)
     segmentation = arg("segmentation")
-    return launch_nodes(robot_processes(
+    return robot_processes(
         namespace=arg("namespace"), params_files=[arg("params_file")], parameters=overrides,
         uplink_parameters=overrides, image=arg("image"), uplink=arg("uplink"),
         remappings={SEGMENTATION_TOPIC: segmentation} if segmentation else None,
-        certs=arg("certs_dir"), link=arg("link"), cloud_endpoint=arg("cloud_endpoint")), context)
+        certs=arg("certs_dir"), link=arg("link"), cloud_endpoint=arg("cloud_endpoint"))
 
 
 def generate_launch_description():
-    from dedelayed_bringup.launch_arguments import declared_arguments
+    from dedelayed_bringup.launch_arguments import launch_description
 
-    return LaunchDescription(
-        [DeclareLaunchArgument(name, default_value=default, description=description)
-         for name, default, description in ARGUMENTS + tuple(declared_arguments(OVERRIDES))]
-        + [OpaqueFunction(function=_peer_environment), OpaqueFunction(function=_robot)])
+    return launch_description(ARGUMENTS, OVERRIDES, peers_argument="cloud_address",
+                              peers_profile="dedelayed_robot_peers", processes=processes)

@@ -222,10 +222,12 @@ def test_robot_launch_passes_only_given_arguments_on(tmp_path):
     for name, _, _ in module.OVERRIDES:
         context.launch_configurations[name] = ""
     context.launch_configurations.update(namespace="robot1", params_file=str(tmp_path / "r.yaml"))
-    (node,) = module._robot(context)
+    from dedelayed_bringup.launch_arguments import nodes_for
+
+    (node,) = nodes_for(context, module.OVERRIDES, module.processes)
     assert len(node._Node__parameters) == 1, "an empty argument was passed on"
     context.launch_configurations["backend"] = "torch"
-    (node,) = module._robot(context)
+    (node,) = nodes_for(context, module.OVERRIDES, module.processes)
     assert len(node._Node__parameters) == 2, "a given argument was not passed on"
     text = open(node._Node__parameters[1].evaluate(context)).read()
     assert not re.search(r"[&*]id\d", text), "rcl refuses YAML anchors and aliases"
@@ -234,7 +236,7 @@ def test_robot_launch_passes_only_given_arguments_on(tmp_path):
     assert written == {f"/**/{name}": {"ros__parameters": {"backend": "torch"}}
                        for name in ("dedelayed_segmenter", "dedelayed_fusion", "dedelayed_uplink")}
     context.launch_configurations["uplink"] = "own_process"
-    assert len(module._robot(context)) == 2
+    assert len(nodes_for(context, module.OVERRIDES, module.processes)) == 2
 
 
 def test_peer_address_arguments_become_a_unicast_profile(tmp_path, monkeypatch):
