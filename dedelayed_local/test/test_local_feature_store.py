@@ -212,7 +212,7 @@ def test_the_shipped_checkpoint_carries_its_z_bounds():
     import os
 
     from dedelayed_local.robot_model import RobotModel
-    from dedelayed_models.modeling.checkpoint import SHIPPED_CHECKPOINT_DIR
+    from dedelayed_models.shipped import SHIPPED_CHECKPOINT_DIR
 
     path = os.path.join(SHIPPED_CHECKPOINT_DIR, "dedelayed.pt")
     if not os.path.isfile(path):

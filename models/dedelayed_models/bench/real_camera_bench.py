@@ -31,11 +31,11 @@ import numpy as np
 import torch
 
 from ..modeling import build_model, get_config, load_checkpoint, local_identity, stage1_grid
-from ..modeling.checkpoint import SHIPPED_CHECKPOINT_DIR
 from ..modeling.remote_model import context_ages_ms
+from ..shipped import SHIPPED_CHECKPOINTS
 from .macs import count_macs
 
-DEFAULT_CHECKPOINT = os.path.join(SHIPPED_CHECKPOINT_DIR, "camvid", "dedelayed.pt")
+DEFAULT_CHECKPOINT = SHIPPED_CHECKPOINTS["shipped:camvid"]
 ROBOT_BUDGET_MS = 25.0        # robot model per frame on one CPU thread (onnxruntime)
 ROBOT_MACS_FRACTION = 1 / 8   # robot model per frame <= this share of the cloud's backbone per frame
 

@@ -44,7 +44,7 @@ from ..data.uplink import WEBP_QUALITY
 from ..data.world.sequence import WorldSequence
 from ..data.world_sources import RenderedSource
 from ..modeling import load_checkpoint
-from ..modeling.checkpoint import SHIPPED_CHECKPOINT_DIR
+from ..shipped import SHIPPED_CHECKPOINT_DIR
 from .semseg import SemSegEvaluator
 from .sweeps import eval_dataset, fused_logits, score_logits
 

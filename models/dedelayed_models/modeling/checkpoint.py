@@ -25,7 +25,6 @@ import torch
 import torch.nn as nn
 
 from ..data.context_timing import DEFAULT_LIVE_DELAY_MS_RANGE
-from ..shipped import SHIPPED_CHECKPOINT_DIR  # noqa: F401  (re-exported)
 from .config import ARCH_VERSION, DedelayedConfig, config_from_dict, config_to_dict
 from .dedelayed import DedelayedModel
 from .families import LOCAL_CLASSES, build_local
