@@ -19,13 +19,14 @@ for the features of each camera frame. Rules:
 """
 
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import numpy as np
 
 from dedelayed_local.echo_ledger import UplinkLedger
+from dedelayed_models.peer_text import peer_text
 from dedelayed_models.transport import EncodedFeatures, FeatureDecodeError, decode_features
 from dedelayed_models.transport.feature_signing import BAD_SIGNATURE, UNSIGNED, FeatureVerifier, SignatureRefused
 from dedelayed_models.transport.z_bounds import ZBounds
@@ -45,8 +46,13 @@ FUSION_DISABLED = "fusion_disabled"
 FUSION_INACTIVE = "fusion_inactive"
 STAMP_NOT_UPLINKED = "stamp_not_uplinked"
 IMPLAUSIBLE = "features_implausible"
-REJECTION_REASONS = (UNSIGNED, BAD_SIGNATURE, STAMP_NOT_UPLINKED, STAMP_IN_FUTURE,
-                     IDENTITY_MISMATCH, SHAPE_MISMATCH, BAD_PAYLOAD, IMPLAUSIBLE)
+FOR_ANOTHER_ROBOT = "for_another_robot"
+REPLAYED = "replayed"
+REJECTION_REASONS = (UNSIGNED, BAD_SIGNATURE, FOR_ANOTHER_ROBOT, STAMP_NOT_UPLINKED, REPLAYED,
+                     STAMP_IN_FUTURE, IDENTITY_MISMATCH, SHAPE_MISMATCH, BAD_PAYLOAD, IMPLAUSIBLE)
+# Stamps of accepted maps remembered to refuse a replay (beyond the echo window the uplink
+# ledger refuses it anyway): as many as the ledger keeps.
+ANSWERED_STAMPS = 4096
 
 NS_PER_MS = 1_000_000
 # An echoed stamp later than the robot's own clock at receipt means the cloud did not echo a
@@ -91,12 +97,14 @@ class FeatureStore:
                  max_feature_age_ms: float = 300.0, history: int = 8, enabled: bool = True,
                  verifier: Optional[FeatureVerifier] = None,
                  ledger: Optional[UplinkLedger] = None, z_bounds: Optional[ZBounds] = None,
-                 receiving: bool = True):
+                 receiving: bool = True, robot: str = ""):
         self.expected_identity = expected_identity
         self.expected_shape = tuple(int(n) for n in expected_shape)
         self.max_feature_age_ms = float(max_feature_age_ms)
         self.enabled = enabled
         self.receiving = receiving  # False while the robot's fusion node is not active (lifecycle)
+        self.robot = robot          # this robot's namespace; "" = maps are not checked for it
+        self._answered = OrderedDict()  # stamp_ns of accepted maps -> None, oldest first
         self.verifier = verifier  # None: signatures are not checked (no cloud key configured)
         self.ledger = ledger      # None: echoed stamps are not checked against the uplink
         self.z_bounds = z_bounds  # None: no plausibility check (bounds not measured)
@@ -113,7 +121,7 @@ class FeatureStore:
         if model_identity != self.expected_identity:
             raise FeatureRejected(
                 IDENTITY_MISMATCH,
-                f"FeatureMap from remote model '{model_identity}' but this robot's local model "
+                f"FeatureMap from remote model {peer_text(model_identity)} but this robot's local model "
                 f"was trained with '{self.expected_identity}'; run the matching checkpoint on the "
                 f"cloud or set expected_remote_identity")
         if tuple(encoded.shape) != self.expected_shape:
@@ -134,18 +142,26 @@ class FeatureStore:
 
     def offer(self, encoded: EncodedFeatures, *, model_identity: str, stamp_ns: int,
               delay_ms: float, received_ns: int, remote_compute_ms: float = 0.0,
-              signature=b"") -> Optional[FeatureRejected]:
+              signature=b"", robot: str = "") -> Optional[FeatureRejected]:
         """Store a received FeatureMap if valid; returns the rejection (or None if accepted).
 
-        signature: the FeatureMap's Ed25519 signature (checked when a verifier is set).
+        signature: the FeatureMap's Ed25519 signature (checked when a verifier is set);
+        robot: the namespace of the robot the map says it was computed for (signed).
         """
         try:
             if self.verifier is not None:
                 try:
-                    self.verifier.verify(signature, stamp_ns=stamp_ns, delay_ms=delay_ms,
-                                         model_identity=model_identity, encoded=encoded)
+                    self.verifier.verify(signature, robot=robot, stamp_ns=stamp_ns,
+                                         delay_ms=delay_ms, model_identity=model_identity,
+                                         encoded=encoded)
                 except SignatureRefused as refused:
                     raise FeatureRejected(refused.reason, str(refused)) from refused
+            if self.robot and robot != self.robot:
+                raise FeatureRejected(
+                    FOR_ANOTHER_ROBOT,
+                    f"FeatureMap was computed for robot {peer_text(robot)}, not for this robot "
+                    f"{self.robot}: another robot's map fed to this one, or a cloud serving "
+                    "this robot under another namespace")
             if stamp_ns > received_ns + FUTURE_TOLERANCE_MS * NS_PER_MS:
                 raise FeatureRejected(
                     STAMP_IN_FUTURE,
@@ -159,6 +175,13 @@ class FeatureStore:
                     f"robot uplinked in the last {self.ledger.window_ns / 1e9:.1f} s of camera "
                     f"time: a replayed or forged map, or "
                     f"a cloud that rewrites stamps (it must echo them untouched)")
+            with self._lock:
+                replayed = int(stamp_ns) in self._answered
+            if replayed:
+                raise FeatureRejected(
+                    REPLAYED,
+                    f"FeatureMap echoes stamp {stamp_ns} ns, which an accepted map already "
+                    "answered: a replayed map (the one accepted is still fused)")
             z = self.validate(encoded, model_identity)
         except FeatureRejected as rejection:
             with self._lock:
@@ -170,6 +193,9 @@ class FeatureStore:
         features = RemoteFeatures(z, int(stamp_ns), float(delay_ms), int(received_ns),
                                   float(remote_compute_ms))
         with self._lock:
+            self._answered[int(stamp_ns)] = None
+            while len(self._answered) > ANSWERED_STAMPS:
+                self._answered.popitem(last=False)
             self._accepted.append(features)
             if len(self._accepted) > 1 and self._accepted[-2].stamp_ns > features.stamp_ns:
                 ordered = sorted(self._accepted, key=lambda f: f.stamp_ns)  # reordered by the link

@@ -120,10 +120,11 @@ class FusionNode(ManagedNode):
         received_ns = self.get_clock().now().nanoseconds
         stamp_ns = stamp_to_ns(msg.header.stamp)
         rejection = link.store.offer(encoded_from_feature_map(msg),
-                                          model_identity=msg.model_identity, stamp_ns=stamp_ns,
-                                          delay_ms=msg.delay_ms, received_ns=received_ns,
-                                          remote_compute_ms=msg.remote_compute_ms,
-                                          signature=memoryview(msg.signature).cast("B"))
+                                     model_identity=msg.model_identity, stamp_ns=stamp_ns,
+                                     delay_ms=msg.delay_ms, received_ns=received_ns,
+                                     remote_compute_ms=msg.remote_compute_ms,
+                                     signature=memoryview(msg.signature).cast("B"),
+                                     robot=msg.robot)
         if rejection is not None:
             # Once per episode and reason: valid maps in between (an impostor beside the real
             # cloud) do not end it, so a flood is one warning and one summary.

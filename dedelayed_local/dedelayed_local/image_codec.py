@@ -8,6 +8,8 @@ import array
 
 import numpy as np
 
+from dedelayed_models.peer_text import peer_text
+
 _CHANNELS = {"rgb8": 3, "bgr8": 3, "rgba8": 4, "bgra8": 4, "mono8": 1}
 
 
@@ -17,10 +19,10 @@ class ImageDecodeError(ValueError):
 
 def image_msg_to_rgb(msg) -> np.ndarray:
     """Camera Image message -> (H, W, 3) uint8 RGB (a view where the layout allows)."""
-    encoding = str(msg.encoding).lower()
+    encoding = str(msg.encoding).lower()   # in a message only once known (escaped otherwise)
     if encoding not in _CHANNELS:
         raise ImageDecodeError(
-            f"camera image encoding '{msg.encoding}' is not supported; publish one of "
+            f"camera image encoding {peer_text(msg.encoding)} is not supported; publish one of "
             f"{sorted(_CHANNELS)} (e.g. with an image_proc debayer node)")
     channels, height, width = _CHANNELS[encoding], int(msg.height), int(msg.width)
     row_bytes = width * channels

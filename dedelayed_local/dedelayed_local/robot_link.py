@@ -76,16 +76,17 @@ class RobotLink:
     def for_model(cls, robot_model, *, expected_remote_identity: str = "",
                   max_feature_age_ms: float = 0.0, fusion_enabled: bool = True,
                   feature_verify_key: str = "", echo_window_s: float = 5.0,
-                  delay_window: int = 30) -> "RobotLink":
+                  delay_window: int = 30, robot: str = "") -> "RobotLink":
         """The link for ``robot_model`` (a RobotModel), with the fusion node's parameters of the
-        same names; an empty identity or an age of 0 mean the checkpoint's own."""
+        same names; an empty identity or an age of 0 mean the checkpoint's own. robot: this
+        robot's fully qualified namespace; maps computed for another robot are refused."""
         store = FeatureStore(
             expected_identity=expected_remote_identity or robot_model.expected_remote_identity,
             expected_shape=robot_model.feature_shape,
             max_feature_age_ms=delay_bound_ms(max_feature_age_ms, robot_model.trained_delay_ms),
             enabled=fusion_enabled, verifier=optional_verifier(feature_verify_key),
             ledger=UplinkLedger(echo_window_s), z_bounds=robot_model.z_bounds,
-            receiving=False)  # until the fusion node is activated
+            receiving=False, robot=robot)  # receiving: once the fusion node is activated
         return cls(store, delay_window=delay_window, trained_delay_ms=robot_model.trained_delay_ms,
                    remote_hw=tuple(robot_model.config.remote_hw))
 

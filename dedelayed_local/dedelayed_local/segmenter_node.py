@@ -129,7 +129,8 @@ class LocalSegmenterNode(ManagedNode):
             backend_name, self.robot_model, device=p["device"], onnx_path=p["onnx_path"],
             engine_path=p["engine_path"], force_engine_rebuild=p["force_engine_rebuild"],
             fp16=p["fp16"], cache_dir=p["cache_dir"], cpu_threads=p["cpu_threads"])
-        self.link = RobotLink.for_model(self.robot_model, **self._link_settings())
+        self.link = RobotLink.for_model(self.robot_model, robot=self.get_namespace(),
+                                        **self._link_settings())
         self.segmenter = LocalSegmenter(self.backend, self.link, p["output_size"])  # checks the shape
         self.slot.install(self.link)
         self._seg_pub = self.output(Image, SEGMENTATION_TOPIC, qos.OUTPUT)

@@ -43,17 +43,18 @@ class SigningCloud(RobotHarness):
         msg.header.frame_id = "camera"
         self.camera.publish(msg)
 
-    def answer(self, stamp_ns):
-        """Publish the genuine, signed FeatureMap echoing an uplinked frame's stamp."""
+    def answer(self, stamp_ns, robot="/"):
+        """Publish the genuine, signed FeatureMap echoing an uplinked frame's stamp, computed
+        for ``robot`` (this robot runs in the root namespace, "/")."""
         from dedelayed_models.transport.feature_msg import fill_feature_map
 
         assert self.spin_until(lambda: self.was_uplinked(stamp_ns), 5), "frame never uplinked"
         msg = fill_feature_map(self.FeatureMap(), self.encoded)
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
         msg.header.frame_id = "camera"
-        msg.model_identity, msg.delay_ms = self.model.expected_remote_identity, 100.0
+        msg.model_identity, msg.delay_ms, msg.robot = self.model.expected_remote_identity, 100.0, robot
         msg.signature = array.array("B", self.signer.sign(
-            stamp_ns=stamp_ns, delay_ms=msg.delay_ms, model_identity=msg.model_identity,
+            robot=robot, stamp_ns=stamp_ns, delay_ms=msg.delay_ms, model_identity=msg.model_identity,
             encoded=self.encoded))
         self.features.publish(msg)
 
@@ -113,6 +114,17 @@ def test_no_impostor_feature_map_is_fused(ros_context, wait_until_answered, tmp_
         for stamp_ns in baseline:
             assert np.array_equal(_ids(cloud.segmentations[stamp_ns]), fused_ids)
 
+        # Signed by the real cloud key, but computed for another robot (echoing this robot's
+        # own uplinked stamp), and a genuine map sent again: both refused, fusion goes on.
+        stamp_ns = next(stamps)
+        cloud.send_frame(stamp_ns)
+        cloud.answer(stamp_ns, robot="/robot9")
+        cloud.answer(baseline[-1])                      # a replay of an accepted map
+        assert cloud.spin_until(lambda: all(
+            int(cloud.last_status().get(f"features_rejected_{r}", 0)) > 0
+            for r in ("for_another_robot", "replayed")), 5), cloud.last_status()
+        assert np.array_equal(_ids(cloud.segmentations[stamp_ns]), fused_ids)
+
         for rate_hz in (10, 100):
             impostor = subprocess.Popen([sys.executable, IMPOSTOR, "--rate-hz", str(rate_hz),
                                          "--replay-after-s", "1.2"],
@@ -137,7 +149,8 @@ def test_no_impostor_feature_map_is_fused(ros_context, wait_until_answered, tmp_
         status = cloud.last_status()
         assert status["mode"] == "fused"
         assert status["feature_signatures"].startswith("verified")
-        for reason in ("unsigned", "bad_signature", "stamp_not_uplinked"):
+        for reason in ("unsigned", "bad_signature", "stamp_not_uplinked", "for_another_robot",
+                       "replayed"):
             assert int(status[f"features_rejected_{reason}"]) > 0, (reason, status, sent)
         forged = sum(sum(counts.values()) for counts in sent.values())
         print(f"impostor maps sent {sent}; robot refused {status['features_rejected']} "

@@ -152,7 +152,7 @@ def test_signed_maps_are_verified_before_decoding_and_refusals_are_counted_by_re
 
     good = encode_features(np.full(SHAPE, 1.0, dtype=np.float32), "float16")
     sign = lambda stamp_ms, encoded: signer.sign(  # noqa: E731
-        stamp_ns=stamp_ms * MS, delay_ms=100.0, model_identity=IDENTITY, encoded=encoded)
+        robot="", stamp_ns=stamp_ms * MS, delay_ms=100.0, model_identity=IDENTITY, encoded=encoded)
     ledger.record(1000 * MS)
     assert offer(1000, good, sign(1000, good), 1100) is None
     # a payload that would not even decode is refused for its signature, before decoding
@@ -170,6 +170,47 @@ def test_signed_maps_are_verified_before_decoding_and_refusals_are_counted_by_re
     assert counts["features_rejected_unsigned"] == "1"
     assert counts["features_rejected_stamp_not_uplinked"] == "2"
     assert store.select(1050 * MS).features.stamp_ns == 1000 * MS
+
+
+def test_a_map_for_another_robot_and_a_replayed_map_are_refused_with_their_own_reasons():
+    """The signature binds the robot: robot2 refuses what the cloud signed for robot1, even
+    when it echoes robot2's own stamps; a second map echoing an answered stamp is a replay,
+    refused while the accepted one is still fused."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from dedelayed_local.echo_ledger import UplinkLedger
+    from dedelayed_local.feature_store import FOR_ANOTHER_ROBOT, REPLAYED
+    from dedelayed_models.transport.feature_signing import BAD_SIGNATURE, FeatureSigner, FeatureVerifier
+
+    key = Ed25519PrivateKey.generate()
+    signer = FeatureSigner(key)
+    ledger = UplinkLedger(window_s=5.0)
+    store = _store(verifier=FeatureVerifier(key.public_key()), ledger=ledger, robot="/robot2")
+    good = encode_features(np.full(SHAPE, 1.0, dtype=np.float32), "float16")
+
+    def offer(stamp_ms, for_robot, claimed_robot=None):
+        signature = signer.sign(robot=for_robot, stamp_ns=stamp_ms * MS, delay_ms=100.0,
+                                model_identity=IDENTITY, encoded=good)
+        return store.offer(good, model_identity=IDENTITY, stamp_ns=stamp_ms * MS, delay_ms=100.0,
+                           received_ns=(stamp_ms + 100) * MS, signature=signature,
+                           robot=for_robot if claimed_robot is None else claimed_robot)
+
+    for stamp_ms in (1000, 1100, 1200):
+        ledger.record(stamp_ms * MS)
+    refused = offer(1000, "/robot1")
+    assert refused.reason == FOR_ANOTHER_ROBOT and "/robot1" in str(refused)
+    assert offer(1000, "/robot1", claimed_robot="/robot2").reason == BAD_SIGNATURE  # relabelled
+    assert offer(1000, "/robot2") is None
+    assert offer(1000, "/robot2").reason == REPLAYED            # the same answer again
+    assert store.select(1050 * MS).features.stamp_ns == 1000 * MS   # still fused
+    assert offer(1100, "/robot2") is None                        # the next answer is not a replay
+    counts = store.counter_values()
+    assert counts["features_rejected_for_another_robot"] == "1"
+    assert counts["features_rejected_replayed"] == "1"
+    assert counts["features_accepted"] == "2"
+    # a robot string a peer wrote reaches the log escaped: one line, bounded
+    forged = offer(1200, "/robot1\n[WARN] [link_bridge]: forged" + "x" * 200)
+    assert "\n" not in str(forged) and "\\n[WARN]" in str(forged) and len(str(forged)) < 400
 
 
 def test_the_uplink_ledger_forgets_after_its_window_and_stays_bounded():

@@ -40,6 +40,7 @@ from dedelayed_link.ros_main import run_nodes
 from dedelayed_link.stamps import ns_to_stamp, stamp_to_ns
 from dedelayed_models.data.webp_header import UplinkRefused, check_webp_size
 from dedelayed_models.episode_log import EpisodeLog
+from dedelayed_models.peer_text import peer_text
 from dedelayed_models.shipped import resolve_checkpoint
 from dedelayed_models.transport.feature_msg import fill_feature_map
 from dedelayed_models.transport.feature_signing import optional_signer
@@ -81,7 +82,8 @@ class RemoteNode(ManagedNode):
         self.contexts = RobotContextSet(s.robot_namespaces, num_frames=self.served.num_frames,
                                         default_delay_ms=s.default_delay_ms,
                                         max_frame_age_ms=s.max_frame_age_ms,
-                                        max_delay_ms=self.max_delay_ms)
+                                        max_delay_ms=self.max_delay_ms,
+                                        max_answer_rate_hz=s.max_answer_rate_hz)
         self.diagnostics = RemoteDiagnostics(node_name=self.get_name(), identity=self.served.identity,
                                              source=self.served.source, device=str(self.served.device),
                                              signed=self.signer is not None)
@@ -89,6 +91,9 @@ class RemoteNode(ManagedNode):
         # so the diagnostics timer can iterate safely.
         self._expected_identity = {r: None for r in s.robot_namespaces}
         self._warned_size = set()
+        # Each robot's fully qualified namespace, written into (and signed with) its maps;
+        # '' (the node's own namespace) is this node's.
+        self._robot_names = {r: r or self.get_namespace() for r in s.robot_namespaces}
         self.decoder = UplinkDecoder(s.robot_namespaces, self.served.remote_hw,
                                      s.max_uplink_pixels, on_decoded=self._on_decoded,
                                      on_refused=self._on_refused, on_error=self._on_decode_error)
@@ -217,10 +222,11 @@ class RemoteNode(ManagedNode):
             return
         self._expected_identity[robot] = expected
         mismatch = bool(expected) and expected != self.served.identity
-        text = (f"expects remote model {expected} but this node serves {self.served.identity} "
+        shown = peer_text(expected)   # the robot's string: escaped and bounded before it is logged
+        text = (f"expects remote model {shown} but this node serves {self.served.identity} "
                 f"({self.served.source}); the robot will refuse these features. Serve the "
                 "checkpoint its local model was fused with." if mismatch else
-                f"accepts this node's model {expected}" if expected else
+                f"accepts this node's model {shown}" if expected else
                 "reports no expected remote model")
         if previous is None and mismatch:   # the robot's first report: one line
             self.get_logger().warning(f"{who} {text}")
@@ -231,7 +237,7 @@ class RemoteNode(ManagedNode):
 
     def _publish_diagnostics(self) -> None:
         self.episodes.flush()
-        mismatch = {r: e for r, e in self._expected_identity.items()
+        mismatch = {r: peer_text(e) for r, e in self._expected_identity.items()
                     if e and e != self.served.identity}
         counters = self.contexts.counters()
         for robot, values in counters.items():
@@ -294,9 +300,10 @@ class RemoteNode(ManagedNode):
         msg.context_stamps = [ns_to_stamp(ns) for ns in answer.snapshot.stamps]
         msg.remote_receive_time = ns_to_stamp(newest.receive_time_ns)
         msg.remote_compute_ms = float(answer.compute_ms)
+        msg.robot = self._robot_names[answer.robot]
         if self.signer is not None:
             msg.signature = array.array("B", self.signer.sign(
-                stamp_ns=newest.stamp, delay_ms=msg.delay_ms,
+                robot=msg.robot, stamp_ns=newest.stamp, delay_ms=msg.delay_ms,
                 model_identity=msg.model_identity, encoded=answer.encoded))
         msg.remote_publish_time = self.get_clock().now().to_msg()
         self._feature_publishers[answer.robot].publish(msg)

@@ -35,6 +35,9 @@ PARAMETERS = (
                                          "this when the forward pass starts, and restart a robot's "
                                          "context when its stamps jump by more than this [ms]; <= 0 "
                                          "disables both."),
+    Parameter("max_answer_rate_hz", 30.0, "Fair share: the most answers per second one robot gets [Hz]; a "
+                                          "robot uplinking faster waits, its newest frame replacing the "
+                                          "waiting one (counted in frames_rate_capped); 0 = no cap."),
     Parameter("default_delay_ms", 100.0, "Delay to condition on before a robot's first DelayReport [ms]."),
     Parameter("max_delay_ms", 0.0, "Largest delay a DelayReport may set [ms]: a larger one is clamped to "
                                    "it (and said), a negative or non-finite one refused; 0 = the largest "
@@ -84,6 +87,7 @@ class RemoteNodeSettings:
     feature_encoding: str
     robot_namespaces: List[str]
     max_frame_age_ms: float
+    max_answer_rate_hz: float
     default_delay_ms: float
     max_delay_ms: float
     max_uplink_pixels: int
@@ -114,6 +118,9 @@ class RemoteNodeSettings:
         if not isinstance(v["publish_remote_segmentation"], bool):
             raise ValueError("parameter publish_remote_segmentation must be true or false, got "
                              f"{v['publish_remote_segmentation']!r}")
+        if v["max_answer_rate_hz"] < 0:
+            raise ValueError(f"max_answer_rate_hz must be >= 0 [Hz] (0 = no cap), got "
+                             f"{v['max_answer_rate_hz']}; e.g. 30.0, a camera's rate")
         if v["default_delay_ms"] < 0:
             raise ValueError(f"default_delay_ms must be >= 0, got {v['default_delay_ms']}")
         if v["max_delay_ms"] < 0:

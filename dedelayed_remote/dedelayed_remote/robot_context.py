@@ -18,6 +18,9 @@ Rules (docs/ARCHITECTURE.md, "Timing rules": drop stale frames rather than queue
   - a received frame whose robot stamp is more than max_frame_age_ms after the newest history
     frame's stamp (same clock, the robot's) restarts the history: after such a pause the old
     frames are no longer the consecutive frames the model expects, so padding is closer.
+* Fair share: a robot gets at most ``max_answer_rate_hz`` answers per second. A pending frame
+  that comes sooner waits (counted in ``frames_rate_capped``) and is replaced by any newer one,
+  so a robot that uplinks far above its camera rate cannot take the cloud from the others.
 * A robot stamp not after the newest history frame's is a repeat or arrived out of order:
   dropped (``frames_out_of_order``) when it is at most max_frame_age_ms older, otherwise the
   robot restarted or its sim time was reset, and the history restarts from this frame.
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Deque, Dict, List, Optional, Tuple
@@ -83,9 +87,17 @@ class RobotContext:
     """One robot's K-frame history, pending slot, delay and counters (not thread-safe alone)."""
 
     def __init__(self, robot: str, *, num_frames: int, default_delay_ms: float,
-                 max_frame_age_ms: float, max_delay_ms: float = float("inf")):
+                 max_frame_age_ms: float, max_delay_ms: float = float("inf"),
+                 max_answer_rate_hz: float = 0.0):
         if num_frames < 1:
             raise ValueError(f"num_frames must be >= 1, got {num_frames}")
+        if not max_answer_rate_hz >= 0:
+            raise ValueError(f"max_answer_rate_hz must be >= 0 (0 = no cap), got {max_answer_rate_hz}")
+        # The fair share: at most this many answers per second for this robot [ns between takes].
+        self.min_answer_interval_ns = int(1e9 / max_answer_rate_hz) if max_answer_rate_hz else 0
+        self._last_taken_ns: Optional[int] = None
+        self._pending_capped = False     # the pending frame already waited for the rate cap
+        self.frames_rate_capped = 0      # pending frames that waited for the cap (not its first)
         self.robot = robot
         self.num_frames = int(num_frames)
         self.max_frame_age_ms = float(max_frame_age_ms)
@@ -123,14 +135,27 @@ class RobotContext:
             self.frames_superseded += 1
         self.history.append(frame)
         self.pending = frame
+        self._pending_capped = False
         return True
 
     @property
     def has_pending(self) -> bool:
         return self.pending is not None
 
+    def wait_ns(self, now_monotonic_ns: int) -> int:
+        """How long the rate cap still holds this robot's next answer back [ns]; <= 0 = due."""
+        if not self.min_answer_interval_ns or self._last_taken_ns is None:
+            return 0
+        return self._last_taken_ns + self.min_answer_interval_ns - now_monotonic_ns
+
     def take(self, now_monotonic_ns: int) -> Optional[ContextSnapshot]:
-        """The context for a forward pass on the pending frame, or None (none pending, or stale)."""
+        """The context for a forward pass on the pending frame, or None (none pending, stale, or
+        held back by the rate cap: then it stays pending, and a newer frame replaces it)."""
+        if self.pending is not None and self.wait_ns(now_monotonic_ns) > 0:
+            if not self._pending_capped:
+                self._pending_capped = True
+                self.frames_rate_capped += 1
+            return None
         frame, self.pending = self.pending, None
         if frame is None:
             return None
@@ -141,6 +166,7 @@ class RobotContext:
         history = list(self.history)
         padded = [history[0]] * (self.num_frames - len(history)) + history
         self.frames_taken += 1
+        self._last_taken_ns = now_monotonic_ns
         return ContextSnapshot(robot=self.robot, frames=tuple(f.pixels for f in padded),
                                stamps=tuple(f.stamp for f in padded), newest=frame,
                                delay_ms=self.delay_ms, real_frames=len(history))
@@ -176,6 +202,7 @@ class RobotContext:
                 "frames_refused": sum(self.frames_refused.values()),
                 **{f"refused_{kind}": n for kind, n in self.frames_refused.items()},
                 "frames_taken": self.frames_taken, "history_restarts": self.history_restarts,
+                "frames_rate_capped": self.frames_rate_capped,
                 "delay_ms": self.delay_ms, "delays_clamped": self.delays_clamped,
                 "delays_refused": self.delays_refused, "identity_changes": self.identity_changes}
 
@@ -184,14 +211,16 @@ class RobotContextSet:
     """Thread-safe set of RobotContexts: subscription callbacks push, one worker takes batches."""
 
     def __init__(self, robots: List[str], *, num_frames: int, default_delay_ms: float,
-                 max_frame_age_ms: float, max_delay_ms: float = float("inf")):
+                 max_frame_age_ms: float, max_delay_ms: float = float("inf"),
+                 max_answer_rate_hz: float = 0.0):
         if not robots:
             raise ValueError("no robots to serve: give at least one namespace ('' = the node's own)")
         if len(set(robots)) != len(robots):
             raise ValueError(f"robot namespaces are repeated: {robots}")
         self.contexts: Dict[str, RobotContext] = {
             r: RobotContext(r, num_frames=num_frames, default_delay_ms=default_delay_ms,
-                            max_frame_age_ms=max_frame_age_ms, max_delay_ms=max_delay_ms)
+                            max_frame_age_ms=max_frame_age_ms, max_delay_ms=max_delay_ms,
+                            max_answer_rate_hz=max_answer_rate_hz)
             for r in robots}
         self._ready = threading.Condition()
         self._stopped = False
@@ -220,12 +249,20 @@ class RobotContextSet:
                     ctx.set_expected_identity(expected_identity))
 
     def wait_for_ready(self, timeout_s: float) -> bool:
-        """Block until some robot has a pending frame (True) or timeout / stop (False)."""
+        """Block until some robot has a pending frame its rate cap lets through (True) or
+        timeout / stop (False)."""
+        deadline = time.monotonic() + timeout_s
         with self._ready:
-            self._ready.wait_for(
-                lambda: self._stopped or any(c.has_pending for c in self.contexts.values()),
-                timeout=timeout_s)
-            return not self._stopped and any(c.has_pending for c in self.contexts.values())
+            while not self._stopped:
+                now_ns = time.monotonic_ns()
+                waits = [c.wait_ns(now_ns) for c in self.contexts.values() if c.has_pending]
+                if waits and min(waits) <= 0:
+                    return True
+                left_s = deadline - time.monotonic()
+                if left_s <= 0:
+                    return False
+                self._ready.wait(min([left_s] + [w / 1e9 for w in waits]))
+            return False
 
     def take_ready(self, now_monotonic_ns: int) -> List[ContextSnapshot]:
         """Every robot's pending context, in robot order (one batch)."""

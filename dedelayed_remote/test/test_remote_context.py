@@ -123,6 +123,46 @@ def test_the_cloud_predicts_for_the_instant_the_robots_output_is_used():
     assert ctx.delay_ms == 600.0
 
 
+def test_a_robot_gets_at_most_its_fair_share_of_answers_always_on_its_newest_frame():
+    """A robot uplinking at 200 Hz with a 10 Hz cap: one answer per 100 ms, each on the newest
+    frame then; the frames held back are counted; a robot within its rate is never held."""
+    ctx = RobotContext("/greedy", num_frames=2, default_delay_ms=100.0, max_frame_age_ms=0,
+                       max_answer_rate_hz=10.0)
+    answered = []
+    for i in range(200):                          # 1 s of frames every 5 ms; the worker polls
+        now_ns = 5 * i * MS
+        ctx.push(frame(i, arrival_ms=5 * i, stamp_ms=1_000 + 5 * i))
+        snap = ctx.take(now_monotonic_ns=now_ns)
+        if snap is not None:
+            answered.append((now_ns, snap.newest.frame_id))
+            assert snap.newest.frame_id == f"cam{i}"          # the newest, never a held one
+    assert len(answered) == 10, answered
+    assert all(b[0] - a[0] >= 100 * MS for a, b in zip(answered, answered[1:]))
+    assert ctx.frames_rate_capped == 190 and ctx.counters()["frames_rate_capped"] == 190
+    fair = RobotContext("/fair", num_frames=2, default_delay_ms=100.0, max_frame_age_ms=0,
+                        max_answer_rate_hz=10.0)
+    for i in range(10):                           # 10 Hz exactly: every frame answered
+        fair.push(frame(i, arrival_ms=100 * i, stamp_ms=1_000 + 100 * i))
+        assert fair.take(now_monotonic_ns=100 * i * MS) is not None
+    assert fair.frames_rate_capped == 0
+    with pytest.raises(ValueError, match="max_answer_rate_hz"):
+        RobotContext("/r", num_frames=2, default_delay_ms=0, max_frame_age_ms=0,
+                     max_answer_rate_hz=-1.0)
+
+
+def test_the_worker_sleeps_while_the_only_pending_frame_waits_for_its_rate_cap():
+    robots = RobotContextSet(["/a"], num_frames=2, default_delay_ms=100.0, max_frame_age_ms=0,
+                             max_answer_rate_hz=5.0)
+    robots.push_frame("/a", frame(1))
+    assert robots.wait_for_ready(timeout_s=1) is True
+    assert len(robots.take_ready(time.monotonic_ns())) == 1
+    robots.push_frame("/a", frame(2))
+    started = time.monotonic()
+    assert robots.wait_for_ready(timeout_s=5) is True      # due again 200 ms after the last
+    assert 0.15 <= time.monotonic() - started <= 1.0
+    assert len(robots.take_ready(time.monotonic_ns())) == 1
+
+
 def test_context_set_batches_every_ready_robot_and_wakes_the_worker():
     robots = RobotContextSet(["/a", "/b", "/c"], num_frames=2, default_delay_ms=100.0,
                              max_frame_age_ms=0)

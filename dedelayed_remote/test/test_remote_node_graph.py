@@ -29,7 +29,11 @@ ROBOTS = ("/robot1", "/robot2")
 SEED = 5
 DEFAULT_DELAY_MS = 80.0
 REPORTED_DELAY_MS = 123.5      # float32-exact, so it must come back bit for bit
+RATE_CAP_HZ = 5.0  # the cloud's fair share per robot in this test [answers/s]
 WRONG_IDENTITY = "dedelayed-remote-tiny-v2-000000000000"
+# A robot whose DelayReport tries to write a line of its own into the cloud's log.
+FORGING_IDENTITY = ("evil\n[WARN] [1796000000.0] [link_bridge]: refused a robot (robot9 from "
+                    "tls/203.0.113.9:1)")
 
 
 def expected_remote_identity():
@@ -115,6 +119,7 @@ def webp_frames(count, hw):
 
 def check_feature_map(msg, robot, stamp, identity):
     config = get_config("tiny")
+    assert msg.robot == robot          # the robot it was computed for, signed with it
     assert (msg.header.stamp.sec, msg.header.stamp.nanosec) == stamp
     assert msg.header.frame_id == f"{robot.strip('/')}_camera"
     assert msg.model_identity == identity
@@ -143,7 +148,8 @@ def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_ga
     verifier = FeatureVerifier(load_verify_key(str(tmp_path / "certs" / "cloud.pem")))
 
     def verify(answer):   # signed with the cloud key over the fields the robot fuses by
-        verifier.verify(answer.signature, stamp_ns=answer.header.stamp.sec * 1_000_000_000
+        verifier.verify(answer.signature, robot=answer.robot,
+                        stamp_ns=answer.header.stamp.sec * 1_000_000_000
                         + answer.header.stamp.nanosec, delay_ms=answer.delay_ms,
                         model_identity=answer.model_identity,
                         encoded=encoded_from_feature_map(answer))
@@ -151,6 +157,7 @@ def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_ga
                "--params-file", PARAMS_FILE, "-p", "checkpoint:=random", "-p", "preset:=tiny", "-p", f"seed:={SEED}",
                "-p", f"robot_namespaces:={list(ROBOTS)}", "-p", f"default_delay_ms:={DEFAULT_DELAY_MS}",
                "-p", "diagnostics_period_s:=0.5", "-p", "max_frame_age_ms:=2000",
+               "-p", f"max_answer_rate_hz:={RATE_CAP_HZ}",
                "-p", f"feature_signing_key:={tmp_path / 'certs' / 'cloud.key'}"]
     robots = FakeRobots(ros_context)
     with open(log_path, "w") as log:
@@ -200,6 +207,24 @@ def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_ga
         answered = [stamp for stamp in burst if robots.answer_for("/robot2", stamp) is not None]
         assert len(answered) < len(burst), "every frame of a burst was computed: frames queue"
 
+        # Fair share: robot1 uplinks at ~100 Hz and gets at most RATE_CAP_HZ answers a second.
+        flood = [(7_000 + i, 0) for i in range(40)]
+        started = time.monotonic()
+        for i, stamp in enumerate(flood):
+            robots.send_frame("/robot1", stamp, frames[i % len(frames)])
+            robots.spin_until(lambda: False, 0.01)
+        robots.spin_until(lambda: False, 0.5)
+        window_s = time.monotonic() - started
+        flood_answers = sum(robots.answer_for("/robot1", s) is not None for s in flood)
+        assert 1 <= flood_answers <= RATE_CAP_HZ * window_s + 1, (flood_answers, window_s)
+
+        # An identity string a robot controls cannot forge a log line or a diagnostics value.
+        robots.report("/robot1", REPORTED_DELAY_MS, FORGING_IDENTITY)
+        assert robots.spin_until(lambda: any(
+            s.name.endswith("robot /robot1") and "\\n[WARN]" in s.message
+            for a in robots.diagnostics for s in a.status), 10.0), "no escaped identity in /diagnostics"
+        assert not any("\n" in s.message or "\n" in kv.value for a in robots.diagnostics
+                       for s in a.status for kv in s.values)
         robots.report("/robot2", 40.0, WRONG_IDENTITY)
         assert robots.spin_until(lambda: any(
             s.name.endswith("robot /robot2") and s.level == b"\x01" and WRONG_IDENTITY in s.message
@@ -209,6 +234,7 @@ def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_ga
             statuses = [s for a in robots.diagnostics for s in a.status if s.name.endswith(f"robot {robot}")]
             return {kv.key: kv.value for kv in statuses[-1].values}
         assert int(latest("/robot1")["frames_refused"]) == 1
+        assert int(latest("/robot1")["frames_rate_capped"]) > 0
         assert int(latest("/robot1")["refused_not_webp"]) == 1
         # The burst's frames are replaced either in the decoder's newest-only slot or in the
         # pending slot before a forward pass, whichever they reach first under this load.
@@ -228,5 +254,8 @@ def test_remote_node_answers_two_robots_with_their_stamps_delays_and_survives_ga
     output = log_path.read_text()
     assert "robot /robot1: uplink_refused_not_webp: dropped uplink frame" in output
     assert f"robot /robot2 expects remote model {WRONG_IDENTITY}" in output
+    forged = [line for line in output.splitlines() if line.startswith("[WARN]") and "robot9" in line]
+    assert not forged, forged
+    assert "expects remote model evil\\n[WARN]" in output
     assert "RANDOM remote weights" in output
     assert "Traceback" not in output, output

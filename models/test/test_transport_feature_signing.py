@@ -19,7 +19,8 @@ from dedelayed_models.transport.feature_signing import (
 )
 
 STAMP_NS = 1_700_000_123_456_789_012
-FIELDS = dict(stamp_ns=STAMP_NS, delay_ms=99.5, model_identity="dedelayed-remote-tiny-v1-abc")
+FIELDS = dict(robot="/robot1", stamp_ns=STAMP_NS, delay_ms=99.5,
+              model_identity="dedelayed-remote-tiny-v1-abc")
 
 
 def _encoded(encoding="int8"):
@@ -46,7 +47,8 @@ def test_a_signed_map_verifies_and_every_signed_field_is_covered(encoding):
     flipped = bytearray(encoded.data)
     flipped[len(flipped) // 2] ^= 1
     altered = [dict(FIELDS, stamp_ns=STAMP_NS + 45_000_000), dict(FIELDS, delay_ms=99.0),
-               dict(FIELDS, model_identity="dedelayed-remote-tiny-v1-abd")]
+               dict(FIELDS, model_identity="dedelayed-remote-tiny-v1-abd"),
+               dict(FIELDS, robot="/robot2"), dict(FIELDS, robot="/robot1/")]   # another robot
     for fields in altered:
         with pytest.raises(SignatureRefused) as refused:
             verifier.verify(signature, encoded=encoded, **fields)

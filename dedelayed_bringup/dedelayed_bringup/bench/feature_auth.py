@@ -58,7 +58,8 @@ def measure(shape, encoding, repeats):
     for i in range(repeats):
         stamp_ns = (1000 + i) * 100 * MS
         ledger.record(stamp_ns)
-        fields = dict(stamp_ns=stamp_ns, delay_ms=100.0, model_identity=IDENTITY, encoded=encoded)
+        fields = dict(robot="/robot1", stamp_ns=stamp_ns, delay_ms=100.0, model_identity=IDENTITY,
+                      encoded=encoded)
         signature = signer.sign(**fields)
         start = time.perf_counter()
         verifier.verify(memoryview(signature), **fields)
@@ -67,7 +68,7 @@ def measure(shape, encoding, repeats):
             start = time.perf_counter()
             rejection = stores[name].offer(encoded, model_identity=IDENTITY, stamp_ns=stamp_ns,
                                            delay_ms=100.0, received_ns=stamp_ns + 50 * MS,
-                                           signature=signature)
+                                           signature=signature, robot="/robot1")
             offer_ms[name].append((time.perf_counter() - start) * 1e3)
             assert rejection is None, rejection
     median = statistics.median(verify_ms)

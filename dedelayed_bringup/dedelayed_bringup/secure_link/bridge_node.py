@@ -51,6 +51,7 @@ from dedelayed_link import qos as link_qos
 from dedelayed_link import robot_topic
 from dedelayed_link.params import Parameter, declare_parameters
 from dedelayed_link.ros_main import run_nodes
+from dedelayed_models.peer_text import peer_text
 from dedelayed_remote.remote_params import normalize_namespace
 
 NODE_NAME = "link_bridge"
@@ -179,8 +180,8 @@ class LinkBridge(Node):
 
         name = event.link.auth_identifier
         if event.kind == zenoh.SampleKind.PUT and name is not None and name not in self._served:
-            self._record_refusal(unknown_robot_refusal(name, self._served), f"{name} from "
-                                 f"{event.link.dst}")
+            self._record_refusal(unknown_robot_refusal(name, self._served),
+                                 f"{peer_text(name)} from {peer_text(event.link.dst)}")
 
     def _record_refusal(self, refusal, peer: str = "peer address not logged by Zenoh") -> None:
         if self.refusals.record(refusal):

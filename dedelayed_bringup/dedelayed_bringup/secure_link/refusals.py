@@ -23,6 +23,8 @@ import threading
 import time
 from typing import Callable, Dict, NamedTuple, Optional
 
+from dedelayed_models.peer_text import peer_text
+
 # Zenoh's log: its own warnings and the TLS accept errors; not the access-control INFO lines
 # (a refused common name is reported from link events, with the name).
 ZENOH_LOG_FILTER = "warn"
@@ -65,7 +67,7 @@ def tls_refusal(log_line: str) -> Optional[Refusal]:
 def unknown_robot_refusal(common_name: str, served: list) -> Refusal:
     """A certificate of the project CA whose common name is no served robot (access control)."""
     return Refusal("acl_unknown_robot_" + re.sub(r"[^A-Za-z0-9_]", "_", common_name)[:40],
-                   f"access control drops everything from certificate CN '{common_name}': it is "
+                   f"access control drops everything from certificate CN {peer_text(common_name)}: it is "
                    f"not one of the served robots {served}; add its namespace to "
                    "robot_namespaces or give the robot its own certificate")
 

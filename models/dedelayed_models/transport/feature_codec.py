@@ -14,6 +14,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from dedelayed_models.peer_text import peer_text
+
 FLOAT32 = "float32"
 FLOAT16 = "float16"
 INT8 = "int8"
@@ -84,7 +86,7 @@ def decode_features(encoded: EncodedFeatures) -> np.ndarray:
     """
     if encoded.encoding not in ENCODINGS:
         raise FeatureDecodeError(
-            f"FeatureMap encoding {encoded.encoding!r} is unknown; the robot understands "
+            f"FeatureMap encoding {peer_text(encoded.encoding)} is unknown; the robot understands "
             f"{ENCODINGS}. Is the cloud running a newer dedelayed_remote?")
     channels, height, width = encoded.shape
     if min(encoded.shape) <= 0:

@@ -1,9 +1,11 @@
 """Ed25519 signatures over FeatureMaps: the cloud signs, the robot verifies before decoding.
 
-What is signed (the fields that decide what the robot fuses and when): the echoed stamp
-(sec, nanosec), ``delay_ms`` (as its float32 wire value), ``model_identity``, the shape
-(channels, height, width), ``encoding``, the int8 ``scale``/``offset`` and the payload. The
-informational fields (frame_id, context stamps, remote times) are not signed.
+What is signed (the fields that decide what the robot fuses and when): the robot the map was
+computed for (its fully qualified namespace, e.g. ``/robot1``), the echoed stamp (sec,
+nanosec), ``delay_ms`` (as its float32 wire value), ``model_identity``, the shape (channels,
+height, width), ``encoding``, the int8 ``scale``/``offset`` and the payload. The informational
+fields (frame_id, context stamps, remote times) are not signed. Binding the robot means a map
+the cloud signed for one robot cannot be fed to another one that shares the cloud key.
 
 The signature covers ``DOMAIN + BLAKE3(fields)``: the payload is hashed once, with BLAKE3
 (the ``blake3`` package, the reference Rust implementation), then Ed25519 signs the 32-byte
@@ -29,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from dedelayed_models.transport.feature_codec import EncodedFeatures
 
-DOMAIN = b"dedelayed/FeatureMap/v2-blake3\n"  # never valid as a signature over anything else
+DOMAIN = b"dedelayed/FeatureMap/v3-robot-blake3\n"  # never valid as a signature over anything else
 SIGNATURE_BYTES = 64
 NS_PER_S = 1_000_000_000
 
@@ -50,14 +52,16 @@ def _block(data) -> bytes:
     return struct.pack("<Q", len(data)) + bytes(data)
 
 
-def feature_map_digest(*, stamp_ns: int, delay_ms: float, model_identity: str,
+def feature_map_digest(*, robot: str, stamp_ns: int, delay_ms: float, model_identity: str,
                        encoded: EncodedFeatures) -> bytes:
     """BLAKE3 over the signed fields, each length-prefixed (32 bytes).
 
-    stamp_ns: echoed robot stamp [ns]; delay_ms is taken at float32 precision (its wire type).
+    robot: the fully qualified namespace of the robot the map is for; stamp_ns: echoed robot
+    stamp [ns]; delay_ms is taken at float32 precision (its wire type).
     """
     sec, nanosec = divmod(int(stamp_ns), NS_PER_S)
-    head = bytearray(struct.pack("<qIf", sec, nanosec, float(delay_ms)))
+    head = bytearray(_block(str(robot).encode()))
+    head += struct.pack("<qIf", sec, nanosec, float(delay_ms))
     head += _block(str(model_identity).encode())
     head += struct.pack("<III", *(int(n) for n in encoded.shape))
     head += _block(str(encoded.encoding).encode())
@@ -106,10 +110,10 @@ class FeatureSigner:
     def __init__(self, private_key: Ed25519PrivateKey):
         self._key = private_key
 
-    def sign(self, *, stamp_ns: int, delay_ms: float, model_identity: str,
+    def sign(self, *, robot: str, stamp_ns: int, delay_ms: float, model_identity: str,
              encoded: EncodedFeatures) -> bytes:
         """The 64-byte signature for these fields."""
-        digest = feature_map_digest(stamp_ns=stamp_ns, delay_ms=delay_ms,
+        digest = feature_map_digest(robot=robot, stamp_ns=stamp_ns, delay_ms=delay_ms,
                                     model_identity=model_identity, encoded=encoded)
         return self._key.sign(DOMAIN + digest)
 
@@ -120,8 +124,8 @@ class FeatureVerifier:
     def __init__(self, public_key: Ed25519PublicKey):
         self._key = public_key
 
-    def verify(self, signature, *, stamp_ns: int, delay_ms: float, model_identity: str,
-               encoded: EncodedFeatures) -> None:
+    def verify(self, signature, *, robot: str, stamp_ns: int, delay_ms: float,
+               model_identity: str, encoded: EncodedFeatures) -> None:
         """Returns if authentic; raises SignatureRefused (reason UNSIGNED or BAD_SIGNATURE)."""
         signature = bytes(signature)
         if not signature:
@@ -130,7 +134,7 @@ class FeatureVerifier:
         if len(signature) != SIGNATURE_BYTES:
             raise SignatureRefused(BAD_SIGNATURE, f"FeatureMap signature has {len(signature)} "
                                    f"bytes, an Ed25519 signature has {SIGNATURE_BYTES}")
-        digest = feature_map_digest(stamp_ns=stamp_ns, delay_ms=delay_ms,
+        digest = feature_map_digest(robot=robot, stamp_ns=stamp_ns, delay_ms=delay_ms,
                                     model_identity=model_identity, encoded=encoded)
         try:
             self._key.verify(signature, DOMAIN + digest)
