@@ -29,8 +29,9 @@ def uplink_bombs(camera_hw):
             ("truncated webp", webp[: len(webp) // 2]), ("empty", b"")]
 
 
-def impostor_feature_maps(identity, shape, stamp_ns):
-    """FeatureMaps the robot must refuse: another model, NaN values, wrong shape."""
+def impostor_feature_maps(identity, shape, stamp_ns, robot="/"):
+    """FeatureMaps the robot must refuse: another model, NaN values, wrong shape (addressed to
+    ``robot``, the robot's namespace, so that is not what they are refused for)."""
     from dedelayed_models.transport import encode_features
     from dedelayed_models.transport.feature_msg import fill_feature_map
     from dedelayed_msgs.msg import FeatureMap
@@ -38,7 +39,7 @@ def impostor_feature_maps(identity, shape, stamp_ns):
     def make(z, ident=identity, encoding="float16"):
         msg = fill_feature_map(FeatureMap(), encode_features(z, encoding))
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
-        msg.model_identity = ident
+        msg.model_identity, msg.robot = ident, robot
         return msg
 
     good = np.ones(shape, np.float32)

@@ -85,7 +85,7 @@ def _bad_feature_maps(identity, shape, now_ns, echo_ns):
     def make(z, encoding="float16", stamp_ns=echo_ns, ident=identity):
         msg = fill_feature_map(FeatureMap(), encode_features(z, encoding))
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
-        msg.model_identity = ident
+        msg.model_identity, msg.robot = ident, "/"   # the robot runs in the root namespace
         return msg
 
     good = np.ones(shape, np.float32)

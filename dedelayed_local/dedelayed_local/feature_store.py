@@ -121,7 +121,7 @@ class FeatureStore:
         if model_identity != self.expected_identity:
             raise FeatureRejected(
                 IDENTITY_MISMATCH,
-                f"FeatureMap from remote model {peer_text(model_identity)} but this robot's local model "
+                f"FeatureMap from remote model '{peer_text(model_identity)}' but this robot's local model "
                 f"was trained with '{self.expected_identity}'; run the matching checkpoint on the "
                 f"cloud or set expected_remote_identity")
         if tuple(encoded.shape) != self.expected_shape:
@@ -159,7 +159,7 @@ class FeatureStore:
             if self.robot and robot != self.robot:
                 raise FeatureRejected(
                     FOR_ANOTHER_ROBOT,
-                    f"FeatureMap was computed for robot {peer_text(robot)}, not for this robot "
+                    f"FeatureMap was computed for robot '{peer_text(robot)}', not for this robot "
                     f"{self.robot}: another robot's map fed to this one, or a cloud serving "
                     "this robot under another namespace")
             if stamp_ns > received_ns + FUTURE_TOLERANCE_MS * NS_PER_MS:
@@ -175,14 +175,14 @@ class FeatureStore:
                     f"robot uplinked in the last {self.ledger.window_ns / 1e9:.1f} s of camera "
                     f"time: a replayed or forged map, or "
                     f"a cloud that rewrites stamps (it must echo them untouched)")
+            z = self.validate(encoded, model_identity)
             with self._lock:
                 replayed = int(stamp_ns) in self._answered
-            if replayed:
+            if replayed:   # a map that would be accepted but for its stamp
                 raise FeatureRejected(
                     REPLAYED,
                     f"FeatureMap echoes stamp {stamp_ns} ns, which an accepted map already "
                     "answered: a replayed map (the one accepted is still fused)")
-            z = self.validate(encoded, model_identity)
         except FeatureRejected as rejection:
             with self._lock:
                 self._last_rejection, self._last_rejection_ns = rejection, received_ns

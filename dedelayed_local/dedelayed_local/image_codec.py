@@ -22,7 +22,7 @@ def image_msg_to_rgb(msg) -> np.ndarray:
     encoding = str(msg.encoding).lower()   # in a message only once known (escaped otherwise)
     if encoding not in _CHANNELS:
         raise ImageDecodeError(
-            f"camera image encoding {peer_text(msg.encoding)} is not supported; publish one of "
+            f"camera image encoding '{peer_text(msg.encoding)}' is not supported; publish one of "
             f"{sorted(_CHANNELS)} (e.g. with an image_proc debayer node)")
     channels, height, width = _CHANNELS[encoding], int(msg.height), int(msg.width)
     row_bytes = width * channels

@@ -79,7 +79,7 @@ class RobotHarness:
         z = np.random.default_rng(0).standard_normal(shape).astype(np.float32) * 5
         msg = fill_feature_map(self.FeatureMap(), encode_features(z, "float16"))
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
-        msg.model_identity, msg.delay_ms = identity, 66.0
+        msg.model_identity, msg.delay_ms, msg.robot = identity, 66.0, "/"   # the robot's namespace
         counts = self.feature_counts()
         self.features.publish(msg)
         # The robot has taken it (accepted or refused) before the next frame is sent.

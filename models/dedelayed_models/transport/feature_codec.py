@@ -86,7 +86,7 @@ def decode_features(encoded: EncodedFeatures) -> np.ndarray:
     """
     if encoded.encoding not in ENCODINGS:
         raise FeatureDecodeError(
-            f"FeatureMap encoding {peer_text(encoded.encoding)} is unknown; the robot understands "
+            f"FeatureMap encoding '{peer_text(encoded.encoding)}' is unknown; the robot understands "
             f"{ENCODINGS}. Is the cloud running a newer dedelayed_remote?")
     channels, height, width = encoded.shape
     if min(encoded.shape) <= 0:
