@@ -119,6 +119,7 @@ def test_no_impostor_feature_map_is_fused(ros_context, wait_until_answered, tmp_
         stamp_ns = next(stamps)
         cloud.send_frame(stamp_ns)
         cloud.answer(stamp_ns, robot="/robot9")
+        cloud.spin_until(lambda: False, 0.5)   # keep-last-1: the next map must not replace it
         cloud.answer(baseline[-1])                      # a replay of an accepted map
         assert cloud.spin_until(lambda: all(
             int(cloud.last_status().get(f"features_rejected_{r}", 0)) > 0

@@ -100,6 +100,7 @@ class RemoteDiagnostics:
             values = [("frames_in_hz", f"{frames_in_hz:.2f}"), ("features_out_hz", f"{out_hz:.2f}"),
                       ("frames_received", str(int(c["frames_received"]))),
                       ("frames_superseded", str(int(c["frames_superseded"]))),
+                      ("frames_rate_capped", str(int(c["frames_rate_capped"]))),
                       ("frames_stale", str(int(c["frames_stale"]))),
                       ("frames_refused", str(int(c["frames_refused"]))),
                       *((k, str(int(n))) for k, n in c.items() if k.startswith("refused_")),

@@ -19,8 +19,9 @@ Rules (docs/ARCHITECTURE.md, "Timing rules": drop stale frames rather than queue
     frame's stamp (same clock, the robot's) restarts the history: after such a pause the old
     frames are no longer the consecutive frames the model expects, so padding is closer.
 * Fair share: a robot gets at most ``max_answer_rate_hz`` answers per second. A pending frame
-  that comes sooner waits (counted in ``frames_rate_capped``) and is replaced by any newer one,
-  so a robot that uplinks far above its camera rate cannot take the cloud from the others.
+  that comes sooner waits and is replaced by any newer one (``frames_rate_capped`` counts those
+  replaced while the cap held the robot back), so a robot that uplinks far above its camera
+  rate cannot take the cloud from the others.
 * A robot stamp not after the newest history frame's is a repeat or arrived out of order:
   dropped (``frames_out_of_order``) when it is at most max_frame_age_ms older, otherwise the
   robot restarted or its sim time was reset, and the history restarts from this frame.
@@ -96,8 +97,7 @@ class RobotContext:
         # The fair share: at most this many answers per second for this robot [ns between takes].
         self.min_answer_interval_ns = int(1e9 / max_answer_rate_hz) if max_answer_rate_hz else 0
         self._last_taken_ns: Optional[int] = None
-        self._pending_capped = False     # the pending frame already waited for the rate cap
-        self.frames_rate_capped = 0      # pending frames that waited for the cap (not its first)
+        self.frames_rate_capped = 0      # replaced while the cap held the robot back
         self.robot = robot
         self.num_frames = int(num_frames)
         self.max_frame_age_ms = float(max_frame_age_ms)
@@ -133,9 +133,10 @@ class RobotContext:
                 self.history_restarts += 1
         if self.pending is not None:
             self.frames_superseded += 1
+            # the cap, not a busy model, kept the replaced frame from an answer
+            self.frames_rate_capped += self.wait_ns(frame.arrival_monotonic_ns) > 0
         self.history.append(frame)
         self.pending = frame
-        self._pending_capped = False
         return True
 
     @property
@@ -152,9 +153,6 @@ class RobotContext:
         """The context for a forward pass on the pending frame, or None (none pending, stale, or
         held back by the rate cap: then it stays pending, and a newer frame replaces it)."""
         if self.pending is not None and self.wait_ns(now_monotonic_ns) > 0:
-            if not self._pending_capped:
-                self._pending_capped = True
-                self.frames_rate_capped += 1
             return None
         frame, self.pending = self.pending, None
         if frame is None:
