@@ -7,6 +7,9 @@ for the features of each camera frame. Rules:
   unsigned or wrongly signed maps are refused; with an uplink ledger, a map whose echoed stamp
   is not one this robot uplinked in the last few seconds is refused (forged "newer" stamps and
   replays cannot win the pairing below);
+- a map computed for another robot (its signed ``robot`` field is not this robot's namespace)
+  is refused, and so is a second map echoing a stamp an accepted map already answered (a
+  replay; the accepted one stays in use);
 - a FeatureMap is stored only if its model identity is the expected one, its shape equals the
   local stage-1 shape, its encoding/payload decode and all values are finite; otherwise the
   rejection reason is kept so diagnostics can say why the robot runs local-only;
