@@ -15,7 +15,8 @@ the demo exercise is the graph users launch.
         <name>_bridge    dedelayed_bringup/link_bridge (role cloud), with link="zenoh"
 
 Rules written only here:
-- the robot's camera input is the relative name ``image`` (IMAGE_INPUT), remapped to ``image``;
+- the robot's camera input is the relative name ``image`` (IMAGE_INPUT), remapped to the camera
+  topic given as ``image=`` (default CAMERA_TOPIC, /camera/image_raw);
 - with ``certs`` (a link_certificates folder) the cloud signs FeatureMaps with cloud.key and
   the robot verifies them with cloud.pem; the bridges use ca.pem and their own pair;
 - the uplink runs in the robot process (the default: its stamps reach the robot's ledger in
@@ -89,14 +90,15 @@ def robot_processes(*, name: str = "robot", namespace: str = "", params_files: S
             params_files=tuple(params_files), parameters=dict(uplink_parameters or {}),
             remappings=remaps, env=dict(env or {}), prefix=prefix))
     if link == "zenoh":
-        robot = namespace.strip("/")
-        if not certs or not robot:
+        if not certs or not namespace.strip("/"):
             raise ValueError("link:=zenoh needs namespace:=<robot> and certs_dir:=<folder with "
                              "ca.pem and <robot>.pem/.key> (python -m "
                              "dedelayed_bringup.secure_link.link_certificates)")
+        from dedelayed_bringup.secure_link.link_certificates import robot_common_name
+
         processes.append(link_bridge_process(
             f"{name}_bridge", role="robot", namespace=namespace, endpoint=cloud_endpoint,
-            certs=certs, stem=robot, robots=[namespace], env=bridge_env or env,
+            certs=certs, stem=robot_common_name(namespace), robots=[namespace], env=bridge_env or env,
             prefix=prefix if bridge_prefix is None else bridge_prefix,
             parameters=bridge_parameters))
     return processes

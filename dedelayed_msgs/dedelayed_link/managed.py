@@ -130,7 +130,7 @@ class ManagedNode(LifecycleNode):
             self.get_logger().error(f"{name} failed: {error}")
             return FAILURE
         self.last_failure = ""
-        self.get_logger().info(f"{name}d" if name.endswith("e") else f"{name}ed")
+        self.get_logger().info(f"{name}d")   # "configured", "activated"
         return SUCCESS
 
     def _destroy_active_entities(self) -> None:
